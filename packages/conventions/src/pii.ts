@@ -1,0 +1,241 @@
+/**
+ * PII rules as data, and the reference masker that applies them.
+ *
+ * Every pattern is written in the common subset of JavaScript and RE2 syntax (no lookaround,
+ * no backreferences, no inline flags, bounded repetition of at most 1000), because the same
+ * rules are rendered into the collector's redaction processor (Go RE2) and Logstash (Onigmo)
+ * and run here in JavaScript. Case-insensitivity is a flag of the rule: renderers prefix RE2
+ * patterns with `(?i)`, JavaScript compiles them with the `i` flag. Unbounded `+` appears only
+ * after a literal prefix, so no pattern backtracks quadratically on long input in JavaScript.
+ *
+ * Identifier-shaped values (trace and span ids, UUIDs, timestamps, version strings) never
+ * match a value rule; fields that hold identifiers are listed in `PII_NEVER_MASKED_KEYS` and
+ * are not examined at all.
+ */
+
+/** What replaces a sensitive value or match; the collector's redaction processor uses the same. */
+export const PII_MASK = '****';
+
+export interface PiiKeyRule {
+  readonly id: string;
+  readonly description: string;
+  /** Matched anywhere in the attribute key or dotted field path; the whole value is masked. */
+  readonly pattern: string;
+  readonly caseInsensitive: boolean;
+}
+
+export interface PiiValueRule {
+  readonly id: string;
+  readonly description: string;
+  /** Every match inside a string value is replaced by the mask. */
+  readonly pattern: string;
+  readonly caseInsensitive: boolean;
+  /**
+   * A check a match must also pass where the engine can run code (here, the hub, Logstash);
+   * the collector cannot, so it masks every regex match: stricter, never looser.
+   */
+  readonly validator?: 'luhn';
+}
+
+export const PII_KEY_RULES: readonly PiiKeyRule[] = [
+  {
+    id: 'password',
+    description: 'Passwords and passphrases (password, passwd, pwd, passphrase).',
+    pattern: 'pass(word|wd|phrase)|pwd$',
+    caseInsensitive: true,
+  },
+  { id: 'secret', description: 'Secrets (client_secret, secretKey).', pattern: 'secret', caseInsensitive: true },
+  {
+    id: 'token',
+    description: 'Tokens (access_token, refreshToken, x-auth-token); token counts like input_tokens are not.',
+    pattern: 'token$',
+    caseInsensitive: true,
+  },
+  {
+    id: 'authorization',
+    description: 'Authorization and Proxy-Authorization headers.',
+    pattern: 'authori[sz]ation',
+    caseInsensitive: true,
+  },
+  { id: 'api-key', description: 'API keys (x-api-key, apiKey, api_key).', pattern: 'api[._-]?key', caseInsensitive: true },
+  { id: 'cookie', description: 'Cookie and Set-Cookie headers.', pattern: 'cookie', caseInsensitive: true },
+  { id: 'session-id', description: 'Session identifiers.', pattern: 'session[._-]?id$', caseInsensitive: true },
+  {
+    id: 'private-key',
+    description: 'Private keys and credentials.',
+    pattern: 'private[._-]?key|credential',
+    caseInsensitive: true,
+  },
+  {
+    id: 'connection-string',
+    description: 'Connection strings and DSNs, which embed passwords.',
+    pattern: 'connection[._-]?string|database[._-]?url|(^|[^a-z])dsn$',
+    caseInsensitive: true,
+  },
+  {
+    id: 'payment-card',
+    description: 'Payment card fields (card number, CVV/CVC).',
+    pattern: 'card[._-]?(number|num|no)$|(^|[^a-z])(cvv|cvc|pan)$',
+    caseInsensitive: true,
+  },
+  {
+    id: 'national-id',
+    description: 'National identity numbers (SSN).',
+    pattern: '(^|[^a-z])ssn$',
+    caseInsensitive: true,
+  },
+];
+
+export const PII_VALUE_RULES: readonly PiiValueRule[] = [
+  {
+    id: 'email',
+    description: 'E-mail addresses.',
+    pattern: '[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}',
+    caseInsensitive: false,
+  },
+  {
+    id: 'phone-international',
+    description: 'Phone numbers in international form (+44 20 7946 0958, +14155552671).',
+    pattern: '\\+[1-9](?:[ ().-]{0,2}[0-9]){7,14}\\b',
+    caseInsensitive: false,
+  },
+  {
+    id: 'phone-nanp',
+    description: 'North American phone numbers with separators ((415) 555-2671, 415.555.2671).',
+    pattern: '\\(?\\b[2-9][0-9]{2}\\)?[ .-][2-9][0-9]{2}[ .-][0-9]{4}\\b',
+    caseInsensitive: false,
+  },
+  {
+    id: 'payment-card',
+    description: 'Payment card numbers of the major networks, 13–19 digits, spaces or dashes allowed, Luhn-valid.',
+    pattern:
+      '\\b(?:4[0-9]{3}|5[1-5][0-9]{2}|2[2-7][0-9]{2}|3[47][0-9]{2}|3[0689][0-9]{2}|6(?:011|5[0-9]{2}|4[4-9][0-9]|22[0-9]))(?:[ -]?[0-9]){9,15}\\b',
+    caseInsensitive: false,
+    validator: 'luhn',
+  },
+  {
+    id: 'jwt',
+    description: 'JSON Web Tokens (three base64url parts, header and payload starting eyJ).',
+    pattern: 'eyJ[A-Za-z0-9_-]+\\.eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*',
+    caseInsensitive: false,
+  },
+  {
+    id: 'bearer-token',
+    description: 'Bearer credentials in free text ("Bearer abc…", 16 characters or more).',
+    pattern: '\\bbearer[ \\t]+[A-Za-z0-9._~+/-]{16,}=*',
+    caseInsensitive: true,
+  },
+  {
+    id: 'api-key',
+    description:
+      'Provider API keys by their published prefixes: OpenAI and Anthropic (sk-), Airtable personal access ' +
+      'tokens, Google (AIza), AWS access key ids, GitHub, Slack tokens and webhooks, Stripe.',
+    pattern:
+      '\\bsk-[A-Za-z0-9_-]{20,}|\\bpat[A-Za-z0-9]{14}\\.[a-f0-9]{64}\\b|\\bAIza[0-9A-Za-z_-]{35}|\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b|\\bgh[pousr]_[A-Za-z0-9]{36,255}|\\bxox[abposr]-[A-Za-z0-9-]{10,}|hooks\\.slack\\.com/services/[A-Za-z0-9/_-]+|\\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}',
+    caseInsensitive: false,
+  },
+];
+
+/**
+ * Keys (exact attribute keys or dotted log field paths) whose values are identifiers or
+ * already-anonymised data and are never masked, even where a key rule would match
+ * (`api_key.hash` is the point of hashing the key).
+ */
+export const PII_NEVER_MASKED_KEYS: readonly string[] = [
+  '@timestamp',
+  'trace.id',
+  'trace.span_id',
+  'trace_id',
+  'span_id',
+  'traceparent',
+  'tracestate',
+  'x-trace-id',
+  'api_key.hash',
+  'pyairtable.api_key.hash',
+  'service.version',
+  'http.route',
+];
+
+/** Luhn checksum over the digits of `candidate` (separators ignored). */
+export function luhnValid(candidate: string): boolean {
+  let sum = 0;
+  let digits = 0;
+  for (let index = candidate.length - 1; index >= 0; index--) {
+    const code = candidate.charCodeAt(index) - 48;
+    if (code < 0 || code > 9) continue;
+    const doubled = digits % 2 === 1;
+    let value = doubled ? code * 2 : code;
+    if (value > 9) value -= 9;
+    sum += value;
+    digits++;
+  }
+  return digits >= 13 && digits <= 19 && sum % 10 === 0;
+}
+
+export interface PiiRules {
+  readonly keyRules: readonly PiiKeyRule[];
+  readonly valueRules: readonly PiiValueRule[];
+  readonly neverMaskedKeys: readonly string[];
+}
+
+export const PII_RULES: PiiRules = {
+  keyRules: PII_KEY_RULES,
+  valueRules: PII_VALUE_RULES,
+  neverMaskedKeys: PII_NEVER_MASKED_KEYS,
+};
+
+/** A rule's pattern in RE2 syntax, as the collector and Logstash configs carry it. */
+export function re2Pattern(rule: { readonly pattern: string; readonly caseInsensitive: boolean }): string {
+  return rule.caseInsensitive ? `(?i)${rule.pattern}` : rule.pattern;
+}
+
+export interface PiiMasker {
+  /** Whether the value under this key or dotted path is masked whole. */
+  isSensitiveKey(key: string): boolean;
+  /** The string with every value-rule match replaced by the mask. */
+  maskString(value: string): string;
+  /**
+   * A copy of a JSON-like value with sensitive keys masked and strings scrubbed; `path` is the
+   * dotted path of `value` itself. Objects nest as dotted paths (`http.request.header.cookie`).
+   */
+  maskValue(value: unknown, path?: string): unknown;
+}
+
+/** Compiles the rules once into a masker; the reference semantics every engine follows. */
+export function createPiiMasker(rules: PiiRules = PII_RULES): PiiMasker {
+  const keyPatterns = rules.keyRules.map((rule) => new RegExp(rule.pattern, rule.caseInsensitive ? 'i' : ''));
+  const valuePatterns = rules.valueRules.map((rule) => ({
+    regex: new RegExp(rule.pattern, rule.caseInsensitive ? 'gi' : 'g'),
+    validate: rule.validator === 'luhn' ? luhnValid : undefined,
+  }));
+  const neverMasked = new Set(rules.neverMaskedKeys);
+
+  const isSensitiveKey = (key: string): boolean =>
+    !neverMasked.has(key) && keyPatterns.some((pattern) => pattern.test(key));
+
+  const maskString = (value: string): string => {
+    let out = value;
+    for (const { regex, validate } of valuePatterns) {
+      regex.lastIndex = 0;
+      if (!regex.test(out)) continue;
+      regex.lastIndex = 0;
+      out = out.replace(regex, (match) => (validate === undefined || validate(match) ? PII_MASK : match));
+    }
+    return out;
+  };
+
+  const maskValue = (value: unknown, path = ''): unknown => {
+    if (path !== '' && neverMasked.has(path)) return value;
+    if (path !== '' && isSensitiveKey(path)) return value === undefined || value === null ? value : PII_MASK;
+    if (typeof value === 'string') return maskString(value);
+    if (Array.isArray(value)) return value.map((item) => maskValue(item, path));
+    if (value !== null && typeof value === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(value)) out[key] = maskValue(child, path === '' ? key : `${path}.${key}`);
+      return out;
+    }
+    return value;
+  };
+
+  return { isSensitiveKey, maskString, maskValue };
+}
