@@ -15,7 +15,7 @@ import { validateWith } from './validation.js';
 
 export type GenAiProvider = (typeof GEN_AI_PROVIDERS)[number];
 
-const PRICE = z.number().finite().nonnegative();
+const PRICE = z.number().nonnegative();
 
 export const ModelPriceSchema = z.strictObject({
   provider: z.enum(GEN_AI_PROVIDERS),
@@ -39,27 +39,128 @@ export type PriceTable = z.output<typeof PriceTableSchema>;
 export const AI_PRICE_TABLE: PriceTable = {
   effectiveDate: '2025-11-24',
   models: [
-    { provider: 'openai', model: 'gpt-5', inputUsdPerMillion: 1.25, outputUsdPerMillion: 10, cachedInputUsdPerMillion: 0.125 },
-    { provider: 'openai', model: 'gpt-5-mini', inputUsdPerMillion: 0.25, outputUsdPerMillion: 2, cachedInputUsdPerMillion: 0.025 },
-    { provider: 'openai', model: 'gpt-5-nano', inputUsdPerMillion: 0.05, outputUsdPerMillion: 0.4, cachedInputUsdPerMillion: 0.005 },
-    { provider: 'openai', model: 'gpt-4.1', inputUsdPerMillion: 2, outputUsdPerMillion: 8, cachedInputUsdPerMillion: 0.5 },
-    { provider: 'openai', model: 'gpt-4.1-mini', inputUsdPerMillion: 0.4, outputUsdPerMillion: 1.6, cachedInputUsdPerMillion: 0.1 },
-    { provider: 'openai', model: 'gpt-4.1-nano', inputUsdPerMillion: 0.1, outputUsdPerMillion: 0.4, cachedInputUsdPerMillion: 0.025 },
-    { provider: 'openai', model: 'gpt-4o', inputUsdPerMillion: 2.5, outputUsdPerMillion: 10, cachedInputUsdPerMillion: 1.25 },
-    { provider: 'openai', model: 'gpt-4o-mini', inputUsdPerMillion: 0.15, outputUsdPerMillion: 0.6, cachedInputUsdPerMillion: 0.075 },
-    { provider: 'openai', model: 'o3', inputUsdPerMillion: 2, outputUsdPerMillion: 8, cachedInputUsdPerMillion: 0.5 },
-    { provider: 'openai', model: 'o4-mini', inputUsdPerMillion: 1.1, outputUsdPerMillion: 4.4, cachedInputUsdPerMillion: 0.275 },
+    {
+      provider: 'openai',
+      model: 'gpt-5',
+      inputUsdPerMillion: 1.25,
+      outputUsdPerMillion: 10,
+      cachedInputUsdPerMillion: 0.125,
+    },
+    {
+      provider: 'openai',
+      model: 'gpt-5-mini',
+      inputUsdPerMillion: 0.25,
+      outputUsdPerMillion: 2,
+      cachedInputUsdPerMillion: 0.025,
+    },
+    {
+      provider: 'openai',
+      model: 'gpt-5-nano',
+      inputUsdPerMillion: 0.05,
+      outputUsdPerMillion: 0.4,
+      cachedInputUsdPerMillion: 0.005,
+    },
+    {
+      provider: 'openai',
+      model: 'gpt-4.1',
+      inputUsdPerMillion: 2,
+      outputUsdPerMillion: 8,
+      cachedInputUsdPerMillion: 0.5,
+    },
+    {
+      provider: 'openai',
+      model: 'gpt-4.1-mini',
+      inputUsdPerMillion: 0.4,
+      outputUsdPerMillion: 1.6,
+      cachedInputUsdPerMillion: 0.1,
+    },
+    {
+      provider: 'openai',
+      model: 'gpt-4.1-nano',
+      inputUsdPerMillion: 0.1,
+      outputUsdPerMillion: 0.4,
+      cachedInputUsdPerMillion: 0.025,
+    },
+    {
+      provider: 'openai',
+      model: 'gpt-4o',
+      inputUsdPerMillion: 2.5,
+      outputUsdPerMillion: 10,
+      cachedInputUsdPerMillion: 1.25,
+    },
+    {
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      inputUsdPerMillion: 0.15,
+      outputUsdPerMillion: 0.6,
+      cachedInputUsdPerMillion: 0.075,
+    },
+    {
+      provider: 'openai',
+      model: 'o3',
+      inputUsdPerMillion: 2,
+      outputUsdPerMillion: 8,
+      cachedInputUsdPerMillion: 0.5,
+    },
+    {
+      provider: 'openai',
+      model: 'o4-mini',
+      inputUsdPerMillion: 1.1,
+      outputUsdPerMillion: 4.4,
+      cachedInputUsdPerMillion: 0.275,
+    },
     { provider: 'openai', model: 'text-embedding-3-small', inputUsdPerMillion: 0.02, outputUsdPerMillion: 0 },
     { provider: 'openai', model: 'text-embedding-3-large', inputUsdPerMillion: 0.13, outputUsdPerMillion: 0 },
-    { provider: 'anthropic', model: 'claude-opus-4-5', inputUsdPerMillion: 5, outputUsdPerMillion: 25, cachedInputUsdPerMillion: 0.5 },
-    { provider: 'anthropic', model: 'claude-opus-4-1', inputUsdPerMillion: 15, outputUsdPerMillion: 75, cachedInputUsdPerMillion: 1.5 },
-    { provider: 'anthropic', model: 'claude-sonnet-4-5', inputUsdPerMillion: 3, outputUsdPerMillion: 15, cachedInputUsdPerMillion: 0.3 },
-    { provider: 'anthropic', model: 'claude-sonnet-4', inputUsdPerMillion: 3, outputUsdPerMillion: 15, cachedInputUsdPerMillion: 0.3 },
-    { provider: 'anthropic', model: 'claude-haiku-4-5', inputUsdPerMillion: 1, outputUsdPerMillion: 5, cachedInputUsdPerMillion: 0.1 },
-    { provider: 'anthropic', model: 'claude-3-5-haiku', inputUsdPerMillion: 0.8, outputUsdPerMillion: 4, cachedInputUsdPerMillion: 0.08 },
+    {
+      provider: 'anthropic',
+      model: 'claude-opus-4-5',
+      inputUsdPerMillion: 5,
+      outputUsdPerMillion: 25,
+      cachedInputUsdPerMillion: 0.5,
+    },
+    {
+      provider: 'anthropic',
+      model: 'claude-opus-4-1',
+      inputUsdPerMillion: 15,
+      outputUsdPerMillion: 75,
+      cachedInputUsdPerMillion: 1.5,
+    },
+    {
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5',
+      inputUsdPerMillion: 3,
+      outputUsdPerMillion: 15,
+      cachedInputUsdPerMillion: 0.3,
+    },
+    {
+      provider: 'anthropic',
+      model: 'claude-sonnet-4',
+      inputUsdPerMillion: 3,
+      outputUsdPerMillion: 15,
+      cachedInputUsdPerMillion: 0.3,
+    },
+    {
+      provider: 'anthropic',
+      model: 'claude-haiku-4-5',
+      inputUsdPerMillion: 1,
+      outputUsdPerMillion: 5,
+      cachedInputUsdPerMillion: 0.1,
+    },
+    {
+      provider: 'anthropic',
+      model: 'claude-3-5-haiku',
+      inputUsdPerMillion: 0.8,
+      outputUsdPerMillion: 4,
+      cachedInputUsdPerMillion: 0.08,
+    },
     { provider: 'gcp.gemini', model: 'gemini-2.5-pro', inputUsdPerMillion: 1.25, outputUsdPerMillion: 10 },
     { provider: 'gcp.gemini', model: 'gemini-2.5-flash', inputUsdPerMillion: 0.3, outputUsdPerMillion: 2.5 },
-    { provider: 'gcp.gemini', model: 'gemini-2.5-flash-lite', inputUsdPerMillion: 0.1, outputUsdPerMillion: 0.4 },
+    {
+      provider: 'gcp.gemini',
+      model: 'gemini-2.5-flash-lite',
+      inputUsdPerMillion: 0.1,
+      outputUsdPerMillion: 0.4,
+    },
     { provider: 'gcp.gemini', model: 'gemini-2.0-flash', inputUsdPerMillion: 0.1, outputUsdPerMillion: 0.4 },
   ],
 };
@@ -86,7 +187,8 @@ export function mergePriceTables(base: PriceTable, overrides: PriceTable): Price
   const byKey = new Map(base.models.map((entry) => [`${entry.provider}/${entry.model}`, entry]));
   for (const entry of overrides.models) byKey.set(`${entry.provider}/${entry.model}`, entry);
   return {
-    effectiveDate: overrides.effectiveDate > base.effectiveDate ? overrides.effectiveDate : base.effectiveDate,
+    effectiveDate:
+      overrides.effectiveDate > base.effectiveDate ? overrides.effectiveDate : base.effectiveDate,
     models: [...byKey.values()],
   };
 }
@@ -127,5 +229,10 @@ export function computeAiCostUsd(usage: TokenUsage, price: ModelPrice): number {
   const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
   const uncached = usage.inputTokens - cached;
   const cachedPrice = price.cachedInputUsdPerMillion ?? price.inputUsdPerMillion;
-  return (uncached * price.inputUsdPerMillion + cached * cachedPrice + usage.outputTokens * price.outputUsdPerMillion) / 1e6;
+  return (
+    (uncached * price.inputUsdPerMillion +
+      cached * cachedPrice +
+      usage.outputTokens * price.outputUsdPerMillion) /
+    1e6
+  );
 }

@@ -10,17 +10,18 @@ export {
   PLATFORM_SERVICES,
   CRITICAL_SERVICES,
 } from './platform.js';
-export type { Environment, ServiceTier, CostCenter, PlatformService, PlatformServiceName } from './platform.js';
+export type {
+  Environment,
+  ServiceTier,
+  CostCenter,
+  PlatformService,
+  PlatformServiceName,
+} from './platform.js';
 
 export { RESOURCE_ATTRIBUTES, SERVICE_NAMESPACE, SPAN_ATTRIBUTES, AI_COST_SOURCES } from './attributes.js';
 export type { ResourceAttributeKey, SpanAttributeKey, AiCostSource } from './attributes.js';
 
-export {
-  PROPAGATION_HEADERS,
-  BUSINESS_HEADERS,
-  TRACE_ID_PATTERN,
-  SPAN_ID_PATTERN,
-} from './headers.js';
+export { PROPAGATION_HEADERS, BUSINESS_HEADERS, TRACE_ID_PATTERN, SPAN_ID_PATTERN } from './headers.js';
 export type { PropagationHeader, BusinessHeader } from './headers.js';
 
 export { SLOW_REQUEST_SECONDS, SLOW_QUERY_SECONDS } from './thresholds.js';

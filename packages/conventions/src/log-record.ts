@@ -75,12 +75,12 @@ const HttpSchema = z.strictObject({
   method: z.enum(HTTP_METHODS),
   route: z.string().min(1).optional(),
   status_code: z.number().int().min(100).max(599).optional(),
-  response_time_ms: z.number().nonnegative().finite().optional(),
+  response_time_ms: z.number().nonnegative().optional(),
 });
 
 const CostSchema = z.strictObject({
   center: z.enum(COST_CENTERS),
-  weight: z.number().nonnegative().finite(),
+  weight: z.number().nonnegative(),
 });
 
 const ErrorSchema = z.strictObject({
@@ -97,7 +97,7 @@ const EventSchema = z.strictObject({
   reason: z.string().min(1).optional(),
 });
 
-const AttributeValue = z.union([z.string(), z.number().finite(), z.boolean()]);
+const AttributeValue = z.union([z.string(), z.number(), z.boolean()]);
 
 const LogRecordObject = z.strictObject({
   '@timestamp': z.iso.datetime({ message: 'ISO 8601 UTC timestamp like 2024-01-15T10:30:00.000Z' }),
@@ -161,5 +161,5 @@ export function validateLogRecord(input: unknown): Validation<LogRecord> {
 
 /** The log record schema as JSON Schema (draft 2020-12), for producers in other languages. */
 export function logRecordJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(LogRecordObject, { io: 'input' }) as Record<string, unknown>;
+  return z.toJSONSchema(LogRecordObject, { io: 'input' });
 }

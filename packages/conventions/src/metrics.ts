@@ -154,7 +154,13 @@ export const AIRTABLE_OPERATIONS = [
   'get_base_schema',
   'webhook',
 ] as const;
-export const AIRTABLE_RESULTS = ['success', 'client_error', 'rate_limited', 'server_error', 'network_error'] as const;
+export const AIRTABLE_RESULTS = [
+  'success',
+  'client_error',
+  'rate_limited',
+  'server_error',
+  'network_error',
+] as const;
 /** `gen_ai.operation.name` values of the semantic conventions. */
 export const GEN_AI_OPERATIONS = [
   'chat',
@@ -195,7 +201,8 @@ const L = {
   httpRoute: {
     name: 'http_route',
     attribute: A.httpRoute,
-    description: 'Route template (`/api/bases/:baseId`), never the raw path; unmatched requests are `unmatched`.',
+    description:
+      'Route template (`/api/bases/:baseId`), never the raw path; unmatched requests are `unmatched`.',
   },
   httpResponseStatusCode: {
     name: 'http_response_status_code',
@@ -585,5 +592,7 @@ export const METRIC_CATALOG: readonly MetricDefinition[] = Object.values(METRICS
  * `{ pyairtable_auth_event: 'login' | ...; pyairtable_auth_result: 'success' | 'failure'; ... }`.
  */
 export type MetricLabels<M extends MetricDefinition> = {
-  [Label in M['labels'][number] as Label['name']]: Label extends { values: readonly (infer V)[] } ? V : string;
+  [Label in M['labels'][number] as Label['name']]: Label extends { values: readonly (infer V)[] }
+    ? V
+    : string;
 };

@@ -127,15 +127,15 @@ export function metricDefinitionProblems(metric: MetricDefinition): string[] {
   const unitIsAnnotation = metric.unit.startsWith('{') && metric.unit.endsWith('}');
   if (!unitIsAnnotation && !(ALLOWED_UNITS as readonly string[]).includes(metric.unit))
     problems.push(`${name}: unit ${metric.unit} is not a base unit (use one of ${ALLOWED_UNITS.join(', ')})`);
-  if (NON_BASE_UNIT_IN_NAME.test(name))
-    problems.push(`${name}: names use base units (seconds, bytes)`);
+  if (NON_BASE_UNIT_IN_NAME.test(name)) problems.push(`${name}: names use base units (seconds, bytes)`);
   if (metric.semconv && name.startsWith('pyairtable_'))
     problems.push(`${name}: semantic-convention metrics keep their OpenTelemetry name`);
   if (!metric.semconv && !name.startsWith('pyairtable_'))
     problems.push(`${name}: metrics of our own are namespaced pyairtable_`);
   if (!INSTRUMENTS_BY_TYPE[metric.type].includes(metric.instrument))
     problems.push(`${name}: a ${metric.instrument} instrument is not exposed as a ${metric.type}`);
-  if (!/^[A-Z].*\.$/.test(metric.help.trim())) problems.push(`${name}: help is a sentence ending with a period`);
+  if (!/^[A-Z].*\.$/.test(metric.help.trim()))
+    problems.push(`${name}: help is a sentence ending with a period`);
   if (metric.type === 'histogram') {
     const buckets = metric.buckets ?? [];
     if (buckets.length === 0) problems.push(`${name}: histograms define their buckets`);

@@ -44,7 +44,12 @@ export const PII_KEY_RULES: readonly PiiKeyRule[] = [
     pattern: 'pass(word|wd|phrase)|pwd$',
     caseInsensitive: true,
   },
-  { id: 'secret', description: 'Secrets (client_secret, secretKey).', pattern: 'secret', caseInsensitive: true },
+  {
+    id: 'secret',
+    description: 'Secrets (client_secret, secretKey).',
+    pattern: 'secret',
+    caseInsensitive: true,
+  },
   {
     id: 'token',
     description: 'Tokens (access_token, refreshToken, x-auth-token); token counts like input_tokens are not.',
@@ -57,9 +62,19 @@ export const PII_KEY_RULES: readonly PiiKeyRule[] = [
     pattern: 'authori[sz]ation',
     caseInsensitive: true,
   },
-  { id: 'api-key', description: 'API keys (x-api-key, apiKey, api_key).', pattern: 'api[._-]?key', caseInsensitive: true },
+  {
+    id: 'api-key',
+    description: 'API keys (x-api-key, apiKey, api_key).',
+    pattern: 'api[._-]?key',
+    caseInsensitive: true,
+  },
   { id: 'cookie', description: 'Cookie and Set-Cookie headers.', pattern: 'cookie', caseInsensitive: true },
-  { id: 'session-id', description: 'Session identifiers.', pattern: 'session[._-]?id$', caseInsensitive: true },
+  {
+    id: 'session-id',
+    description: 'Session identifiers.',
+    pattern: 'session[._-]?id$',
+    caseInsensitive: true,
+  },
   {
     id: 'private-key',
     description: 'Private keys and credentials.',
@@ -90,7 +105,7 @@ export const PII_VALUE_RULES: readonly PiiValueRule[] = [
   {
     id: 'email',
     description: 'E-mail addresses.',
-    pattern: '[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}',
+    pattern: '[A-Za-z0-9_.%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}',
     caseInsensitive: false,
   },
   {
@@ -107,7 +122,8 @@ export const PII_VALUE_RULES: readonly PiiValueRule[] = [
   },
   {
     id: 'payment-card',
-    description: 'Payment card numbers of the major networks, 13–19 digits, spaces or dashes allowed, Luhn-valid.',
+    description:
+      'Payment card numbers of the major networks, 13–19 digits, spaces or dashes allowed, Luhn-valid.',
     pattern:
       '\\b(?:4[0-9]{3}|5[1-5][0-9]{2}|2[2-7][0-9]{2}|3[47][0-9]{2}|3[0689][0-9]{2}|6(?:011|5[0-9]{2}|4[4-9][0-9]|22[0-9]))(?:[ -]?[0-9]){9,15}\\b',
     caseInsensitive: false,
@@ -209,6 +225,13 @@ export function createPiiMasker(rules: PiiRules = PII_RULES): PiiMasker {
     validate: rule.validator === 'luhn' ? luhnValid : undefined,
   }));
   const neverMasked = new Set(rules.neverMaskedKeys);
+  // Objects on the way to a never-masked field (`api_key` above `api_key.hash`) are walked into
+  // rather than masked whole by a key rule.
+  const neverMaskedParents = new Set<string>();
+  for (const key of rules.neverMaskedKeys) {
+    const parts = key.split('.');
+    for (let end = 1; end < parts.length; end++) neverMaskedParents.add(parts.slice(0, end).join('.'));
+  }
 
   const isSensitiveKey = (key: string): boolean =>
     !neverMasked.has(key) && keyPatterns.some((pattern) => pattern.test(key));
@@ -226,12 +249,15 @@ export function createPiiMasker(rules: PiiRules = PII_RULES): PiiMasker {
 
   const maskValue = (value: unknown, path = ''): unknown => {
     if (path !== '' && neverMasked.has(path)) return value;
-    if (path !== '' && isSensitiveKey(path)) return value === undefined || value === null ? value : PII_MASK;
+    const walkInto = neverMaskedParents.has(path) && value !== null && typeof value === 'object';
+    if (path !== '' && !walkInto && isSensitiveKey(path))
+      return value === undefined || value === null ? value : PII_MASK;
     if (typeof value === 'string') return maskString(value);
     if (Array.isArray(value)) return value.map((item) => maskValue(item, path));
     if (value !== null && typeof value === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(value)) out[key] = maskValue(child, path === '' ? key : `${path}.${key}`);
+      for (const [key, child] of Object.entries(value))
+        out[key] = maskValue(child, path === '' ? key : `${path}.${key}`);
       return out;
     }
     return value;

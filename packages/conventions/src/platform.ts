@@ -65,7 +65,11 @@ export const PLATFORM_SERVICES = [
   { name: 'airtable-gateway', tier: 'application', description: 'Calls the Airtable REST API for bases.' },
   { name: 'llm-orchestrator', tier: 'ai-ml', description: 'Chat and AI features; calls model providers.' },
   { name: 'mcp-server', tier: 'ai-ml', description: 'Model Context Protocol tools over Airtable data.' },
-  { name: 'automation-services', tier: 'automation', description: 'Workflows, schedules and file processing.' },
+  {
+    name: 'automation-services',
+    tier: 'automation',
+    description: 'Workflows, schedules and file processing.',
+  },
   { name: 'frontend', tier: 'frontend', description: 'Web application.' },
 ] as const satisfies readonly PlatformService[];
 

@@ -8,7 +8,13 @@ import { BUSINESS_HEADERS, PROPAGATION_HEADERS } from './headers.js';
 import { LOG_CATEGORIES, LOG_FIELDS, LOG_LEVELS } from './log-record.js';
 import { IDENTITY_LABELS, METRIC_CATALOG } from './metrics.js';
 import { PII_KEY_RULES, PII_MASK, PII_NEVER_MASKED_KEYS, PII_VALUE_RULES } from './pii.js';
-import { COST_CENTERS, DEFAULT_COST_WEIGHT_BY_TIER, ENVIRONMENTS, PLATFORM_SERVICES, SERVICE_TIERS } from './platform.js';
+import {
+  COST_CENTERS,
+  DEFAULT_COST_WEIGHT_BY_TIER,
+  ENVIRONMENTS,
+  PLATFORM_SERVICES,
+  SERVICE_TIERS,
+} from './platform.js';
 import { RETENTION } from './retention.js';
 import { SAMPLING_POLICIES } from './sampling.js';
 
@@ -39,7 +45,11 @@ function metricsSection(): string {
       labelRows.set(label.name, [
         code(label.name),
         code(label.attribute),
-        label.values ? label.values.map(code).join(' ') : label.pattern ? `pattern ${code(label.pattern)}` : 'open',
+        label.values
+          ? label.values.map(code).join(' ')
+          : label.pattern
+            ? `pattern ${code(label.pattern)}`
+            : 'open',
         label.description,
       ]);
   const buckets = METRIC_CATALOG.filter((metric) => metric.buckets).map((metric) => [
@@ -92,7 +102,10 @@ function logsSection(): string {
       '`http.response_time_ms`; security and audit records carry `event.action` and `event.outcome`; error ' +
       'records are logged at ERROR or FATAL.',
     '',
-    table(['name', 'field'], Object.entries(LOG_FIELDS).map(([name, field]) => [name, code(field)])),
+    table(
+      ['name', 'field'],
+      Object.entries(LOG_FIELDS).map(([name, field]) => [name, code(field)]),
+    ),
   ].join('\n');
 }
 
@@ -123,7 +136,15 @@ function samplingSection(): string {
     '## Trace sampling',
     '',
     table(
-      ['environment', 'random share', 'keep errors', 'keep slow', 'keep services', 'decision wait', 'SDK head ratio'],
+      [
+        'environment',
+        'random share',
+        'keep errors',
+        'keep slow',
+        'keep services',
+        'decision wait',
+        'SDK head ratio',
+      ],
       rows,
     ),
   ].join('\n');
@@ -139,7 +160,11 @@ function piiSection(): string {
     '',
     table(
       ['rule', 'pattern', 'what'],
-      PII_KEY_RULES.map((rule) => [rule.id, `${code(rule.pattern)}${rule.caseInsensitive ? ' (i)' : ''}`, rule.description]),
+      PII_KEY_RULES.map((rule) => [
+        rule.id,
+        `${code(rule.pattern)}${rule.caseInsensitive ? ' (i)' : ''}`,
+        rule.description,
+      ]),
     ),
     '',
     '### Values masked wherever they appear',
@@ -164,7 +189,10 @@ function platformSection(): string {
       SERVICE_TIERS.map((tier) => [code(tier), String(DEFAULT_COST_WEIGHT_BY_TIER[tier])]),
     ),
     '',
-    table(['service', 'tier', 'role'], PLATFORM_SERVICES.map((service) => [code(service.name), service.tier, service.description])),
+    table(
+      ['service', 'tier', 'role'],
+      PLATFORM_SERVICES.map((service) => [code(service.name), service.tier, service.description]),
+    ),
   ].join('\n');
 }
 
@@ -190,18 +218,18 @@ function pricesSection(): string {
 
 /** The whole contract as Markdown. */
 export function contractReference(): string {
-  return [
-    '# Telemetry contract reference',
-    '',
-    '<!-- Generated from packages/conventions by `npm run docs`; do not edit by hand. -->',
-    '',
-    metricsSection(),
-    attributesSection(),
-    logsSection(),
-    retentionSection(),
-    samplingSection(),
-    piiSection(),
-    platformSection(),
-    pricesSection(),
-  ].join('\n\n') + '\n';
+  return (
+    [
+      '# Telemetry contract reference',
+      '<!-- Generated from packages/conventions by `npm run docs`; do not edit by hand. -->',
+      metricsSection(),
+      attributesSection(),
+      logsSection(),
+      retentionSection(),
+      samplingSection(),
+      piiSection(),
+      platformSection(),
+      pricesSection(),
+    ].join('\n\n') + '\n'
+  );
 }

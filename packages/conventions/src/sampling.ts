@@ -63,7 +63,13 @@ export const SAMPLING_POLICIES: Readonly<Record<Environment, SamplingPolicy>> = 
 };
 
 /** Why a trace was kept or dropped; also the `reason` label of the hub's sampling counters. */
-export const SAMPLING_REASONS = ['error', 'slow', 'critical_service', 'probabilistic', 'not_sampled'] as const;
+export const SAMPLING_REASONS = [
+  'error',
+  'slow',
+  'critical_service',
+  'probabilistic',
+  'not_sampled',
+] as const;
 export type SamplingReason = (typeof SAMPLING_REASONS)[number];
 
 /** What the tail sampler knows of a trace when it decides. */

@@ -8,8 +8,7 @@ export interface Problem {
 }
 
 export type Validation<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly problems: readonly Problem[] };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problems: readonly Problem[] };
 
 export function dottedPath(path: readonly PropertyKey[]): string {
   let out = '';
@@ -25,7 +24,8 @@ export function problemsOf(error: z.ZodError): Problem[] {
   const problems: Problem[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push({ path: dottedPath([...issue.path, key]), message: 'is not a known field' });
+      for (const key of issue.keys)
+        problems.push({ path: dottedPath([...issue.path, key]), message: 'is not a known field' });
       continue;
     }
     problems.push({ path: dottedPath(issue.path), message: issue.message });
@@ -36,7 +36,9 @@ export function problemsOf(error: z.ZodError): Problem[] {
 /** Parses with a schema and returns either the value or every problem with its path. */
 export function validateWith<S extends z.ZodType>(schema: S, input: unknown): Validation<z.output<S>> {
   const result = schema.safeParse(input);
-  return result.success ? { ok: true, value: result.data } : { ok: false, problems: problemsOf(result.error) };
+  return result.success
+    ? { ok: true, value: result.data }
+    : { ok: false, problems: problemsOf(result.error) };
 }
 
 /** The problems as lines for an error message: `  - http.status_code: expected a number`. */

@@ -23,7 +23,10 @@ describe('metric catalog', () => {
 
   it('covers every dimension of the spec', () => {
     for (const dimension of METRIC_DIMENSIONS)
-      expect(METRIC_CATALOG.some((metric) => metric.dimension === dimension), dimension).toBe(true);
+      expect(
+        METRIC_CATALOG.some((metric) => metric.dimension === dimension),
+        dimension,
+      ).toBe(true);
   });
 
   it('maps to the OpenTelemetry semantic conventions where one exists', () => {
@@ -80,7 +83,14 @@ describe('naming rules reject what they should', () => {
     unit: '{widget}',
     help: 'Widgets made.',
     dimension: 'business',
-    labels: [{ name: 'pyairtable_widget_kind', attribute: 'pyairtable.widget.kind', description: 'Kind.', values: ['a'] }],
+    labels: [
+      {
+        name: 'pyairtable_widget_kind',
+        attribute: 'pyairtable.widget.kind',
+        description: 'Kind.',
+        values: ['a'],
+      },
+    ],
     semconv: false,
   };
 
@@ -91,18 +101,23 @@ describe('naming rules reject what they should', () => {
   const label = good.labels[0]!;
   it.each<[string, Partial<MetricDefinition>, string]>([
     ['camelCase name', { name: 'pyairtableWidgets_total' }, 'snake_case'],
-    ['counter without _total', { name: 'pyairtable_widgets', otelName: 'pyairtable.widgets' }, 'counters end in _total'],
+    [
+      'counter without _total',
+      { name: 'pyairtable_widgets', otelName: 'pyairtable.widgets' },
+      'counters end in _total',
+    ],
     [
       'gauge with _total',
-      { type: 'gauge', instrument: 'updowncounter', name: 'pyairtable_widgets_total', otelName: 'pyairtable.widgets_total' },
+      {
+        type: 'gauge',
+        instrument: 'updowncounter',
+        name: 'pyairtable_widgets_total',
+        otelName: 'pyairtable.widgets_total',
+      },
       'only counters end in _total',
     ],
     ['name not the translation', { name: 'pyairtable_gadgets_total' }, "OpenTelemetry's translation"],
-    [
-      'milliseconds',
-      { unit: 'ms', name: 'pyairtable_widgets_milliseconds_total' },
-      'not a base unit',
-    ],
+    ['milliseconds', { unit: 'ms', name: 'pyairtable_widgets_milliseconds_total' }, 'not a base unit'],
     ['missing namespace', { name: 'widgets_total', otelName: 'widgets' }, 'namespaced pyairtable_'],
     ['semconv with our namespace', { semconv: true }, 'keep their OpenTelemetry name'],
     ['instrument mismatch', { instrument: 'histogram' }, 'is not exposed as a counter'],
@@ -110,12 +125,23 @@ describe('naming rules reject what they should', () => {
     ['buckets on a counter', { buckets: [1, 2] }, 'only histograms have buckets'],
     [
       'histogram without buckets',
-      { type: 'histogram', instrument: 'histogram', name: 'pyairtable_widgets', otelName: 'pyairtable.widgets' },
+      {
+        type: 'histogram',
+        instrument: 'histogram',
+        name: 'pyairtable_widgets',
+        otelName: 'pyairtable.widgets',
+      },
       'histograms define their buckets',
     ],
     [
       'unsorted buckets',
-      { type: 'histogram', instrument: 'histogram', name: 'pyairtable_widgets', otelName: 'pyairtable.widgets', buckets: [1, 0.5] },
+      {
+        type: 'histogram',
+        instrument: 'histogram',
+        name: 'pyairtable_widgets',
+        otelName: 'pyairtable.widgets',
+        buckets: [1, 0.5],
+      },
       'strictly increase',
     ],
     ['reserved label', { labels: [{ ...label, name: 'le', attribute: 'le' }] }, 'reserved by Prometheus'],
@@ -156,14 +182,16 @@ function exposition(catalog: readonly MetricDefinition[]): string {
       [IDENTITY_LABELS.tier]: 'gateway',
       [IDENTITY_LABELS.version]: '1.0.0',
     };
-    for (const label of metric.labels) labels[label.name] = label.values?.[0] ?? (label.pattern ? '200' : 'example');
+    for (const label of metric.labels)
+      labels[label.name] = label.values?.[0] ?? (label.pattern ? '200' : 'example');
     const render = (extra: Record<string, string> = {}): string =>
       `{${Object.entries({ ...labels, ...extra })
         .map(([key, value]) => `${key}="${value}"`)
         .join(',')}}`;
     lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} ${metric.type}`);
     if (metric.type === 'histogram') {
-      for (const bound of [...(metric.buckets ?? []), '+Inf']) lines.push(`${metric.name}_bucket${render({ le: String(bound) })} 1`);
+      for (const bound of [...(metric.buckets ?? []), '+Inf'])
+        lines.push(`${metric.name}_bucket${render({ le: String(bound) })} 1`);
       lines.push(`${metric.name}_sum${render()} 0.5`, `${metric.name}_count${render()} 1`);
     } else {
       lines.push(`${metric.name}${render()} 1`);
@@ -196,7 +224,13 @@ describe.runIf(engineAvailable(ENGINES.promtool))('promtool (real Prometheus lin
         .join('\n')}\n# EOF\n`;
       const file = join(dir.path, 'catalog.om');
       writeFileSync(file, openMetrics);
-      const result = runEngine(ENGINES.promtool, ['tsdb', 'create-blocks-from', 'openmetrics', file, join(dir.path, 'data')]);
+      const result = runEngine(ENGINES.promtool, [
+        'tsdb',
+        'create-blocks-from',
+        'openmetrics',
+        file,
+        join(dir.path, 'data'),
+      ]);
       expect(result.stderr).not.toMatch(/error/i);
       expect(result.status).toBe(0);
     } finally {

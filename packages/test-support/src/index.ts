@@ -51,7 +51,11 @@ export interface RunResult {
 }
 
 /** Runs an engine command to completion with a deadline. */
-export function runEngine(engine: Engine, args: readonly string[], options: { input?: string; cwd?: string } = {}): RunResult {
+export function runEngine(
+  engine: Engine,
+  args: readonly string[],
+  options: { input?: string; cwd?: string } = {},
+): RunResult {
   const result = spawnSync(engine.command, args, {
     encoding: 'utf8',
     input: options.input,
@@ -65,5 +69,10 @@ export function runEngine(engine: Engine, args: readonly string[], options: { in
 /** A fresh temporary directory, removed by the returned cleanup. */
 export function tempDir(prefix: string): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), `${prefix}-`));
-  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+  return {
+    path,
+    cleanup: () => {
+      rmSync(path, { recursive: true, force: true });
+    },
+  };
 }
