@@ -1,16 +1,15 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
+// Tests run against the TypeScript sources of the workspace packages (their `source` export
+// condition), never a stale dist/.
+const conditions = ['source', 'node', 'development'];
 
 export default defineConfig({
-  resolve: {
-    // Tests run against the TypeScript sources of the workspace packages, never a stale dist/.
-    alias: [{ find: /^@pyairtable\/([a-z-]+)$/, replacement: `${packagesDir}$1/src/index.ts` }],
-  },
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
-    // Engine tests start real processes; two cores, so keep parallelism modest and timeouts generous.
+    // Engine tests start real processes; two cores, so keep timeouts generous.
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],

@@ -82,6 +82,9 @@ export const SPAN_ATTRIBUTES = {
   suspiciousActivityType: 'pyairtable.security.activity_type',
   securitySeverity: 'pyairtable.security.severity',
 
+  // The SDK's own health
+  telemetryOutcome: 'pyairtable.telemetry.outcome',
+
   // Correlation
   correlationId: 'pyairtable.correlation.id',
 } as const;

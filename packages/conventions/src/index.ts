@@ -48,6 +48,7 @@ export {
   GEN_AI_TOKEN_TYPES,
   CACHE_RESULTS,
   DB_CONNECTION_STATES,
+  SPAN_OUTCOMES,
 } from './metrics.js';
 export type {
   MetricDefinition,
@@ -59,6 +60,14 @@ export type {
   MetricName,
   MetricLabels,
   IdentityLabel,
+  AuthEventName,
+  AuthResult,
+  AuthReason,
+  AuthMethod,
+  RateLimitScope,
+  SuspiciousActivityType,
+  SecuritySeverity,
+  WorkflowStatus,
 } from './metrics.js';
 
 export {

@@ -13,7 +13,8 @@ import { SPAN_ATTRIBUTES as A } from './attributes.js';
 import { COST_CENTERS } from './platform.js';
 import { SLOW_QUERY_SECONDS, SLOW_REQUEST_SECONDS } from './thresholds.js';
 
-export const METRIC_DIMENSIONS = ['application', 'business', 'cost', 'security', 'data'] as const;
+/** The spec's four dimensions (data split out of application), plus the SDK's own health. */
+export const METRIC_DIMENSIONS = ['application', 'business', 'cost', 'security', 'data', 'telemetry'] as const;
 export type MetricDimension = (typeof METRIC_DIMENSIONS)[number];
 
 /** Prometheus metric types used by the catalog. */
@@ -188,6 +189,8 @@ export const GEN_AI_PROVIDERS = [
 ] as const;
 export const GEN_AI_TOKEN_TYPES = ['input', 'output'] as const;
 export const CACHE_RESULTS = ['hit', 'miss'] as const;
+/** What became of a span the service ended. */
+export const SPAN_OUTCOMES = ['exported', 'export_failed', 'dropped'] as const;
 export const DB_CONNECTION_STATES = ['idle', 'used'] as const;
 
 // Label definitions, each once; metrics below pick from these.
@@ -339,6 +342,12 @@ const L = {
     name: 'pyairtable_cache_name',
     attribute: A.cacheName,
     description: 'Logical cache (records, schemas, sessions).',
+  },
+  spanOutcome: {
+    name: 'pyairtable_telemetry_outcome',
+    attribute: A.telemetryOutcome,
+    description: 'exported; export_failed (the receiver refused or was unreachable); dropped (the export queue was full).',
+    values: SPAN_OUTCOMES,
   },
   cacheResult: {
     name: 'pyairtable_cache_result',
@@ -578,9 +587,42 @@ export const METRICS = {
     labels: [L.cacheName, L.cacheResult],
     semconv: false,
   },
+
+  // --- Telemetry: the SDK's own health ---------------------------------------------------
+  telemetrySpans: {
+    name: 'pyairtable_telemetry_spans_total',
+    otelName: 'pyairtable.telemetry.spans',
+    type: 'counter',
+    instrument: 'counter',
+    unit: '{span}',
+    help: 'Sampled spans the SDK ended, by what became of them.',
+    dimension: 'telemetry',
+    labels: [L.spanOutcome],
+    semconv: false,
+  },
+  telemetryLogRecordsDropped: {
+    name: 'pyairtable_telemetry_log_records_dropped_total',
+    otelName: 'pyairtable.telemetry.log_records.dropped',
+    type: 'counter',
+    instrument: 'counter',
+    unit: '{record}',
+    help: 'Log records dropped because stdout could not keep up and the write buffer was full.',
+    dimension: 'telemetry',
+    labels: [],
+    semconv: false,
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricId = keyof typeof METRICS;
+
+export type AuthEventName = (typeof AUTH_EVENTS)[number];
+export type AuthResult = (typeof AUTH_RESULTS)[number];
+export type AuthReason = (typeof AUTH_REASONS)[number];
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
+export type SuspiciousActivityType = (typeof SUSPICIOUS_ACTIVITY_TYPES)[number];
+export type SecuritySeverity = (typeof SECURITY_SEVERITIES)[number];
+export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
 export type MetricName = (typeof METRICS)[MetricId]['name'];
 
 /** The catalog as a list, in declaration order. */

@@ -76,3 +76,8 @@ export function tempDir(prefix: string): { path: string; cleanup: () => void } {
     },
   };
 }
+
+export { startOtlpReceiver, attributeMap } from './otlp-receiver.js';
+export type { OtlpReceiver, ReceivedSpan, ReceivedLog, AttributeValue } from './otlp-receiver.js';
+export { captureLines } from './lines.js';
+export type { LineCapture } from './lines.js';

@@ -1,0 +1,229 @@
+/**
+ * One server request's telemetry, shared by every framework adapter: the server span, the
+ * `x-trace-id` response header, business attributes, RED metrics, cost units and one access
+ * log record. Adapters only find the route template and call `start` / `finish`.
+ *
+ * Trace continuity rule, in order:
+ * 1. a valid `traceparent` continues that trace (`tracestate` and `baggage` are kept);
+ * 2. otherwise a valid `x-trace-id` (32 lower-case hex, not all zero) becomes the trace id of
+ *    a new root span, so a caller that only sends the correlation header still joins up;
+ * 3. otherwise a new trace starts. An `x-trace-id` that is present but not a trace id is kept
+ *    as the span attribute `pyairtable.correlation.id`.
+ * The response always carries `x-trace-id` with the server span's trace id.
+ */
+import type { Context, Span, TextMapGetter } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
+import type { CostCenter } from '@pyairtable/conventions';
+import { BUSINESS_HEADERS, HTTP_METHODS, PROPAGATION_HEADERS, SPAN_ATTRIBUTES as A } from '@pyairtable/conventions';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ApiKeyHasher } from './api-key.js';
+import type { TelemetryLogger } from './logger.js';
+import type { ContractMetrics } from './metrics.js';
+import type { TracingPipeline } from './tracing.js';
+import { warnOnce } from './warnings.js';
+
+export interface HttpServerOptions {
+  /** Paths served without telemetry (exact match, query ignored). */
+  readonly ignorePaths?: readonly string[];
+  /** Cost weight of a request (default: the tier's weight), or a function of the route. */
+  readonly costWeight?: number | ((route: string) => number);
+}
+
+export const DEFAULT_IGNORED_PATHS: readonly string[] = ['/health', '/metrics', '/ready'];
+
+/** Route label of a request no route matched. */
+export const UNMATCHED_ROUTE = 'unmatched';
+const MAX_HEADER_ATTRIBUTE_LENGTH = 128;
+const KNOWN_METHODS = new Set<string>(HTTP_METHODS);
+
+const headerGetter: TextMapGetter<IncomingHttpHeaders> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => carrier[key],
+};
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === '' ? undefined : first.slice(0, MAX_HEADER_ATTRIBUTE_LENGTH);
+}
+
+/** Method as recorded: the standard ones as they are, anything else `_OTHER`. */
+export function normaliseMethod(method: string | undefined): (typeof HTTP_METHODS)[number] {
+  const upper = (method ?? 'GET').toUpperCase();
+  return (KNOWN_METHODS.has(upper) ? upper : '_OTHER') as (typeof HTTP_METHODS)[number];
+}
+
+const ID_SEGMENT =
+  /^(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}|(?:app|tbl|rec|fld|viw|usr|wsp|sel)[A-Za-z0-9]{14}|(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,})$/i;
+
+/**
+ * A low-cardinality stand-in for a route template where no router names one (plain
+ * `node:http`): id-like segments (numbers, UUIDs, long hex, Airtable ids, long tokens) become
+ * `:id`, and paths are cut to six segments.
+ */
+export function routeFromPath(path: string): string {
+  const segments = path.split('/').slice(1, 7);
+  if (segments.length === 0 || (segments.length === 1 && segments[0] === '')) return '/';
+  return `/${segments.map((segment) => (ID_SEGMENT.test(segment) ? ':id' : segment)).join('/')}`;
+}
+
+export interface ServerRequestScope {
+  /** Context to run the request's handler in (the server span is active in it). */
+  readonly context: Context;
+  readonly span: Span;
+  readonly traceId: string;
+  recordException(error: unknown): void;
+  /** Ends the request; `route` undefined means no route matched. Idempotent. */
+  finish(route: string | undefined, statusCode: number, aborted?: boolean): void;
+}
+
+export interface HttpServerDependencies {
+  readonly tracing: TracingPipeline;
+  readonly metrics: ContractMetrics;
+  readonly accessLog: TelemetryLogger;
+  readonly errorLog: TelemetryLogger;
+  readonly hashApiKey: ApiKeyHasher;
+  readonly costCenter: CostCenter;
+  readonly defaultCostWeight: number;
+}
+
+export class HttpServerInstrumentation {
+  private readonly scopes = new WeakMap<Span, ServerRequestScope>();
+
+  constructor(private readonly deps: HttpServerDependencies) {}
+
+  /** The request scope whose server span this is, if any. */
+  scopeOf(span: Span | undefined): ServerRequestScope | undefined {
+    return span === undefined ? undefined : this.scopes.get(span);
+  }
+
+  /**
+   * Begins a request. Returns undefined for ignored paths, and if anything goes wrong (the
+   * request then proceeds without telemetry rather than failing).
+   */
+  start(
+    rawMethod: string | undefined,
+    rawUrl: string | undefined,
+    headers: IncomingHttpHeaders,
+    setResponseHeader: (name: string, value: string) => void,
+    options: HttpServerOptions = {},
+  ): ServerRequestScope | undefined {
+    try {
+      const path = (rawUrl ?? '/').split('?')[0] ?? '/';
+      if ((options.ignorePaths ?? DEFAULT_IGNORED_PATHS).includes(path)) return undefined;
+      return this.begin(normaliseMethod(rawMethod), path, headers, setResponseHeader, options);
+    } catch (error) {
+      warnOnce('http-start', `request telemetry skipped: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private begin(
+    method: (typeof HTTP_METHODS)[number],
+    path: string,
+    headers: IncomingHttpHeaders,
+    setResponseHeader: (name: string, value: string) => void,
+    options: HttpServerOptions,
+  ): ServerRequestScope {
+    const { tracing, metrics } = this.deps;
+    const startedAt = performance.now();
+    const parent = propagation.extract(ROOT_CONTEXT, headers, headerGetter);
+    const correlation = header(headers, PROPAGATION_HEADERS.traceId);
+    const attributes = {
+      [A.httpRequestMethod]: method,
+      [A.urlPath]: path,
+      [A.urlScheme]: 'http',
+    } as Record<string, string>;
+    const userAgent = header(headers, 'user-agent');
+    if (userAgent !== undefined) attributes[A.userAgentOriginal] = userAgent;
+    const userId = header(headers, BUSINESS_HEADERS.userId);
+    if (userId !== undefined) attributes[A.userId] = userId;
+    const tenantId = header(headers, BUSINESS_HEADERS.tenantId);
+    if (tenantId !== undefined) attributes[A.tenantId] = tenantId;
+    const apiKey = headers[BUSINESS_HEADERS.apiKey];
+    const apiKeyHash = typeof apiKey === 'string' && apiKey !== '' ? this.deps.hashApiKey(apiKey) : undefined;
+    if (apiKeyHash !== undefined) attributes[A.apiKeyHash] = apiKeyHash;
+
+    const start = (): Span =>
+      tracing.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
+    let span: Span;
+    if (trace.getSpanContext(parent) === undefined && correlation !== undefined) {
+      span = tracing.startRootWithTraceId(correlation, start);
+      if (span.spanContext().traceId !== correlation) span.setAttribute(A.correlationId, correlation);
+    } else {
+      span = start();
+    }
+    const { traceId, spanId } = span.spanContext();
+    setResponseHeader(PROPAGATION_HEADERS.traceId, traceId);
+    metrics.add('httpServerActiveRequests', { http_request_method: method }, 1);
+
+    let finished = false;
+    let failure: unknown;
+    const deps = this.deps;
+    const scope: ServerRequestScope = {
+      context: trace.setSpan(parent, span),
+      span,
+      traceId,
+      recordException(error) {
+        failure = error;
+        try {
+          span.recordException(error instanceof Error ? error : String(error));
+          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        } catch {
+          // The span is only telemetry.
+        }
+      },
+      finish(route, statusCode, aborted = false) {
+        if (finished) return;
+        finished = true;
+        try {
+          const routeLabel = route ?? (statusCode === 404 ? UNMATCHED_ROUTE : routeFromPath(path));
+          const seconds = (performance.now() - startedAt) / 1000;
+          const status = String(statusCode);
+          span.updateName(`${method} ${routeLabel}`);
+          span.setAttribute(A.httpRoute, routeLabel);
+          span.setAttribute(A.httpResponseStatusCode, statusCode);
+          if (statusCode >= 500 || aborted) {
+            span.setAttribute(A.errorType, aborted ? 'aborted' : status);
+            if (failure === undefined) span.setStatus({ code: SpanStatusCode.ERROR });
+          }
+          const weight =
+            typeof options.costWeight === 'function'
+              ? options.costWeight(routeLabel)
+              : (options.costWeight ?? deps.defaultCostWeight);
+          metrics.add('httpServerActiveRequests', { http_request_method: method }, -1);
+          metrics.observe(
+            'httpServerRequestDuration',
+            { http_request_method: method, http_route: routeLabel, http_response_status_code: status },
+            seconds,
+          );
+          metrics.inc('costUnits', { pyairtable_cost_center: deps.costCenter }, weight);
+          const record: Record<string, unknown> = {
+            trace: { id: traceId, span_id: spanId },
+            http: {
+              method,
+              route: routeLabel,
+              status_code: statusCode,
+              response_time_ms: Math.round(seconds * 1e6) / 1e3,
+            },
+            cost: { center: deps.costCenter, weight },
+          };
+          if (userId !== undefined) record['user'] = { id: userId };
+          if (tenantId !== undefined) record['tenant'] = { id: tenantId };
+          if (apiKeyHash !== undefined) record['api_key'] = { hash: apiKeyHash };
+          const message = `${method} ${routeLabel} ${status}${aborted ? ' (aborted)' : ''}`;
+          if (statusCode >= 500) deps.accessLog.error(record, message);
+          else deps.accessLog.info(record, message);
+          if (failure !== undefined)
+            deps.errorLog.error({ trace: { id: traceId, span_id: spanId }, err: failure }, `${method} ${routeLabel} failed`);
+        } catch (error) {
+          warnOnce('http-finish', `request telemetry incomplete: ${(error as Error).message}`);
+        } finally {
+          span.end();
+        }
+      },
+    };
+    this.scopes.set(span, scope);
+    return scope;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Optional OTLP export of the log records (off by default; local mode turns it on so the hub
+ * receives logs without a Filebeat). The JSON lines the logger writes to stdout are parsed
+ * back and emitted as OTLP log records: body = message, attributes = the record's other fields
+ * by dotted path, trace correlation from `trace.id` / `trace.span_id`.
+ */
+import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
+import { SeverityNumber } from '@opentelemetry/api-logs';
+import { ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import type { LogLevel } from '@pyairtable/conventions';
+import { LOG_FIELDS, TRACE_ID_PATTERN } from '@pyairtable/conventions';
+import { Writable } from 'node:stream';
+import type { ResolvedConfig } from './config.js';
+import { serviceResource } from './tracing.js';
+import { warnOnce } from './warnings.js';
+
+const SEVERITY: Readonly<Record<LogLevel, SeverityNumber>> = {
+  TRACE: SeverityNumber.TRACE,
+  DEBUG: SeverityNumber.DEBUG,
+  INFO: SeverityNumber.INFO,
+  WARN: SeverityNumber.WARN,
+  ERROR: SeverityNumber.ERROR,
+  FATAL: SeverityNumber.FATAL,
+};
+
+function flatten(target: LogAttributes, prefix: string, value: unknown): void {
+  if (value === null || value === undefined) return;
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, child] of Object.entries(value)) flatten(target, prefix === '' ? key : `${prefix}.${key}`, child);
+  } else target[prefix] = value as AnyValue;
+}
+
+export interface LogExport {
+  readonly stream: Writable;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export function startLogExport(config: ResolvedConfig): LogExport {
+  const endpoint = config.otlpProtocol === 'grpc' ? config.otlpEndpoint.replace(/:4317$/, ':4318') : config.otlpEndpoint;
+  const provider = new LoggerProvider({
+    resource: serviceResource(config),
+    processors: [
+      new BatchLogRecordProcessor({
+        exporter: new OTLPLogExporter({ url: `${endpoint}/v1/logs`, timeoutMillis: 10_000 }),
+        maxQueueSize: config.maxQueueSize,
+        scheduledDelayMillis: 2000,
+      }),
+    ],
+  });
+  const otelLogger = provider.getLogger('@pyairtable/telemetry');
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      try {
+        for (const line of chunk.toString().split('\n')) {
+          if (line === '') continue;
+          const record = JSON.parse(line) as Record<string, unknown>;
+          const { message, log_level: level, '@timestamp': timestamp, trace: traceFields, ...rest } = record;
+          const attributes: LogAttributes = {};
+          flatten(attributes, '', rest);
+          const ids = traceFields as { id?: string; span_id?: string } | undefined;
+          const correlated =
+            ids?.id !== undefined && ids.span_id !== undefined && TRACE_ID_PATTERN.test(ids.id)
+              ? trace.setSpanContext(ROOT_CONTEXT, { traceId: ids.id, spanId: ids.span_id, traceFlags: TraceFlags.SAMPLED })
+              : undefined;
+          otelLogger.emit({
+            body: typeof message === 'string' ? message : '',
+            severityText: typeof level === 'string' ? level : 'INFO',
+            severityNumber: SEVERITY[level as LogLevel] ?? SeverityNumber.INFO,
+            ...(typeof timestamp === 'string' ? { timestamp: new Date(timestamp) } : {}),
+            attributes,
+            ...(correlated === undefined ? {} : { context: correlated }),
+          });
+        }
+      } catch (error) {
+        warnOnce('log-export', `a log record was not exported over OTLP: ${(error as Error).message}`);
+      }
+      callback();
+    },
+  });
+  // The field names this module relies on, checked against the contract at compile time.
+  void [LOG_FIELDS.message, LOG_FIELDS.level, LOG_FIELDS.timestamp, LOG_FIELDS.traceId, LOG_FIELDS.spanId];
+  return {
+    stream,
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The contract's metrics on prom-client, served in Prometheus text format.
+ *
+ * prom-client rather than the OpenTelemetry Prometheus exporter: `bench/metrics-backend.bench.ts`
+ * measures both recording the same histogram and rendering `/metrics`, side by side (numbers
+ * in the README). Every catalog metric is registered up front, so `/metrics` always shows the
+ * whole contract, and the identity labels are default labels on every series.
+ */
+import type { MetricDefinition, MetricId, MetricLabels } from '@pyairtable/conventions';
+import { IDENTITY_LABELS, METRICS } from '@pyairtable/conventions';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { warnOnce } from './warnings.js';
+
+type Definition<Id extends MetricId> = (typeof METRICS)[Id];
+type IdsOfType<T extends MetricDefinition['type']> = {
+  [Id in MetricId]: Definition<Id>['type'] extends T ? Id : never;
+}[MetricId];
+
+export type CounterId = IdsOfType<'counter'>;
+export type GaugeId = IdsOfType<'gauge'>;
+export type HistogramId = IdsOfType<'histogram'>;
+/** The label set of a catalog metric; bounded labels accept only their listed values. */
+export type LabelsOf<Id extends MetricId> = Partial<MetricLabels<Definition<Id>>>;
+
+export interface Identity {
+  readonly service: string;
+  readonly tier: string;
+  readonly version: string;
+}
+
+/** Records the contract's metrics. Never throws: a bad call is reported once and ignored. */
+export class ContractMetrics {
+  readonly registry = new Registry();
+  private readonly counters = new Map<string, Counter>();
+  private readonly gauges = new Map<string, Gauge>();
+  private readonly histograms = new Map<string, Histogram>();
+
+  constructor(identity: Identity, options: { runtimeMetrics?: boolean } = {}) {
+    this.registry.setDefaultLabels({
+      [IDENTITY_LABELS.service]: identity.service,
+      [IDENTITY_LABELS.tier]: identity.tier,
+      [IDENTITY_LABELS.version]: identity.version,
+    });
+    for (const [id, definition] of Object.entries(METRICS) as [MetricId, MetricDefinition][]) {
+      const common = {
+        name: definition.name,
+        help: definition.help,
+        labelNames: definition.labels.map((label) => label.name),
+        registers: [this.registry],
+      };
+      if (definition.type === 'counter') this.counters.set(id, new Counter(common));
+      else if (definition.type === 'gauge') this.gauges.set(id, new Gauge(common));
+      else this.histograms.set(id, new Histogram({ ...common, buckets: [...(definition.buckets ?? [])] }));
+    }
+    if (options.runtimeMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  inc<Id extends CounterId>(id: Id, labels: LabelsOf<Id>, value = 1): void {
+    try {
+      this.counters.get(id)?.inc(labels as Record<string, string>, value);
+    } catch (error) {
+      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${(error as Error).message}`);
+    }
+  }
+
+  observe<Id extends HistogramId>(id: Id, labels: LabelsOf<Id>, value: number): void {
+    try {
+      this.histograms.get(id)?.observe(labels as Record<string, string>, value);
+    } catch (error) {
+      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${(error as Error).message}`);
+    }
+  }
+
+  add<Id extends GaugeId>(id: Id, labels: LabelsOf<Id>, delta: number): void {
+    try {
+      this.gauges.get(id)?.inc(labels as Record<string, string>, delta);
+    } catch (error) {
+      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${(error as Error).message}`);
+    }
+  }
+
+  set<Id extends GaugeId>(id: Id, labels: LabelsOf<Id>, value: number): void {
+    try {
+      this.gauges.get(id)?.set(labels as Record<string, string>, value);
+    } catch (error) {
+      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${(error as Error).message}`);
+    }
+  }
+
+  /** The exposition and its content type. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** A `(req, res)` handler serving the exposition; mount it on the service's own router. */
+  readonly handler = (_request: IncomingMessage, response: ServerResponse): void => {
+    this.render().then(
+      ({ contentType, body }) => {
+        response.writeHead(200, { 'content-type': contentType });
+        response.end(body);
+      },
+      (error: unknown) => {
+        warnOnce('metrics-render', `rendering /metrics failed: ${(error as Error).message}`);
+        response.writeHead(500, { 'content-type': 'text/plain' });
+        response.end('metrics unavailable\n');
+      },
+    );
+  };
+}
+
+export interface MetricsServerOptions {
+  /** Port to listen on (0 picks a free one). */
+  readonly port: number;
+  /** Interface to bind; loopback unless a scraper elsewhere needs it. */
+  readonly host?: string;
+  readonly path?: string;
+}
+
+/** A standalone listener serving only the metrics path, for services without a router of their own. */
+export async function startMetricsServer(metrics: ContractMetrics, options: MetricsServerOptions): Promise<Server> {
+  const path = options.path ?? '/metrics';
+  const server = createServer((request, response) => {
+    if ((request.url ?? '').split('?')[0] === path && (request.method === 'GET' || request.method === 'HEAD')) {
+      metrics.handler(request, response);
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'text/plain' });
+    response.end(`not found; metrics are at ${path}\n`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}

@@ -1,0 +1,285 @@
+/**
+ * The trace pipeline. Together with `log-export.ts` this is the only module that imports the
+ * OpenTelemetry SDK packages (the rest of the SDK uses `@opentelemetry/api`), so moving to the
+ * 3.x line when Node 20 support ends touches these two files.
+ *
+ * spans ─ CountingProcessor ─ BatchSpanProcessor (bounded queue) ─ MaskingExporter ─ OTLP
+ */
+import type { Attributes, Context, Span, Tracer } from '@opentelemetry/api';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
+import {
+  CompositePropagator,
+  ExportResultCode,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+  setGlobalErrorHandler,
+} from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
+import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { Resource } from '@opentelemetry/resources';
+import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import type { IdGenerator, ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  RandomIdGenerator,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { PiiMasker } from '@pyairtable/conventions';
+import { RESOURCE_ATTRIBUTES, SERVICE_NAMESPACE, TRACE_ID_PATTERN } from '@pyairtable/conventions';
+import { randomUUID } from 'node:crypto';
+import type { ResolvedConfig } from './config.js';
+import { warnOnce } from './warnings.js';
+
+/** What happened to the spans the service ended; feeds `pyairtable_telemetry_spans_total`. */
+export interface SpanOutcomeCounter {
+  (outcome: 'exported' | 'export_failed' | 'dropped', count: number): void;
+}
+
+export function serviceResource(config: ResolvedConfig): Resource {
+  const ours = resourceFromAttributes({
+    [RESOURCE_ATTRIBUTES.serviceName]: config.serviceName,
+    [RESOURCE_ATTRIBUTES.serviceVersion]: config.serviceVersion,
+    [RESOURCE_ATTRIBUTES.serviceNamespace]: SERVICE_NAMESPACE,
+    [RESOURCE_ATTRIBUTES.serviceInstanceId]: randomUUID(),
+    [RESOURCE_ATTRIBUTES.deploymentEnvironment]: config.environment,
+    [RESOURCE_ATTRIBUTES.serviceTier]: config.serviceTier,
+    [RESOURCE_ATTRIBUTES.costCenter]: config.costCenter,
+  });
+  // OTEL_RESOURCE_ATTRIBUTES may add attributes; ours win where both set one.
+  return detectResources({ detectors: [envDetector] }).merge(ours);
+}
+
+/**
+ * Random ids, except that the next root trace may be given its trace id: an incoming request
+ * with `x-trace-id` but no `traceparent` continues the caller's correlation id as its trace id.
+ * `startSpan` calls `generateTraceId` synchronously, so a slot filled just before it is safe.
+ */
+class CorrelatingIdGenerator implements IdGenerator {
+  private readonly random = new RandomIdGenerator();
+  private nextTraceId: string | undefined;
+
+  generateTraceId(): string {
+    const given = this.nextTraceId;
+    this.nextTraceId = undefined;
+    return given ?? this.random.generateTraceId();
+  }
+
+  generateSpanId(): string {
+    return this.random.generateSpanId();
+  }
+
+  startRootWithTraceId(traceId: string, start: () => Span): Span {
+    this.nextTraceId = TRACE_ID_PATTERN.test(traceId) ? traceId : undefined;
+    try {
+      return start();
+    } finally {
+      this.nextTraceId = undefined;
+    }
+  }
+}
+
+function maskAttributes(masker: PiiMasker, attributes: Attributes): Attributes {
+  let masked: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(attributes)) {
+    const next = masker.maskValue(value, key);
+    if (next !== value && !(Array.isArray(value) && JSON.stringify(next) === JSON.stringify(value))) {
+      masked ??= { ...attributes };
+      masked[key] = next;
+    }
+  }
+  return (masked as Attributes | undefined) ?? attributes;
+}
+
+/** A view of a finished span with its attributes, events and status message masked. */
+function maskedSpan(masker: PiiMasker, span: ReadableSpan): ReadableSpan {
+  const attributes = maskAttributes(masker, span.attributes);
+  const events = span.events.map((event) =>
+    event.attributes === undefined ? event : { ...event, attributes: maskAttributes(masker, event.attributes) },
+  );
+  const status =
+    span.status.message === undefined ? span.status : { ...span.status, message: masker.maskString(span.status.message) };
+  const view = Object.create(span) as ReadableSpan;
+  Object.defineProperties(view, {
+    attributes: { value: attributes, enumerable: true },
+    events: { value: events, enumerable: true },
+    status: { value: status, enumerable: true },
+  });
+  return view;
+}
+
+class MaskingCountingExporter implements SpanExporter {
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly masker: PiiMasker,
+    private readonly count: SpanOutcomeCounter,
+    private readonly onBatchTaken: (size: number) => void,
+  ) {}
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.onBatchTaken(spans.length);
+    let masked: ReadableSpan[];
+    try {
+      masked = spans.map((span) => maskedSpan(this.masker, span));
+    } catch (error) {
+      // Never export what could not be masked.
+      this.count('export_failed', spans.length);
+      resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
+      return;
+    }
+    this.inner.export(masked, (result) => {
+      if (result.code === ExportResultCode.SUCCESS) this.count('exported', spans.length);
+      else {
+        this.count('export_failed', spans.length);
+        warnOnce(
+          'export-failed',
+          `span export failed (${result.error?.message ?? 'unknown error'}); spans are dropped and counted in the telemetry spans metric. Is the collector or hub running?`,
+        );
+      }
+      resultCallback(result);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
+}
+
+/**
+ * Counts spans the batch processor will drop because its queue is full (it drops silently),
+ * by mirroring the queue's length: +1 per sampled span ended, −batch when a batch is taken.
+ */
+class CountingProcessor implements SpanProcessor {
+  private queued = 0;
+
+  constructor(
+    private readonly inner: SpanProcessor,
+    private readonly maxQueueSize: number,
+    private readonly count: SpanOutcomeCounter,
+  ) {}
+
+  batchTaken(size: number): void {
+    this.queued = Math.max(0, this.queued - size);
+  }
+
+  onStart(span: Span & ReadableSpan, parentContext: Context): void {
+    this.inner.onStart(span as never, parentContext);
+  }
+
+  onEnd(span: ReadableSpan): void {
+    if ((span.spanContext().traceFlags & 1) === 1) {
+      if (this.queued >= this.maxQueueSize) {
+        this.count('dropped', 1);
+        warnOnce('queue-full', `span queue full (${this.maxQueueSize} spans); further spans are dropped until export catches up.`);
+      } else this.queued++;
+    }
+    this.inner.onEnd(span);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+}
+
+function createExporter(config: ResolvedConfig): SpanExporter {
+  const timeoutMillis = 10_000;
+  switch (config.otlpProtocol) {
+    case 'grpc':
+      return new GrpcExporter({ url: config.otlpEndpoint, timeoutMillis });
+    case 'http/json':
+      return new JsonExporter({ url: `${config.otlpEndpoint}/v1/traces`, timeoutMillis });
+    case 'http/protobuf':
+      return new ProtoExporter({ url: `${config.otlpEndpoint}/v1/traces`, timeoutMillis });
+  }
+}
+
+export interface TracingPipeline {
+  readonly tracer: Tracer;
+  readonly propagator: CompositePropagator;
+  /** Starts a root span whose trace id is `traceId` (when it is a valid W3C trace id). */
+  startRootWithTraceId(traceId: string, start: () => Span): Span;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Builds and registers (globally) the tracer provider for this service. */
+export function startTracing(
+  config: ResolvedConfig,
+  masker: PiiMasker,
+  count: SpanOutcomeCounter,
+  exporterOverride?: SpanExporter,
+): TracingPipeline {
+  diag.setLogger(
+    {
+      error: (message) => {
+        warnOnce(`diag:${message}`, message);
+      },
+      warn: (message) => {
+        warnOnce(`diag:${message}`, message);
+      },
+      info: (message) => {
+        if (config.debug) process.stderr.write(`[otel] ${message}\n`);
+      },
+      debug: (message) => {
+        if (config.debug) process.stderr.write(`[otel] ${message}\n`);
+      },
+      verbose: (message) => {
+        if (config.debug) process.stderr.write(`[otel] ${message}\n`);
+      },
+    },
+    { logLevel: config.debug ? DiagLogLevel.DEBUG : DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  setGlobalErrorHandler((error) => {
+    const message = error instanceof Error ? error.message : String(error);
+    warnOnce(`otel-error:${message}`, `OpenTelemetry: ${message}`);
+  });
+
+  const idGenerator = new CorrelatingIdGenerator();
+  const processors: SpanProcessor[] = [];
+  if (config.exportTraces || exporterOverride) {
+    let counting: CountingProcessor | undefined;
+    const exporter = new MaskingCountingExporter(exporterOverride ?? createExporter(config), masker, count, (size) =>
+      counting?.batchTaken(size),
+    );
+    const batch = new BatchSpanProcessor(exporter, {
+      maxQueueSize: config.maxQueueSize,
+      maxExportBatchSize: Math.min(512, config.maxQueueSize),
+      scheduledDelayMillis: 2000,
+      exportTimeoutMillis: 15_000,
+    });
+    counting = new CountingProcessor(batch, config.maxQueueSize, count);
+    processors.push(counting);
+  }
+  const root = config.samplingRatio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(config.samplingRatio);
+  const provider = new NodeTracerProvider({
+    resource: serviceResource(config),
+    sampler: new ParentBasedSampler({ root }),
+    idGenerator,
+    spanProcessors: processors,
+  });
+  const propagator = new CompositePropagator({
+    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+  });
+  provider.register({ propagator });
+
+  const tracer = provider.getTracer('@pyairtable/telemetry');
+  return {
+    tracer,
+    propagator,
+    startRootWithTraceId: (traceId, start) => idGenerator.startRootWithTraceId(traceId, start),
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}
