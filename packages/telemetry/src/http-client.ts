@@ -1,16 +1,22 @@
 /**
- * Outgoing HTTP through Node's diagnostics channels, for both `fetch` (undici) and
- * `node:http`/`node:https`: a client span per request, W3C `traceparent`/`tracestate`/`baggage`
- * and `x-trace-id` injected, and the client duration metric. Channels rather than patching
- * modules, so it works the same for ESM and CommonJS callers. Requests made while tracing is
- * suppressed (the OTLP exporter's own) are left alone.
+ * Outgoing HTTP for both `fetch` (undici) and `node:http`/`node:https`: a client span per
+ * request, W3C `traceparent`/`tracestate`/`baggage` and `x-trace-id` injected (unless the
+ * caller set them), and the client duration metric. Requests made while tracing is suppressed
+ * (the OTLP exporter's own) are left alone.
+ *
+ * fetch is observed through undici's diagnostics channels. node:http has no channel on Node 20
+ * that fires before the headers are sent (`http.client.request.created` arrives in 22.12), so
+ * `request` and `get` of both modules are wrapped, and the ESM named exports re-synced.
  */
 import type { Span } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { PROPAGATION_HEADERS, SPAN_ATTRIBUTES as A } from '@pyairtable/conventions';
 import diagnostics from 'node:diagnostics_channel';
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import http from 'node:http';
+import type { ClientRequest } from 'node:http';
+import https from 'node:https';
+import { syncBuiltinESMExports } from 'node:module';
 import { normaliseMethod } from './http-server.js';
 import type { ContractMetrics } from './metrics.js';
 import { warnOnce } from './warnings.js';
@@ -20,7 +26,19 @@ interface UndiciRequest {
   origin?: string | URL;
   method?: string;
   path?: string;
+  /** Raw `name: value\r\n` lines (undici 5/6) or a flat [name, value, ...] array (7+). */
+  headers?: string | (string | Buffer)[];
   addHeader?: (name: string, value: string) => unknown;
+}
+
+/** Whether the caller set a trace context header itself; then it is left as the caller made it. */
+function undiciHasHeader(request: UndiciRequest, name: string): boolean {
+  const { headers } = request;
+  if (typeof headers === 'string') return headers.toLowerCase().includes(`${name}:`);
+  if (Array.isArray(headers))
+    for (let index = 0; index < headers.length; index += 2)
+      if (String(headers[index]).toLowerCase() === name) return true;
+  return false;
 }
 
 interface Flight {
@@ -38,9 +56,15 @@ export interface HttpClientInstrumentation {
 export function instrumentHttpClients(tracer: Tracer, metrics: ContractMetrics): HttpClientInstrumentation {
   const flights = new WeakMap<object, Flight>();
 
-  const begin = (key: object, rawMethod: string | undefined, url: URL, inject: (name: string, value: string) => void): void => {
+  const begin = (
+    key: object,
+    rawMethod: string | undefined,
+    url: URL,
+    has: (name: string) => boolean,
+    inject: (name: string, value: string) => void,
+  ): void => {
     const active = context.active();
-    if (isTracingSuppressed(active)) return;
+    if (isTracingSuppressed(active) || has(PROPAGATION_HEADERS.traceparent)) return;
     const method = normaliseMethod(rawMethod);
     const span = tracer.startSpan(
       method,
@@ -57,8 +81,8 @@ export function instrumentHttpClients(tracer: Tracer, metrics: ContractMetrics):
     );
     const carrier: Record<string, string> = {};
     propagation.inject(trace.setSpan(active, span), carrier);
-    for (const [name, value] of Object.entries(carrier)) inject(name, value);
-    inject(PROPAGATION_HEADERS.traceId, span.spanContext().traceId);
+    for (const [name, value] of Object.entries(carrier)) if (!has(name)) inject(name, value);
+    if (!has(PROPAGATION_HEADERS.traceId)) inject(PROPAGATION_HEADERS.traceId, span.spanContext().traceId);
     flights.set(key, { span, method, host: url.hostname, started: performance.now(), status: undefined });
   };
 
@@ -104,7 +128,13 @@ export function instrumentHttpClients(tracer: Tracer, metrics: ContractMetrics):
       guard<{ request: UndiciRequest }>('undici:create', ({ request }) => {
         if (request.origin === undefined || request.addHeader === undefined) return;
         const url = new URL(request.path ?? '/', request.origin);
-        begin(request, request.method, url, (name, value) => request.addHeader?.(name, value));
+        begin(
+          request,
+          request.method,
+          url,
+          (name) => undiciHasHeader(request, name),
+          (name, value) => request.addHeader?.(name, value),
+        );
       }),
     ],
     [
@@ -123,35 +153,70 @@ export function instrumentHttpClients(tracer: Tracer, metrics: ContractMetrics):
         end(request, error);
       }),
     ],
-    [
-      'http.client.request.start',
-      guard<{ request: ClientRequest }>('http:start', ({ request }) => {
-        if (request.headersSent) return;
-        const protocol = request.protocol || 'http:';
-        const url = new URL(request.path, `${protocol}//${request.host}`);
-        begin(request, request.method, url, (name, value) => {
-          request.setHeader(name, value);
-        });
-        if (flights.has(request))
-          request.once('error', (error) => {
-            end(request, error);
-          });
-      }),
-    ],
-    [
-      'http.client.response.finish',
-      guard<{ request: ClientRequest; response: IncomingMessage }>('http:finish', ({ request, response }) => {
-        const flight = flights.get(request);
-        if (flight === undefined) return;
-        flight.status = response.statusCode;
-        end(request);
-      }),
-    ],
   ];
   for (const [channel, handler] of subscriptions) diagnostics.subscribe(channel, handler);
+
+  const observe = guard<ClientRequest>('http:request', (request) => {
+    if (request.headersSent) return;
+    const protocol = request.protocol || 'http:';
+    const url = new URL(request.path, `${protocol}//${request.host}`);
+    begin(
+      request,
+      request.method,
+      url,
+      (name) => request.hasHeader(name),
+      (name, value) => {
+        request.setHeader(name, value);
+      },
+    );
+    if (!flights.has(request)) return;
+    request.once('response', (response) => {
+      const flight = flights.get(request);
+      if (flight !== undefined) flight.status = response.statusCode;
+      end(request);
+    });
+    request.once('error', (error) => {
+      end(request, error);
+    });
+    request.once('close', () => {
+      end(request);
+    });
+  });
+  const restore = wrapClientModules(observe);
   return {
     disable() {
       for (const [channel, handler] of subscriptions) diagnostics.unsubscribe(channel, handler);
+      restore();
     },
+  };
+}
+
+type RequestFunction = typeof http.request;
+
+/** Wraps `request`/`get` of node:http and node:https so `observe` sees each request before it is sent. */
+function wrapClientModules(observe: (request: ClientRequest) => void): () => void {
+  const modules = [http, https] as const;
+  const originals = modules.map((module) => ({ module, request: module.request, get: module.get }));
+  for (const { module, request } of originals) {
+    const wrappedRequest = function (this: unknown, ...args: unknown[]): ClientRequest {
+      const clientRequest = (request as (...a: unknown[]) => ClientRequest).apply(this, args);
+      observe(clientRequest);
+      return clientRequest;
+    } as RequestFunction;
+    const wrappedGet = function (this: unknown, ...args: unknown[]): ClientRequest {
+      const clientRequest = (wrappedRequest as (...a: unknown[]) => ClientRequest).apply(this, args);
+      clientRequest.end();
+      return clientRequest;
+    } as RequestFunction;
+    (module as { request: RequestFunction }).request = wrappedRequest;
+    (module as { get: RequestFunction }).get = wrappedGet;
+  }
+  syncBuiltinESMExports();
+  return () => {
+    for (const { module, request, get } of originals) {
+      (module as { request: RequestFunction }).request = request;
+      (module as { get: RequestFunction }).get = get;
+    }
+    syncBuiltinESMExports();
   };
 }
