@@ -51,6 +51,7 @@ export const LOG_FIELDS = {
   eventOutcome: 'event.outcome',
   eventReason: 'event.reason',
   attributes: 'attributes',
+  context: 'context',
 } as const;
 export type LogField = (typeof LOG_FIELDS)[keyof typeof LOG_FIELDS];
 
@@ -98,6 +99,7 @@ const EventSchema = z.strictObject({
 });
 
 const AttributeValue = z.union([z.string(), z.number(), z.boolean()]);
+const AttributeKey = z.string().regex(/^[a-z][a-z0-9_.]*$/, 'snake_case key like "request_id"');
 
 const LogRecordObject = z.strictObject({
   '@timestamp': z.iso.datetime({ message: 'ISO 8601 UTC timestamp like 2024-01-15T10:30:00.000Z' }),
@@ -113,8 +115,10 @@ const LogRecordObject = z.strictObject({
   tenant: IdSchema.optional(),
   api_key: z.strictObject({ hash: z.string().regex(HEX_SHA256, 'hex HMAC-SHA256 of the key') }).optional(),
   event: EventSchema.optional(),
-  /** Free-form fields of the service's own, flat and scalar so that they index predictably. */
-  attributes: z.record(z.string().regex(/^[a-z][a-z0-9_.]*$/), AttributeValue).optional(),
+  /** Free-form fields of the record, flat and scalar so that they index predictably. */
+  attributes: z.record(AttributeKey, AttributeValue).optional(),
+  /** Free-form fields bound to a child logger (request id, job id), same shape. */
+  context: z.record(AttributeKey, AttributeValue).optional(),
 });
 
 /** What each category needs beyond the common fields. */

@@ -224,9 +224,32 @@ function secret(code: unknown, env: Env): string | undefined {
   return undefined;
 }
 
+const KNOWN_OPTIONS: readonly (keyof TelemetryOptions)[] = [
+  'serviceName',
+  'serviceVersion',
+  'serviceTier',
+  'environment',
+  'costCenter',
+  'otlpEndpoint',
+  'otlpProtocol',
+  'samplingRatio',
+  'exportTraces',
+  'exportLogs',
+  'logLevel',
+  'maskLogs',
+  'debug',
+  'apiKeyHmacSecret',
+  'maxQueueSize',
+  'shutdownTimeoutMs',
+  'handleSigterm',
+];
+
 /** Resolves options against the environment. Throws only for options given in code. */
 export function resolveConfig(options: TelemetryOptions = {}, env: Env = process.env): ResolvedConfig {
   const input = options as Record<string, unknown>;
+  for (const key of Object.keys(input))
+    if (!(KNOWN_OPTIONS as readonly string[]).includes(key))
+      throw new TelemetryConfigError(key, input[key], `a known option: ${KNOWN_OPTIONS.join(', ')}`);
   const environment = oneOf('environment', input['environment'], ENVIRONMENTS, env, ['ENVIRONMENT', 'NODE_ENV'], 'development', (value) =>
     ({ dev: 'development', prod: 'production', stage: 'staging', test: 'development' })[value.toLowerCase()] ?? value.toLowerCase(),
   );

@@ -165,7 +165,16 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
         }
       : {},
   };
-  return pino(options, settings.destination);
+  const root = pino(options, settings.destination);
+  // pino applies formatters.bindings to the root's base only; children's bindings are shaped
+  // and masked here. Children are created with Object.create(parent), so they inherit this.
+  type ChildFunction = (this: Logger, bindings: Record<string, unknown>, childOptions?: unknown) => Logger;
+  const pinoChild = root.child as unknown as ChildFunction;
+  (root as unknown as { child: ChildFunction }).child = function (this: Logger, bindings, childOptions) {
+    const shaped = restructure(bindings, 'context');
+    return pinoChild.call(this, masker ? (masker.maskValue(shaped) as Record<string, unknown>) : shaped, childOptions);
+  };
+  return root;
 }
 
 /** A child of `logger` writing records of `category`. */
