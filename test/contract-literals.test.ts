@@ -39,6 +39,13 @@ function contractNames(): string[] {
   return [...names];
 }
 
+/** Titles of `describe`/`it`/`test` (also `.each(...)`, `.runIf(...)`) are prose, not names. */
+function isTestTitle(node: ts.Node): boolean {
+  const call = node.parent;
+  if (!ts.isCallExpression(call) || call.arguments[0] !== node) return false;
+  return /^(?:describe|it|test)\b/.test(call.expression.getText());
+}
+
 export interface Finding {
   readonly line: number;
   readonly name: string;
@@ -55,13 +62,14 @@ export function findContractLiterals(fileName: string, text: string, names: read
   }));
   const findings: Finding[] = [];
   const visit = (node: ts.Node): void => {
-    if (
+    const literal =
       ts.isStringLiteral(node) ||
       ts.isNoSubstitutionTemplateLiteral(node) ||
       ts.isTemplateHead(node) ||
       ts.isTemplateMiddle(node) ||
-      ts.isTemplateTail(node)
-    ) {
+      ts.isTemplateTail(node) ||
+      ts.isRegularExpressionLiteral(node);
+    if (literal && !isTestTitle(node)) {
       for (const { name, regex } of patterns)
         if (regex.test(node.text))
           findings.push({ line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1, name });
@@ -91,10 +99,13 @@ describe('contract names are spelled only in packages/conventions', () => {
       `const bad = 'sum(rate(${metric}_bucket[5m]))';`,
       `const alsoBad = \`\${x} ${route}\`;`,
       `const fine = 'my.${route}.thing';`,
+      `it('sets ${route} on the span', () => {});`,
+      `const pattern = /^${metric}_count$/;`,
     ].join('\n');
     expect(findContractLiterals('fixture.ts', text, names)).toEqual([
       { line: 3, name: `${metric}_bucket` },
       { line: 4, name: route },
+      { line: 7, name: `${metric}_count` },
     ]);
   });
 

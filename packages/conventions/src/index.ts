@@ -68,6 +68,10 @@ export type {
   SuspiciousActivityType,
   SecuritySeverity,
   WorkflowStatus,
+  AirtableOperation,
+  AirtableResult,
+  GenAiOperation,
+  HttpMethod,
 } from './metrics.js';
 
 export {

@@ -14,7 +14,14 @@ import { COST_CENTERS } from './platform.js';
 import { SLOW_QUERY_SECONDS, SLOW_REQUEST_SECONDS } from './thresholds.js';
 
 /** The spec's four dimensions (data split out of application), plus the SDK's own health. */
-export const METRIC_DIMENSIONS = ['application', 'business', 'cost', 'security', 'data', 'telemetry'] as const;
+export const METRIC_DIMENSIONS = [
+  'application',
+  'business',
+  'cost',
+  'security',
+  'data',
+  'telemetry',
+] as const;
 export type MetricDimension = (typeof METRIC_DIMENSIONS)[number];
 
 /** Prometheus metric types used by the catalog. */
@@ -346,7 +353,8 @@ const L = {
   spanOutcome: {
     name: 'pyairtable_telemetry_outcome',
     attribute: A.telemetryOutcome,
-    description: 'exported; export_failed (the receiver refused or was unreachable); dropped (the export queue was full).',
+    description:
+      'exported; export_failed (the receiver refused or was unreachable); dropped (the export queue was full).',
     values: SPAN_OUTCOMES,
   },
   cacheResult: {
@@ -623,6 +631,10 @@ export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
 export type SuspiciousActivityType = (typeof SUSPICIOUS_ACTIVITY_TYPES)[number];
 export type SecuritySeverity = (typeof SECURITY_SEVERITIES)[number];
 export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
+export type AirtableOperation = (typeof AIRTABLE_OPERATIONS)[number];
+export type AirtableResult = (typeof AIRTABLE_RESULTS)[number];
+export type GenAiOperation = (typeof GEN_AI_OPERATIONS)[number];
+export type HttpMethod = (typeof HTTP_METHODS)[number];
 export type MetricName = (typeof METRICS)[MetricId]['name'];
 
 /** The catalog as a list, in declaration order. */

@@ -5,9 +5,15 @@
  * environment parsing, because a typo in a deployment variable must not take a service down.
  */
 import type { CostCenter, Environment, LogLevel, ServiceTier } from '@pyairtable/conventions';
-import { COST_CENTERS, ENVIRONMENTS, LOG_LEVELS, SAMPLING_POLICIES, SERVICE_TIERS } from '@pyairtable/conventions';
+import {
+  COST_CENTERS,
+  ENVIRONMENTS,
+  LOG_LEVELS,
+  SAMPLING_POLICIES,
+  SERVICE_TIERS,
+} from '@pyairtable/conventions';
 import { readFileSync } from 'node:fs';
-import { TelemetryConfigError } from './errors.js';
+import { TelemetryConfigError, errorMessage } from './errors.js';
 import { warnOnce } from './warnings.js';
 
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
@@ -91,7 +97,10 @@ function fromEnv(env: Env, names: readonly string[]): { name: string; value: str
 }
 
 function badEnv(name: string, value: string, allowed: string, fallback: unknown): void {
-  warnOnce(`env:${name}`, `${name}=${JSON.stringify(value)} is not valid (allowed: ${allowed}); using ${String(fallback)}.`);
+  warnOnce(
+    `env:${name}`,
+    `${name}=${JSON.stringify(value)} is not valid (allowed: ${allowed}); using ${String(fallback)}.`,
+  );
 }
 
 function oneOf<T extends string>(
@@ -116,7 +125,13 @@ function oneOf<T extends string>(
   return fallback;
 }
 
-function bool(option: string, code: unknown, env: Env, envNames: readonly string[], fallback: boolean): boolean {
+function bool(
+  option: string,
+  code: unknown,
+  env: Env,
+  envNames: readonly string[],
+  fallback: boolean,
+): boolean {
   if (code !== undefined) {
     if (typeof code === 'boolean') return code;
     throw new TelemetryConfigError(option, code, 'true or false');
@@ -166,7 +181,11 @@ function url(option: string, code: unknown, env: Env, envNames: readonly string[
   };
   if (code !== undefined) {
     if (typeof code === 'string' && valid(code)) return code.replace(/\/+$/, '');
-    throw new TelemetryConfigError(option, code, 'an http:// or https:// URL such as http://otel-collector:4318');
+    throw new TelemetryConfigError(
+      option,
+      code,
+      'an http:// or https:// URL such as http://otel-collector:4318',
+    );
   }
   const raw = fromEnv(env, envNames);
   if (raw === undefined) return fallback;
@@ -184,7 +203,10 @@ function serviceName(code: unknown, env: Env): string {
   const raw = fromEnv(env, ['SERVICE_NAME', 'OTEL_SERVICE_NAME']);
   const fallback = 'unknown-service';
   if (raw === undefined) {
-    warnOnce('env:SERVICE_NAME', `no service name given (option serviceName or SERVICE_NAME); using ${fallback}.`);
+    warnOnce(
+      'env:SERVICE_NAME',
+      `no service name given (option serviceName or SERVICE_NAME); using ${fallback}.`,
+    );
     return fallback;
   }
   if (SERVICE_NAME_PATTERN.test(raw.value)) return raw.value;
@@ -197,7 +219,13 @@ function serviceName(code: unknown, env: Env): string {
   return fallback;
 }
 
-function text(option: string, code: unknown, env: Env, envNames: readonly string[], fallback: string): string {
+function text(
+  option: string,
+  code: unknown,
+  env: Env,
+  envNames: readonly string[],
+  fallback: string,
+): string {
   if (code !== undefined) {
     if (typeof code === 'string' && code.trim() !== '') return code.trim();
     throw new TelemetryConfigError(option, code, 'a non-empty string');
@@ -208,7 +236,11 @@ function text(option: string, code: unknown, env: Env, envNames: readonly string
 function secret(code: unknown, env: Env): string | undefined {
   if (code !== undefined) {
     if (typeof code === 'string' && code.length >= 16) return code;
-    throw new TelemetryConfigError('apiKeyHmacSecret', typeof code === 'string' ? '(a short string)' : code, 'a string of at least 16 characters');
+    throw new TelemetryConfigError(
+      'apiKeyHmacSecret',
+      typeof code === 'string' ? '(a short string)' : code,
+      'a string of at least 16 characters',
+    );
   }
   const direct = fromEnv(env, ['PYAIRTABLE_API_KEY_HMAC_SECRET']);
   if (direct !== undefined) return direct.value;
@@ -217,9 +249,15 @@ function secret(code: unknown, env: Env): string | undefined {
   try {
     const value = readFileSync(file.value, 'utf8').trim();
     if (value !== '') return value;
-    warnOnce('env:hmac-file', `${file.name} points to an empty file; API key hashes use a per-process secret.`);
+    warnOnce(
+      'env:hmac-file',
+      `${file.name} points to an empty file; API key hashes use a per-process secret.`,
+    );
   } catch (error) {
-    warnOnce('env:hmac-file', `${file.name} cannot be read (${(error as Error).message}); API key hashes use a per-process secret.`);
+    warnOnce(
+      'env:hmac-file',
+      `${file.name} cannot be read (${errorMessage(error)}); API key hashes use a per-process secret.`,
+    );
   }
   return undefined;
 }
@@ -250,19 +288,45 @@ export function resolveConfig(options: TelemetryOptions = {}, env: Env = process
   for (const key of Object.keys(input))
     if (!(KNOWN_OPTIONS as readonly string[]).includes(key))
       throw new TelemetryConfigError(key, input[key], `a known option: ${KNOWN_OPTIONS.join(', ')}`);
-  const environment = oneOf('environment', input['environment'], ENVIRONMENTS, env, ['ENVIRONMENT', 'NODE_ENV'], 'development', (value) =>
-    ({ dev: 'development', prod: 'production', stage: 'staging', test: 'development' })[value.toLowerCase()] ?? value.toLowerCase(),
+  const environment = oneOf(
+    'environment',
+    input['environment'],
+    ENVIRONMENTS,
+    env,
+    ['ENVIRONMENT', 'NODE_ENV'],
+    'development',
+    (value) =>
+      ({ dev: 'development', prod: 'production', stage: 'staging', test: 'development' })[
+        value.toLowerCase()
+      ] ?? value.toLowerCase(),
   );
-  const serviceTier = oneOf('serviceTier', input['serviceTier'], SERVICE_TIERS, env, ['SERVICE_TIER'], 'application');
-  const otlpProtocol = oneOf('otlpProtocol', input['otlpProtocol'], OTLP_PROTOCOLS, env, [
-    'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
-    'OTEL_EXPORTER_OTLP_PROTOCOL',
-  ], 'http/protobuf');
+  const serviceTier = oneOf(
+    'serviceTier',
+    input['serviceTier'],
+    SERVICE_TIERS,
+    env,
+    ['SERVICE_TIER'],
+    'application',
+  );
+  const otlpProtocol = oneOf(
+    'otlpProtocol',
+    input['otlpProtocol'],
+    OTLP_PROTOCOLS,
+    env,
+    ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+    'http/protobuf',
+  );
   const sdkDisabled = bool('exportTraces', undefined, env, ['OTEL_SDK_DISABLED'], false);
   const tracesExporter = fromEnv(env, ['OTEL_TRACES_EXPORTER'])?.value;
   return {
     serviceName: serviceName(input['serviceName'], env),
-    serviceVersion: text('serviceVersion', input['serviceVersion'], env, ['SERVICE_VERSION', 'npm_package_version'], 'unknown'),
+    serviceVersion: text(
+      'serviceVersion',
+      input['serviceVersion'],
+      env,
+      ['SERVICE_VERSION', 'npm_package_version'],
+      'unknown',
+    ),
     serviceTier,
     environment,
     costCenter: oneOf('costCenter', input['costCenter'], COST_CENTERS, env, ['COST_CENTER'], serviceTier),
@@ -284,18 +348,40 @@ export function resolveConfig(options: TelemetryOptions = {}, env: Env = process
       1,
       false,
     ),
-    exportTraces: input['exportTraces'] !== undefined
-      ? bool('exportTraces', input['exportTraces'], env, [], true)
-      : !sdkDisabled && tracesExporter !== 'none',
-    exportLogs: input['exportLogs'] !== undefined
-      ? bool('exportLogs', input['exportLogs'], env, [], false)
-      : fromEnv(env, ['OTEL_LOGS_EXPORTER'])?.value === 'otlp',
-    logLevel: oneOf('logLevel', input['logLevel'], LOG_LEVELS, env, ['LOG_LEVEL'], 'INFO', (value) => value.toUpperCase()),
+    exportTraces:
+      input['exportTraces'] !== undefined
+        ? bool('exportTraces', input['exportTraces'], env, [], true)
+        : !sdkDisabled && tracesExporter !== 'none',
+    exportLogs:
+      input['exportLogs'] !== undefined
+        ? bool('exportLogs', input['exportLogs'], env, [], false)
+        : fromEnv(env, ['OTEL_LOGS_EXPORTER'])?.value === 'otlp',
+    logLevel: oneOf('logLevel', input['logLevel'], LOG_LEVELS, env, ['LOG_LEVEL'], 'INFO', (value) =>
+      value.toUpperCase(),
+    ),
     maskLogs: bool('maskLogs', input['maskLogs'], env, [], true),
     debug: bool('debug', input['debug'], env, ['OTEL_DEBUG'], false),
     apiKeyHmacSecret: secret(input['apiKeyHmacSecret'], env),
-    maxQueueSize: numberIn('maxQueueSize', input['maxQueueSize'], env, ['OTEL_BSP_MAX_QUEUE_SIZE'], 2048, 1, 1_000_000, true),
-    shutdownTimeoutMs: numberIn('shutdownTimeoutMs', input['shutdownTimeoutMs'], env, [], 5000, 0, 600_000, true),
+    maxQueueSize: numberIn(
+      'maxQueueSize',
+      input['maxQueueSize'],
+      env,
+      ['OTEL_BSP_MAX_QUEUE_SIZE'],
+      2048,
+      1,
+      1_000_000,
+      true,
+    ),
+    shutdownTimeoutMs: numberIn(
+      'shutdownTimeoutMs',
+      input['shutdownTimeoutMs'],
+      env,
+      [],
+      5000,
+      0,
+      600_000,
+      true,
+    ),
     handleSigterm: bool('handleSigterm', input['handleSigterm'], env, [], false),
   };
 }

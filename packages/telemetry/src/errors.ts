@@ -19,7 +19,12 @@ export class TelemetryConfigError extends Error {
   readonly value: unknown;
   readonly allowed: string;
 
-  constructor(option: string, value: unknown, allowed: string, code: TelemetryErrorCode = TELEMETRY_ERROR_CODES.invalidOption) {
+  constructor(
+    option: string,
+    value: unknown,
+    allowed: string,
+    code: TelemetryErrorCode = TELEMETRY_ERROR_CODES.invalidOption,
+  ) {
     super(`initTelemetry: option ${option} is ${describe(value)}; allowed: ${allowed}.`);
     this.code = code;
     this.option = option;
@@ -33,4 +38,20 @@ function describe(value: unknown): string {
   if (value === undefined || value === null || typeof value === 'number' || typeof value === 'boolean')
     return String(value);
   return `a ${typeof value}`;
+}
+
+/** A readable message for anything thrown. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error);
+  } catch {
+    return typeof error;
+  }
+}
+
+/** What `span.recordException` accepts, for anything thrown. */
+export function asException(error: unknown): Error | string {
+  return error instanceof Error ? error : errorMessage(error);
 }

@@ -14,13 +14,14 @@ import { isTracingSuppressed } from '@opentelemetry/core';
 import { PROPAGATION_HEADERS, SPAN_ATTRIBUTES as A } from '@pyairtable/conventions';
 import diagnostics from 'node:diagnostics_channel';
 import http from 'node:http';
-import type { ClientRequest } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { syncBuiltinESMExports } from 'node:module';
 import { normaliseMethod } from './http-server.js';
 import type { ContractMetrics } from './metrics.js';
 import { warnOnce } from './warnings.js';
 import type { Tracer } from '@opentelemetry/api';
+import { asException, errorMessage } from './errors.js';
 
 interface UndiciRequest {
   origin?: string | URL;
@@ -93,7 +94,7 @@ export function instrumentHttpClients(tracer: Tracer, metrics: ContractMetrics):
     const { span, status } = flight;
     if (status !== undefined) span.setAttribute(A.httpResponseStatusCode, status);
     if (error !== undefined) {
-      span.recordException(error instanceof Error ? error : String(error));
+      span.recordException(asException(error));
       span.setAttribute(A.errorType, error instanceof Error ? error.name : 'error');
       span.setStatus({ code: SpanStatusCode.ERROR });
     } else if (status !== undefined && status >= 400) {
@@ -112,20 +113,28 @@ export function instrumentHttpClients(tracer: Tracer, metrics: ContractMetrics):
     span.end();
   };
 
+  /** Channel handlers must never throw into the code making the request. */
   const guard =
-    <Message>(name: string, handler: (message: Message) => void) =>
+    (name: string, handler: (message: unknown) => void) =>
     (message: unknown): void => {
       try {
-        handler(message as Message);
+        handler(message);
       } catch (error) {
-        warnOnce(`client:${name}`, `outgoing request telemetry skipped (${name}): ${(error as Error).message}`);
+        warnOnce(`client:${name}`, `outgoing request telemetry skipped (${name}): ${errorMessage(error)}`);
       }
     };
+
+  interface UndiciMessage {
+    readonly request: UndiciRequest;
+    readonly response?: { readonly statusCode: number };
+    readonly error?: unknown;
+  }
 
   const subscriptions: [string, (message: unknown) => void][] = [
     [
       'undici:request:create',
-      guard<{ request: UndiciRequest }>('undici:create', ({ request }) => {
+      guard('undici:create', (message) => {
+        const { request } = message as UndiciMessage;
         if (request.origin === undefined || request.addHeader === undefined) return;
         const url = new URL(request.path ?? '/', request.origin);
         begin(
@@ -139,24 +148,30 @@ export function instrumentHttpClients(tracer: Tracer, metrics: ContractMetrics):
     ],
     [
       'undici:request:headers',
-      guard<{ request: UndiciRequest; response: { statusCode: number } }>('undici:headers', ({ request, response }) => {
+      guard('undici:headers', (message) => {
+        const { request, response } = message as UndiciMessage;
         const flight = flights.get(request);
-        if (flight !== undefined) flight.status = response.statusCode;
+        if (flight !== undefined) flight.status = response?.statusCode;
       }),
     ],
-    ['undici:request:trailers', guard<{ request: UndiciRequest }>('undici:trailers', ({ request }) => {
-      end(request);
-    })],
+    [
+      'undici:request:trailers',
+      guard('undici:trailers', (message) => {
+        end((message as UndiciMessage).request);
+      }),
+    ],
     [
       'undici:request:error',
-      guard<{ request: UndiciRequest; error: unknown }>('undici:error', ({ request, error }) => {
+      guard('undici:error', (message) => {
+        const { request, error } = message as UndiciMessage;
         end(request, error);
       }),
     ],
   ];
   for (const [channel, handler] of subscriptions) diagnostics.subscribe(channel, handler);
 
-  const observe = guard<ClientRequest>('http:request', (request) => {
+  const observe = guard('http:request', (message) => {
+    const request = message as ClientRequest;
     if (request.headersSent) return;
     const protocol = request.protocol || 'http:';
     const url = new URL(request.path, `${protocol}//${request.host}`);
@@ -170,12 +185,12 @@ export function instrumentHttpClients(tracer: Tracer, metrics: ContractMetrics):
       },
     );
     if (!flights.has(request)) return;
-    request.once('response', (response) => {
+    request.once('response', (response: IncomingMessage) => {
       const flight = flights.get(request);
       if (flight !== undefined) flight.status = response.statusCode;
       end(request);
     });
-    request.once('error', (error) => {
+    request.once('error', (error: Error) => {
       end(request, error);
     });
     request.once('close', () => {

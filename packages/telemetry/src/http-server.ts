@@ -13,14 +13,20 @@
  */
 import type { Context, Span, TextMapGetter } from '@opentelemetry/api';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, propagation, trace } from '@opentelemetry/api';
-import type { CostCenter } from '@pyairtable/conventions';
-import { BUSINESS_HEADERS, HTTP_METHODS, PROPAGATION_HEADERS, SPAN_ATTRIBUTES as A } from '@pyairtable/conventions';
+import type { CostCenter, HttpMethod } from '@pyairtable/conventions';
+import {
+  BUSINESS_HEADERS,
+  HTTP_METHODS,
+  PROPAGATION_HEADERS,
+  SPAN_ATTRIBUTES as A,
+} from '@pyairtable/conventions';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiKeyHasher } from './api-key.js';
 import type { TelemetryLogger } from './logger.js';
 import type { ContractMetrics } from './metrics.js';
 import type { TracingPipeline } from './tracing.js';
 import { warnOnce } from './warnings.js';
+import { asException, errorMessage } from './errors.js';
 
 export interface HttpServerOptions {
   /** Paths served without telemetry (exact match, query ignored). */
@@ -48,9 +54,9 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 }
 
 /** Method as recorded: the standard ones as they are, anything else `_OTHER`. */
-export function normaliseMethod(method: string | undefined): (typeof HTTP_METHODS)[number] {
+export function normaliseMethod(method: string | undefined): HttpMethod {
   const upper = (method ?? 'GET').toUpperCase();
-  return (KNOWN_METHODS.has(upper) ? upper : '_OTHER') as (typeof HTTP_METHODS)[number];
+  return (KNOWN_METHODS.has(upper) ? upper : '_OTHER') as HttpMethod;
 }
 
 const ID_SEGMENT =
@@ -113,13 +119,13 @@ export class HttpServerInstrumentation {
       if ((options.ignorePaths ?? DEFAULT_IGNORED_PATHS).includes(path)) return undefined;
       return this.begin(normaliseMethod(rawMethod), path, headers, setResponseHeader, options);
     } catch (error) {
-      warnOnce('http-start', `request telemetry skipped: ${(error as Error).message}`);
+      warnOnce('http-start', `request telemetry skipped: ${errorMessage(error)}`);
       return undefined;
     }
   }
 
   private begin(
-    method: (typeof HTTP_METHODS)[number],
+    method: HttpMethod,
     path: string,
     headers: IncomingHttpHeaders,
     setResponseHeader: (name: string, value: string) => void,
@@ -144,8 +150,7 @@ export class HttpServerInstrumentation {
     const apiKeyHash = typeof apiKey === 'string' && apiKey !== '' ? this.deps.hashApiKey(apiKey) : undefined;
     if (apiKeyHash !== undefined) attributes[A.apiKeyHash] = apiKeyHash;
 
-    const start = (): Span =>
-      tracing.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
+    const start = (): Span => tracing.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
     let span: Span;
     if (trace.getSpanContext(parent) === undefined && correlation !== undefined) {
       span = tracing.startRootWithTraceId(correlation, start);
@@ -167,8 +172,11 @@ export class HttpServerInstrumentation {
       recordException(error) {
         failure = error;
         try {
-          span.recordException(error instanceof Error ? error : String(error));
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+          span.recordException(asException(error));
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: errorMessage(error),
+          });
         } catch {
           // The span is only telemetry.
         }
@@ -215,9 +223,12 @@ export class HttpServerInstrumentation {
           if (statusCode >= 500) deps.accessLog.error(record, message);
           else deps.accessLog.info(record, message);
           if (failure !== undefined)
-            deps.errorLog.error({ trace: { id: traceId, span_id: spanId }, err: failure }, `${method} ${routeLabel} failed`);
+            deps.errorLog.error(
+              { trace: { id: traceId, span_id: spanId }, err: failure },
+              `${method} ${routeLabel} failed`,
+            );
         } catch (error) {
-          warnOnce('http-finish', `request telemetry incomplete: ${(error as Error).message}`);
+          warnOnce('http-finish', `request telemetry incomplete: ${errorMessage(error)}`);
         } finally {
           span.end();
         }

@@ -4,7 +4,12 @@
  */
 export { initTelemetry } from './telemetry.js';
 export type { Telemetry, InitOptions, AiUsage, AuthEvent, BusinessAttributes } from './telemetry.js';
-export { resolveConfig, OTLP_PROTOCOLS, DEFAULT_OTLP_HTTP_ENDPOINT, DEFAULT_OTLP_GRPC_ENDPOINT } from './config.js';
+export {
+  resolveConfig,
+  OTLP_PROTOCOLS,
+  DEFAULT_OTLP_HTTP_ENDPOINT,
+  DEFAULT_OTLP_GRPC_ENDPOINT,
+} from './config.js';
 export type { TelemetryOptions, ResolvedConfig, OtlpProtocol } from './config.js';
 export { TelemetryConfigError, TELEMETRY_ERROR_CODES } from './errors.js';
 export type { TelemetryErrorCode } from './errors.js';

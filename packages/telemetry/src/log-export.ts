@@ -15,6 +15,7 @@ import { Writable } from 'node:stream';
 import type { ResolvedConfig } from './config.js';
 import { serviceResource } from './tracing.js';
 import { warnOnce } from './warnings.js';
+import { errorMessage } from './errors.js';
 
 const SEVERITY: Readonly<Record<LogLevel, SeverityNumber>> = {
   TRACE: SeverityNumber.TRACE,
@@ -28,7 +29,8 @@ const SEVERITY: Readonly<Record<LogLevel, SeverityNumber>> = {
 function flatten(target: LogAttributes, prefix: string, value: unknown): void {
   if (value === null || value === undefined) return;
   if (typeof value === 'object' && !Array.isArray(value)) {
-    for (const [key, child] of Object.entries(value)) flatten(target, prefix === '' ? key : `${prefix}.${key}`, child);
+    for (const [key, child] of Object.entries(value))
+      flatten(target, prefix === '' ? key : `${prefix}.${key}`, child);
   } else target[prefix] = value as AnyValue;
 }
 
@@ -39,7 +41,8 @@ export interface LogExport {
 }
 
 export function startLogExport(config: ResolvedConfig): LogExport {
-  const endpoint = config.otlpProtocol === 'grpc' ? config.otlpEndpoint.replace(/:4317$/, ':4318') : config.otlpEndpoint;
+  const endpoint =
+    config.otlpProtocol === 'grpc' ? config.otlpEndpoint.replace(/:4317$/, ':4318') : config.otlpEndpoint;
   const provider = new LoggerProvider({
     resource: serviceResource(config),
     processors: [
@@ -57,31 +60,40 @@ export function startLogExport(config: ResolvedConfig): LogExport {
         for (const line of chunk.toString().split('\n')) {
           if (line === '') continue;
           const record = JSON.parse(line) as Record<string, unknown>;
-          const { message, log_level: level, '@timestamp': timestamp, trace: traceFields, ...rest } = record;
+          const {
+            message,
+            log_level: level,
+            [LOG_FIELDS.timestamp]: timestamp,
+            trace: traceFields,
+            ...rest
+          } = record;
           const attributes: LogAttributes = {};
           flatten(attributes, '', rest);
           const ids = traceFields as { id?: string; span_id?: string } | undefined;
           const correlated =
             ids?.id !== undefined && ids.span_id !== undefined && TRACE_ID_PATTERN.test(ids.id)
-              ? trace.setSpanContext(ROOT_CONTEXT, { traceId: ids.id, spanId: ids.span_id, traceFlags: TraceFlags.SAMPLED })
+              ? trace.setSpanContext(ROOT_CONTEXT, {
+                  traceId: ids.id,
+                  spanId: ids.span_id,
+                  traceFlags: TraceFlags.SAMPLED,
+                })
               : undefined;
           otelLogger.emit({
             body: typeof message === 'string' ? message : '',
             severityText: typeof level === 'string' ? level : 'INFO',
-            severityNumber: SEVERITY[level as LogLevel] ?? SeverityNumber.INFO,
+            severityNumber:
+              (SEVERITY as Partial<Record<string, SeverityNumber>>)[String(level)] ?? SeverityNumber.INFO,
             ...(typeof timestamp === 'string' ? { timestamp: new Date(timestamp) } : {}),
             attributes,
             ...(correlated === undefined ? {} : { context: correlated }),
           });
         }
       } catch (error) {
-        warnOnce('log-export', `a log record was not exported over OTLP: ${(error as Error).message}`);
+        warnOnce('log-export', `a log record was not exported over OTLP: ${errorMessage(error)}`);
       }
       callback();
     },
   });
-  // The field names this module relies on, checked against the contract at compile time.
-  void [LOG_FIELDS.message, LOG_FIELDS.level, LOG_FIELDS.timestamp, LOG_FIELDS.traceId, LOG_FIELDS.spanId];
   return {
     stream,
     forceFlush: () => provider.forceFlush(),

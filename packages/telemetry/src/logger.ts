@@ -9,7 +9,7 @@
  */
 import { trace } from '@opentelemetry/api';
 import type { LogCategory, LogLevel, PiiMasker } from '@pyairtable/conventions';
-import { DEFAULT_LOG_CATEGORY, LOG_LEVELS } from '@pyairtable/conventions';
+import { DEFAULT_LOG_CATEGORY, LOG_FIELDS, LOG_LEVELS } from '@pyairtable/conventions';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { pino } from 'pino';
 
@@ -46,7 +46,12 @@ const snakeCase = (key: string): string =>
     .replace(/^[^a-z]+/, '');
 
 /** Flattens a free-form value into scalar attributes under `prefix`. */
-function flattenInto(target: Record<string, string | number | boolean>, prefix: string, value: unknown, depth = 0): void {
+function flattenInto(
+  target: Record<string, string | number | boolean>,
+  prefix: string,
+  value: unknown,
+  depth = 0,
+): void {
   if (prefix === '') return;
   if (value === null || value === undefined) return;
   if (typeof value === 'string' || typeof value === 'boolean') target[prefix] = value;
@@ -55,13 +60,14 @@ function flattenInto(target: Record<string, string | number | boolean>, prefix: 
   else if (value instanceof Date) target[prefix] = value.toISOString();
   else if (Array.isArray(value) || depth >= 3) target[prefix] = safeJson(value);
   else if (typeof value === 'object')
-    for (const [key, child] of Object.entries(value)) flattenInto(target, `${prefix}.${snakeCase(key)}`, child, depth + 1);
-  else target[prefix] = String(value);
+    for (const [key, child] of Object.entries(value))
+      flattenInto(target, `${prefix}.${snakeCase(key)}`, child, depth + 1);
+  else target[prefix] = typeof value === 'symbol' ? value.toString() : 'function';
 }
 
 function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value);
   } catch {
     return '[unserialisable]';
   }
@@ -80,15 +86,20 @@ function errorField(error: unknown): { type: string; message: string; stack?: st
 }
 
 /** Moves non-contract fields under `bucket` and converts `err` to the record's `error`. */
-function restructure(object: Record<string, unknown>, bucket: 'attributes' | 'context'): Record<string, unknown> {
+function restructure(
+  object: Record<string, unknown>,
+  bucket: 'attributes' | 'context',
+): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;
   let extra: Record<string, string | number | boolean> | undefined;
-  for (const key of Object.keys(object)) {
-    if (RECORD_FIELDS.has(key)) continue;
-    out ??= { ...object };
-    const value = out[key];
-    delete out[key];
-    if (key === 'err' || key === 'error') {
+  for (const [key, value] of Object.entries(object)) {
+    const isError =
+      key === 'err' || (key === 'error' && (value instanceof Error || typeof value !== 'object'));
+    if (!isError && RECORD_FIELDS.has(key)) continue;
+    out ??= Object.fromEntries(
+      Object.entries(object).filter(([name]) => RECORD_FIELDS.has(name) && name !== 'error'),
+    );
+    if (isError) {
       out['error'] = errorField(value);
       continue;
     }
@@ -135,10 +146,10 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
         environment: settings.environment,
       },
     },
-    timestamp: () => `,"@timestamp":"${new Date().toISOString()}"`,
+    timestamp: () => `,"${LOG_FIELDS.timestamp}":"${new Date().toISOString()}"`,
     mixin(_object: object, _level: number, logger?: unknown) {
-      const category = ((logger as Record<symbol, LogCategory | undefined> | undefined)?.[kCategory] ??
-        DEFAULT_LOG_CATEGORY) as LogCategory;
+      const category =
+        (logger as Record<symbol, LogCategory | undefined> | undefined)?.[kCategory] ?? DEFAULT_LOG_CATEGORY;
       const fields = activeTraceFields();
       return fields === undefined ? { category } : { category, ...fields };
     },
@@ -169,10 +180,15 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
   // pino applies formatters.bindings to the root's base only; children's bindings are shaped
   // and masked here. Children are created with Object.create(parent), so they inherit this.
   type ChildFunction = (this: Logger, bindings: Record<string, unknown>, childOptions?: unknown) => Logger;
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the child's own `this`
   const pinoChild = root.child as unknown as ChildFunction;
   (root as unknown as { child: ChildFunction }).child = function (this: Logger, bindings, childOptions) {
     const shaped = restructure(bindings, 'context');
-    return pinoChild.call(this, masker ? (masker.maskValue(shaped) as Record<string, unknown>) : shaped, childOptions);
+    return pinoChild.call(
+      this,
+      masker ? (masker.maskValue(shaped) as Record<string, unknown>) : shaped,
+      childOptions,
+    );
   };
   return root;
 }

@@ -12,6 +12,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { warnOnce } from './warnings.js';
+import { errorMessage } from './errors.js';
 
 type Definition<Id extends MetricId> = (typeof METRICS)[Id];
 type IdsOfType<T extends MetricDefinition['type']> = {
@@ -61,7 +62,7 @@ export class ContractMetrics {
     try {
       this.counters.get(id)?.inc(labels as Record<string, string>, value);
     } catch (error) {
-      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${(error as Error).message}`);
+      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${errorMessage(error)}`);
     }
   }
 
@@ -69,7 +70,7 @@ export class ContractMetrics {
     try {
       this.histograms.get(id)?.observe(labels as Record<string, string>, value);
     } catch (error) {
-      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${(error as Error).message}`);
+      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${errorMessage(error)}`);
     }
   }
 
@@ -77,7 +78,7 @@ export class ContractMetrics {
     try {
       this.gauges.get(id)?.inc(labels as Record<string, string>, delta);
     } catch (error) {
-      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${(error as Error).message}`);
+      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${errorMessage(error)}`);
     }
   }
 
@@ -85,7 +86,7 @@ export class ContractMetrics {
     try {
       this.gauges.get(id)?.set(labels as Record<string, string>, value);
     } catch (error) {
-      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${(error as Error).message}`);
+      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${errorMessage(error)}`);
     }
   }
 
@@ -102,7 +103,7 @@ export class ContractMetrics {
         response.end(body);
       },
       (error: unknown) => {
-        warnOnce('metrics-render', `rendering /metrics failed: ${(error as Error).message}`);
+        warnOnce('metrics-render', `rendering /metrics failed: ${errorMessage(error)}`);
         response.writeHead(500, { 'content-type': 'text/plain' });
         response.end('metrics unavailable\n');
       },
@@ -119,10 +120,16 @@ export interface MetricsServerOptions {
 }
 
 /** A standalone listener serving only the metrics path, for services without a router of their own. */
-export async function startMetricsServer(metrics: ContractMetrics, options: MetricsServerOptions): Promise<Server> {
+export async function startMetricsServer(
+  metrics: ContractMetrics,
+  options: MetricsServerOptions,
+): Promise<Server> {
   const path = options.path ?? '/metrics';
   const server = createServer((request, response) => {
-    if ((request.url ?? '').split('?')[0] === path && (request.method === 'GET' || request.method === 'HEAD')) {
+    if (
+      (request.url ?? '').split('?')[0] === path &&
+      (request.method === 'GET' || request.method === 'HEAD')
+    ) {
       metrics.handler(request, response);
       return;
     }

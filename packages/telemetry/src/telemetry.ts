@@ -6,6 +6,9 @@
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import type {
+  AirtableOperation,
+  AirtableResult,
+  GenAiOperation,
   AuthEventName,
   AuthMethod,
   AuthReason,
@@ -20,10 +23,7 @@ import type {
 } from '@pyairtable/conventions';
 import {
   AI_PRICE_TABLE,
-  AIRTABLE_OPERATIONS,
-  AIRTABLE_RESULTS,
   DEFAULT_COST_WEIGHT_BY_TIER,
-  GEN_AI_OPERATIONS,
   GEN_AI_PROVIDERS,
   SPAN_ATTRIBUTES as A,
   computeAiCostUsd,
@@ -37,7 +37,7 @@ import type { Server } from 'node:http';
 import { createApiKeyHasher } from './api-key.js';
 import type { ResolvedConfig, TelemetryOptions } from './config.js';
 import { resolveConfig } from './config.js';
-import { TELEMETRY_ERROR_CODES, TelemetryConfigError } from './errors.js';
+import { TELEMETRY_ERROR_CODES, TelemetryConfigError, asException, errorMessage } from './errors.js';
 import { instrumentHttpClients } from './http-client.js';
 import { HttpServerInstrumentation } from './http-server.js';
 import { startLogExport } from './log-export.js';
@@ -63,7 +63,7 @@ export interface InitOptions extends TelemetryOptions {
 export interface AiUsage {
   readonly provider: string;
   readonly model: string;
-  readonly operation?: (typeof GEN_AI_OPERATIONS)[number];
+  readonly operation?: GenAiOperation;
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly cachedInputTokens?: number;
@@ -119,13 +119,21 @@ export interface Telemetry {
   recordAiUsage(usage: AiUsage): number | undefined;
   recordAuthEvent(event: AuthEvent): void;
   recordRateLimitRejection(scope: RateLimitScope): void;
-  recordSuspiciousActivity(type: SuspiciousActivityType, severity: SecuritySeverity, details?: Record<string, unknown>): void;
-  recordAirtableCall(operation: (typeof AIRTABLE_OPERATIONS)[number], result: (typeof AIRTABLE_RESULTS)[number]): void;
+  recordSuspiciousActivity(
+    type: SuspiciousActivityType,
+    severity: SecuritySeverity,
+    details?: Record<string, unknown>,
+  ): void;
+  recordAirtableCall(operation: AirtableOperation, result: AirtableResult): void;
   recordCacheLookup(cache: string, hit: boolean): void;
   /** Times a database operation in a client span and the duration metric. */
   timeDbOperation<T>(system: string, operation: string, fn: () => Promise<T> | T): Promise<T>;
   /** Runs a workflow in a span and counts its execution by final status. */
-  runWorkflow<T>(name: string, fn: (span: Span) => Promise<T> | T, classify?: (error: unknown) => WorkflowStatus): Promise<T>;
+  runWorkflow<T>(
+    name: string,
+    fn: (span: Span) => Promise<T> | T,
+    classify?: (error: unknown) => WorkflowStatus,
+  ): Promise<T>;
   sessionStarted(): void;
   sessionEnded(): void;
   forceFlush(): Promise<void>;
@@ -142,7 +150,10 @@ function isCount(value: unknown): value is number {
 function withDeadline(work: Promise<unknown>, milliseconds: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
-      warnOnce('shutdown-deadline', `telemetry shutdown did not finish within ${milliseconds} ms; continuing.`);
+      warnOnce(
+        'shutdown-deadline',
+        `telemetry shutdown did not finish within ${milliseconds} ms; continuing.`,
+      );
       resolve();
     }, milliseconds);
     timer.unref();
@@ -153,7 +164,7 @@ function withDeadline(work: Promise<unknown>, milliseconds: number): Promise<voi
       },
       (error: unknown) => {
         clearTimeout(timer);
-        warnOnce('shutdown-error', `telemetry shutdown: ${(error as Error).message}`);
+        warnOnce('shutdown-error', `telemetry shutdown: ${errorMessage(error)}`);
         resolve();
       },
     );
@@ -177,20 +188,25 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
     { service: config.serviceName, tier: config.serviceTier, version: config.serviceVersion },
     { runtimeMetrics: runtimeMetrics ?? true },
   );
-  const tracing = startTracing(config, masker, (outcome, count) => {
-    metrics.inc('telemetrySpans', { pyairtable_telemetry_outcome: outcome }, count);
-  }, spanExporter);
+  const tracing = startTracing(
+    config,
+    masker,
+    (outcome, count) => {
+      metrics.inc('telemetrySpans', { pyairtable_telemetry_outcome: outcome }, count);
+    },
+    spanExporter,
+  );
 
   const stdout =
-    logDestination ??
-    pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: 16 * 1024 * 1024 });
+    logDestination ?? pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: 16 * 1024 * 1024 });
   if (logDestination === undefined)
     (stdout as unknown as NodeJS.EventEmitter).on('drop', () => {
       metrics.inc('telemetryLogRecordsDropped', {}, 1);
       warnOnce('log-drop', 'stdout is not keeping up; log records are being dropped and counted.');
     });
   const logExport = config.exportLogs ? startLogExport(config) : undefined;
-  const destination = logExport === undefined ? stdout : pino.multistream([{ stream: stdout }, { stream: logExport.stream }]);
+  const destination =
+    logExport === undefined ? stdout : pino.multistream([{ stream: stdout }, { stream: logExport.stream }]);
   const logger = createLogger({
     serviceName: config.serviceName,
     serviceTier: config.serviceTier,
@@ -227,18 +243,25 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
     try {
       work();
     } catch (error) {
-      warnOnce(`helper:${name}`, `${name} not recorded: ${(error as Error).message}`);
+      warnOnce(`helper:${name}`, `${name} not recorded: ${errorMessage(error)}`);
     }
   };
 
-  const traceAsync = async <T>(name: string, fn: (span: Span) => Promise<T> | T, attributes?: Attributes): Promise<T> => {
+  const traceAsync = async <T>(
+    name: string,
+    fn: (span: Span) => Promise<T> | T,
+    attributes?: Attributes,
+  ): Promise<T> => {
     const span = tracer.startSpan(name, attributes === undefined ? {} : { attributes });
     return context.with(trace.setSpan(context.active(), span), async () => {
       try {
         return await fn(span);
       } catch (error) {
-        span.recordException(error instanceof Error ? error : String(error));
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        span.recordException(asException(error));
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: errorMessage(error),
+        });
         throw error;
       } finally {
         span.end();
@@ -267,8 +290,11 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
         const scope = http.scopeOf(span);
         if (scope !== undefined) scope.recordException(error);
         else if (span !== undefined) {
-          span.recordException(error instanceof Error ? error : String(error));
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+          span.recordException(asException(error));
+          span.setStatus({
+            code: SpanStatusCode.ERROR,
+            message: errorMessage(error),
+          });
         }
       });
     },
@@ -294,7 +320,10 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
       safely('recordAiUsage', () => {
         const counts: unknown[] = [usage.inputTokens, usage.outputTokens, usage.cachedInputTokens ?? 0];
         if (!counts.every(isCount)) {
-          warnOnce('ai-usage-tokens', `recordAiUsage: token counts must be non-negative integers (got ${counts.join(', ')}); call ignored.`);
+          warnOnce(
+            'ai-usage-tokens',
+            `recordAiUsage: token counts must be non-negative integers (got ${counts.join(', ')}); call ignored.`,
+          );
           return;
         }
         const provider = (GEN_AI_PROVIDERS as readonly string[]).includes(usage.provider)
@@ -303,23 +332,39 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
         const operation = usage.operation ?? 'chat';
         const price = findModelPrice(prices, provider, usage.model);
         let source: 'provider' | 'price_table' | undefined;
-        if (usage.reportedCostUsd !== undefined && Number.isFinite(usage.reportedCostUsd) && usage.reportedCostUsd >= 0) {
+        if (
+          usage.reportedCostUsd !== undefined &&
+          Number.isFinite(usage.reportedCostUsd) &&
+          usage.reportedCostUsd >= 0
+        ) {
           cost = usage.reportedCostUsd;
           source = 'provider';
         } else if (price !== undefined) {
           cost = computeAiCostUsd(usage, price);
           source = 'price_table';
         } else {
-          warnOnce(`ai-price:${provider}/${usage.model}`, `no price for ${provider}/${usage.model}; its cost is not counted (add it with the priceTable option).`);
+          warnOnce(
+            `ai-price:${provider}/${usage.model}`,
+            `no price for ${provider}/${usage.model}; its cost is not counted (add it with the priceTable option).`,
+          );
         }
-        const labels = { gen_ai_operation_name: operation, gen_ai_provider_name: provider, gen_ai_request_model: usage.model };
+        const labels = {
+          gen_ai_operation_name: operation,
+          gen_ai_provider_name: provider,
+          gen_ai_request_model: usage.model,
+        };
         metrics.observe('genAiTokenUsage', { ...labels, gen_ai_token_type: 'input' }, usage.inputTokens);
         metrics.observe('genAiTokenUsage', { ...labels, gen_ai_token_type: 'output' }, usage.outputTokens);
-        if (usage.durationSeconds !== undefined) metrics.observe('genAiOperationDuration', labels, usage.durationSeconds);
+        if (usage.durationSeconds !== undefined)
+          metrics.observe('genAiOperationDuration', labels, usage.durationSeconds);
         if (cost !== undefined)
           metrics.inc(
             'aiCost',
-            { gen_ai_provider_name: provider, gen_ai_request_model: usage.model, pyairtable_cost_center: usage.costCenter ?? config.costCenter },
+            {
+              gen_ai_provider_name: provider,
+              gen_ai_request_model: usage.model,
+              pyairtable_cost_center: usage.costCenter ?? config.costCenter,
+            },
             cost,
           );
         const span = trace.getActiveSpan();
@@ -340,7 +385,15 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
     recordAuthEvent(event) {
       safely('recordAuthEvent', () => {
         const reason = event.reason ?? (event.result === 'success' ? 'none' : 'invalid_credentials');
-        metrics.inc('authEvents', { pyairtable_auth_event: event.event, pyairtable_auth_result: event.result, pyairtable_auth_reason: reason }, 1);
+        metrics.inc(
+          'authEvents',
+          {
+            pyairtable_auth_event: event.event,
+            pyairtable_auth_result: event.result,
+            pyairtable_auth_reason: reason,
+          },
+          1,
+        );
         if (event.event === 'login' && event.result === 'success')
           metrics.inc('userLogins', { pyairtable_auth_method: event.method ?? 'password' }, 1);
         trace.getActiveSpan()?.addEvent('auth', {
@@ -348,7 +401,9 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
           [A.authResult]: event.result,
           [A.authReason]: reason,
         });
-        const record: Record<string, unknown> = { event: { action: `auth.${event.event}`, outcome: event.result, reason } };
+        const record: Record<string, unknown> = {
+          event: { action: `auth.${event.event}`, outcome: event.result, reason },
+        };
         if (event.userId !== undefined) record['user'] = { id: event.userId };
         const security = log('security');
         if (event.result === 'failure') security.warn(record, `${event.event} failed: ${reason}`);
@@ -362,7 +417,11 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
     },
     recordSuspiciousActivity(type, severity, details) {
       safely('recordSuspiciousActivity', () => {
-        metrics.inc('suspiciousActivity', { pyairtable_security_activity_type: type, pyairtable_security_severity: severity }, 1);
+        metrics.inc(
+          'suspiciousActivity',
+          { pyairtable_security_activity_type: type, pyairtable_security_severity: severity },
+          1,
+        );
         log('security').warn(
           { ...details, event: { action: `security.${type}`, outcome: 'unknown', reason: severity } },
           `suspicious activity: ${type} (${severity})`,
@@ -371,12 +430,20 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
     },
     recordAirtableCall(operation, result) {
       safely('recordAirtableCall', () => {
-        metrics.inc('airtableApiCalls', { pyairtable_airtable_operation: operation, pyairtable_airtable_result: result }, 1);
+        metrics.inc(
+          'airtableApiCalls',
+          { pyairtable_airtable_operation: operation, pyairtable_airtable_result: result },
+          1,
+        );
       });
     },
     recordCacheLookup(cache, hit) {
       safely('recordCacheLookup', () => {
-        metrics.inc('cacheLookups', { pyairtable_cache_name: cache, pyairtable_cache_result: hit ? 'hit' : 'miss' }, 1);
+        metrics.inc(
+          'cacheLookups',
+          { pyairtable_cache_name: cache, pyairtable_cache_result: hit ? 'hit' : 'miss' },
+          1,
+        );
       });
     },
     async timeDbOperation(system, operation, fn) {
@@ -390,12 +457,16 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
         return await context.with(trace.setSpan(context.active(), span), fn);
       } catch (error) {
         errorType = error instanceof Error ? error.name : 'error';
-        span.recordException(error instanceof Error ? error : String(error));
+        span.recordException(asException(error));
         span.setStatus({ code: SpanStatusCode.ERROR });
         throw error;
       } finally {
         safely('timeDbOperation', () => {
-          const labels = { db_system_name: system, db_operation_name: operation, error_type: errorType ?? '' };
+          const labels = {
+            db_system_name: system,
+            db_operation_name: operation,
+            error_type: errorType ?? '',
+          };
           metrics.observe('dbClientOperationDuration', labels, (performance.now() - started) / 1000);
         });
         span.end();
@@ -428,7 +499,8 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
         metrics.add('userSessionsActive', {}, -1);
       });
     },
-    forceFlush: () => withDeadline(Promise.all([tracing.forceFlush(), logExport?.forceFlush()]), config.shutdownTimeoutMs),
+    forceFlush: () =>
+      withDeadline(Promise.all([tracing.forceFlush(), logExport?.forceFlush()]), config.shutdownTimeoutMs),
     shutdown() {
       stopping ??= (async () => {
         process.off('SIGTERM', onSigterm);

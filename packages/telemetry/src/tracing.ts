@@ -34,6 +34,7 @@ import { RESOURCE_ATTRIBUTES, SERVICE_NAMESPACE, TRACE_ID_PATTERN } from '@pyair
 import { randomUUID } from 'node:crypto';
 import type { ResolvedConfig } from './config.js';
 import { warnOnce } from './warnings.js';
+import { errorMessage } from './errors.js';
 
 /** What happened to the spans the service ended; feeds `pyairtable_telemetry_spans_total`. */
 export interface SpanOutcomeCounter {
@@ -99,10 +100,14 @@ function maskAttributes(masker: PiiMasker, attributes: Attributes): Attributes {
 function maskedSpan(masker: PiiMasker, span: ReadableSpan): ReadableSpan {
   const attributes = maskAttributes(masker, span.attributes);
   const events = span.events.map((event) =>
-    event.attributes === undefined ? event : { ...event, attributes: maskAttributes(masker, event.attributes) },
+    event.attributes === undefined
+      ? event
+      : { ...event, attributes: maskAttributes(masker, event.attributes) },
   );
   const status =
-    span.status.message === undefined ? span.status : { ...span.status, message: masker.maskString(span.status.message) };
+    span.status.message === undefined
+      ? span.status
+      : { ...span.status, message: masker.maskString(span.status.message) };
   const view = Object.create(span) as ReadableSpan;
   Object.defineProperties(view, {
     attributes: { value: attributes, enumerable: true },
@@ -170,15 +175,18 @@ class CountingProcessor implements SpanProcessor {
     this.queued = Math.max(0, this.queued - size);
   }
 
-  onStart(span: Span & ReadableSpan, parentContext: Context): void {
-    this.inner.onStart(span as never, parentContext);
+  onStart(span: Parameters<SpanProcessor['onStart']>[0], parentContext: Context): void {
+    this.inner.onStart(span, parentContext);
   }
 
   onEnd(span: ReadableSpan): void {
     if ((span.spanContext().traceFlags & 1) === 1) {
       if (this.queued >= this.maxQueueSize) {
         this.count('dropped', 1);
-        warnOnce('queue-full', `span queue full (${this.maxQueueSize} spans); further spans are dropped until export catches up.`);
+        warnOnce(
+          'queue-full',
+          `span queue full (${this.maxQueueSize} spans); further spans are dropped until export catches up.`,
+        );
       } else this.queued++;
     }
     this.inner.onEnd(span);
@@ -242,16 +250,21 @@ export function startTracing(
     { logLevel: config.debug ? DiagLogLevel.DEBUG : DiagLogLevel.WARN, suppressOverrideMessage: true },
   );
   setGlobalErrorHandler((error) => {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     warnOnce(`otel-error:${message}`, `OpenTelemetry: ${message}`);
   });
 
   const idGenerator = new CorrelatingIdGenerator();
   const processors: SpanProcessor[] = [];
   if (config.exportTraces || exporterOverride) {
-    let counting: CountingProcessor | undefined;
-    const exporter = new MaskingCountingExporter(exporterOverride ?? createExporter(config), masker, count, (size) =>
-      counting?.batchTaken(size),
+    // The exporter reports each batch the processor takes; both exist before the first export.
+    const exporter = new MaskingCountingExporter(
+      exporterOverride ?? createExporter(config),
+      masker,
+      count,
+      (size) => {
+        counting.batchTaken(size);
+      },
     );
     const batch = new BatchSpanProcessor(exporter, {
       maxQueueSize: config.maxQueueSize,
@@ -259,10 +272,11 @@ export function startTracing(
       scheduledDelayMillis: 2000,
       exportTimeoutMillis: 15_000,
     });
-    counting = new CountingProcessor(batch, config.maxQueueSize, count);
+    const counting = new CountingProcessor(batch, config.maxQueueSize, count);
     processors.push(counting);
   }
-  const root = config.samplingRatio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(config.samplingRatio);
+  const root =
+    config.samplingRatio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(config.samplingRatio);
   const provider = new NodeTracerProvider({
     resource: serviceResource(config),
     sampler: new ParentBasedSampler({ root }),

@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TELEMETRY_ERROR_CODES, TelemetryConfigError, resolveConfig, setWarningSink } from '@pyairtable/telemetry';
+import {
+  TELEMETRY_ERROR_CODES,
+  TelemetryConfigError,
+  resolveConfig,
+  setWarningSink,
+} from '@pyairtable/telemetry';
 import { resetWarnings } from '../src/warnings.js';
 
 let warnings: string[];
@@ -74,12 +79,23 @@ describe('resolveConfig', () => {
   });
 
   it('warns once about a bad environment value and falls back', () => {
-    const env = { SERVICE_NAME: 'svc', OTEL_SAMPLING_RATIO: '1.5', SERVICE_TIER: 'backend', OTEL_EXPORTER_OTLP_PROTOCOL: 'udp' };
+    const env = {
+      SERVICE_NAME: 'svc',
+      OTEL_SAMPLING_RATIO: '1.5',
+      SERVICE_TIER: 'backend',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'udp',
+    };
     const first = resolveConfig({}, env);
     resolveConfig({}, env);
-    expect(first).toMatchObject({ samplingRatio: 1, serviceTier: 'application', otlpProtocol: 'http/protobuf' });
+    expect(first).toMatchObject({
+      samplingRatio: 1,
+      serviceTier: 'application',
+      otlpProtocol: 'http/protobuf',
+    });
     expect(warnings).toHaveLength(3);
-    expect(warnings.join('\n')).toContain('OTEL_SAMPLING_RATIO="1.5" is not valid (allowed: a number from 0 to 1); using 1');
+    expect(warnings.join('\n')).toContain(
+      'OTEL_SAMPLING_RATIO="1.5" is not valid (allowed: a number from 0 to 1); using 1',
+    );
     expect(warnings.join('\n')).toContain('SERVICE_TIER="backend"');
   });
 
@@ -90,31 +106,39 @@ describe('resolveConfig', () => {
     ['serviceName', { serviceName: 'API Gateway' }, 'lower-case name'],
     ['maxQueueSize', { maxQueueSize: 1.5 }, 'an integer'],
     ['servicename', { servicename: 'x' }, 'a known option'],
-  ])('throws for a bad %s passed in code, naming option, value and what is allowed', (option, options, allowed) => {
-    let caught: unknown;
-    try {
-      resolveConfig({ serviceName: 'svc', ...options }, {});
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(TelemetryConfigError);
-    const error = caught as TelemetryConfigError;
-    expect(error.code).toBe(TELEMETRY_ERROR_CODES.invalidOption);
-    expect(error.option).toBe(option);
-    expect(error.message).toContain(`option ${option} is`);
-    expect(error.message).toContain(allowed);
-  });
+  ])(
+    'throws for a bad %s passed in code, naming option, value and what is allowed',
+    (option, options, allowed) => {
+      let caught: unknown;
+      try {
+        resolveConfig({ serviceName: 'svc', ...options }, {});
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(TelemetryConfigError);
+      const error = caught as TelemetryConfigError;
+      expect(error.code).toBe(TELEMETRY_ERROR_CODES.invalidOption);
+      expect(error.option).toBe(option);
+      expect(error.message).toContain(`option ${option} is`);
+      expect(error.message).toContain(allowed);
+    },
+  );
 
   it('reads the API key HMAC secret from a file and never warns it into the output', () => {
     const dir = mkdtempSync(join(tmpdir(), 'secret-'));
     const file = join(dir, 'hmac');
     writeFileSync(file, 'file-secret-value-1234\n');
-    expect(resolveConfig({ serviceName: 'svc' }, { PYAIRTABLE_API_KEY_HMAC_SECRET_FILE: file }).apiKeyHmacSecret).toBe(
-      'file-secret-value-1234',
-    );
-    expect(resolveConfig({ serviceName: 'svc' }, { PYAIRTABLE_API_KEY_HMAC_SECRET_FILE: join(dir, 'missing') }).apiKeyHmacSecret).toBeUndefined();
+    expect(
+      resolveConfig({ serviceName: 'svc' }, { PYAIRTABLE_API_KEY_HMAC_SECRET_FILE: file }).apiKeyHmacSecret,
+    ).toBe('file-secret-value-1234');
+    expect(
+      resolveConfig({ serviceName: 'svc' }, { PYAIRTABLE_API_KEY_HMAC_SECRET_FILE: join(dir, 'missing') })
+        .apiKeyHmacSecret,
+    ).toBeUndefined();
     expect(warnings.join('\n')).toContain('cannot be read');
-    expect(() => resolveConfig({ serviceName: 'svc', apiKeyHmacSecret: 'short' }, {})).toThrow(/at least 16 characters/);
+    expect(() => resolveConfig({ serviceName: 'svc', apiKeyHmacSecret: 'short' }, {})).toThrow(
+      /at least 16 characters/,
+    );
     expect(() => resolveConfig({ serviceName: 'svc', apiKeyHmacSecret: 'short' }, {})).not.toThrow(/short"/);
   });
 });

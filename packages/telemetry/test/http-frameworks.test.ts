@@ -8,7 +8,15 @@ import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { METRICS, PROPAGATION_HEADERS, SPAN_ATTRIBUTES as A, validateLogRecord } from '@pyairtable/conventions';
+import {
+  BUSINESS_HEADERS,
+  METRICS,
+  METRIC_LABELS as L,
+  PROPAGATION_HEADERS,
+  RESOURCE_ATTRIBUTES,
+  SPAN_ATTRIBUTES as A,
+  validateLogRecord,
+} from '@pyairtable/conventions';
 import type { LineCapture, OtlpReceiver } from '@pyairtable/test-support';
 import { captureLines, startOtlpReceiver } from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
@@ -105,9 +113,16 @@ const frameworks: Record<string, (t: Telemetry) => Promise<Started>> = {
       throw new Error('kaboom');
     });
     app.use(expressErrorTelemetry(t));
-    app.use((_error: unknown, _request: express.Request, response: express.Response, _next: express.NextFunction) => {
-      response.status(500).send('error');
-    });
+    app.use(
+      (
+        _error: unknown,
+        _request: express.Request,
+        response: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        response.status(500).send('error');
+      },
+    );
     return listen(createServer(app));
   },
   fastify: async (t) => {
@@ -151,7 +166,11 @@ describe.each(Object.keys(frameworks))('%s server instrumentation', (framework) 
     const server = await frameworks[framework]!(telemetry);
     try {
       const response = await plainFetch(`${server.url}/items/42?q=1`, {
-        headers: { 'x-user-id': 'usr_7', 'x-tenant-id': 'tenant-3', 'x-api-key': 'sk-live-secret-key-123' },
+        headers: {
+          [BUSINESS_HEADERS.userId]: 'usr_7',
+          [BUSINESS_HEADERS.tenantId]: 'tenant-3',
+          [BUSINESS_HEADERS.apiKey]: 'sk-live-secret-key-123',
+        },
       });
       const body = (await response.json()) as { traceId?: string };
       const traceId = response.headers.get(PROPAGATION_HEADERS.traceId);
@@ -171,7 +190,10 @@ describe.each(Object.keys(frameworks))('%s server instrumentation', (framework) 
       const hash = server_?.attributes[A.apiKeyHash];
       expect(hash).toMatch(/^[0-9a-f]{64}$/);
       expect(JSON.stringify(receiver.spans)).not.toContain('secret-key');
-      expect(server_?.resource).toMatchObject({ 'service.name': 'api-gateway', 'service.version': '1.2.3' });
+      expect(server_?.resource).toMatchObject({
+        [RESOURCE_ATTRIBUTES.serviceName]: 'api-gateway',
+        [RESOURCE_ATTRIBUTES.serviceVersion]: '1.2.3',
+      });
 
       await new Promise((resolve) => setTimeout(resolve, 20));
       const access = logs.lines.filter((line) => line['category'] === 'access');
@@ -189,7 +211,7 @@ describe.each(Object.keys(frameworks))('%s server instrumentation', (framework) 
       const exposition = (await telemetry.metrics.render()).body;
       expect(exposition).toMatch(
         new RegExp(
-          `${METRICS.httpServerRequestDuration.name}_count\\{[^}]*http_request_method="GET",http_route="/items/:id",http_response_status_code="200"[^}]*\\} 1`,
+          `${METRICS.httpServerRequestDuration.name}_count\\{[^}]*${L.httpRequestMethod.name}="GET",${L.httpRoute.name}="/items/:id",${L.httpResponseStatusCode.name}="200"[^}]*\\} 1`,
         ),
       );
     } finally {
@@ -211,7 +233,11 @@ describe.each(Object.keys(frameworks))('%s server instrumentation', (framework) 
       await new Promise((resolve) => setTimeout(resolve, 20));
       const errors = logs.lines.filter((line) => line['category'] === 'error');
       expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatchObject({ log_level: 'ERROR', error: { message: 'kaboom' }, trace: { id: traceId } });
+      expect(errors[0]).toMatchObject({
+        log_level: 'ERROR',
+        error: { message: 'kaboom' },
+        trace: { id: traceId },
+      });
       expect(validateLogRecord(errors[0]).ok).toBe(true);
     } finally {
       await server.close();
@@ -228,7 +254,9 @@ describe.each(Object.keys(frameworks))('%s server instrumentation', (framework) 
       expect(missing.status).toBe(404);
       await missing.text();
       await telemetry.forceFlush();
-      expect(receiver.spans.filter((span) => span.kind === 2).map((span) => span.name)).toEqual(['GET unmatched']);
+      expect(receiver.spans.filter((span) => span.kind === 2).map((span) => span.name)).toEqual([
+        'GET unmatched',
+      ]);
     } finally {
       await server.close();
     }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PII_MASK, validateLogRecord } from '@pyairtable/conventions';
+import { LOG_FIELDS, PII_MASK, validateLogRecord } from '@pyairtable/conventions';
 import type { LineCapture, OtlpReceiver } from '@pyairtable/test-support';
 import { captureLines, startOtlpReceiver } from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
@@ -35,9 +35,15 @@ afterEach(async () => {
 describe('logger', () => {
   it('writes every record in the contract schema', async () => {
     telemetry.logger.debug('starting');
-    telemetry.logger.info({ workflowId: 'wf-1', attempt: 2, nested: { deepKey: true }, tags: ['a', 'b'] }, 'running %s', 'sync');
+    telemetry.logger.info(
+      { workflowId: 'wf-1', attempt: 2, nested: { deepKey: true }, tags: ['a', 'b'] },
+      'running %s',
+      'sync',
+    );
     telemetry.logger.warn(new Error('slow upstream'));
-    telemetry.log('audit').info({ event: { action: 'base.shared', outcome: 'success' }, user: { id: 'usr_1' } }, 'base shared');
+    telemetry
+      .log('audit')
+      .info({ event: { action: 'base.shared', outcome: 'success' }, user: { id: 'usr_1' } }, 'base shared');
     telemetry.logger.child({ requestId: 'req-9', tenantId: 't-1' }).info('in child');
     await settle();
     expect(logs.lines).toHaveLength(5);
@@ -52,12 +58,16 @@ describe('logger', () => {
       category: 'application',
       service: { name: 'automation-services', tier: 'automation', version: '3.1.0', environment: 'staging' },
     });
-    expect(debug?.['@timestamp']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(debug?.[LOG_FIELDS.timestamp]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(info).toMatchObject({
       message: 'running sync',
       attributes: { workflow_id: 'wf-1', attempt: 2, 'nested.deep_key': true, tags: '["a","b"]' },
     });
-    expect(warn).toMatchObject({ log_level: 'WARN', message: 'slow upstream', error: { type: 'Error', message: 'slow upstream' } });
+    expect(warn).toMatchObject({
+      log_level: 'WARN',
+      message: 'slow upstream',
+      error: { type: 'Error', message: 'slow upstream' },
+    });
     expect(audit).toMatchObject({ category: 'audit', event: { action: 'base.shared' } });
     expect(child).toMatchObject({ context: { request_id: 'req-9', tenant_id: 't-1' }, message: 'in child' });
   });
@@ -75,13 +85,22 @@ describe('logger', () => {
   });
 
   it('masks PII in messages, fields and child bindings before writing', async () => {
-    telemetry.logger.child({ email: 'bound@example.com' }).info(
-      { password: 'hunter2', customer: { phone: '+44 20 7946 0958' }, card: '4111 1111 1111 1111' },
-      'signup by jane@example.com with Bearer abcdefghijklmnopqrstuvwxyz',
-    );
+    telemetry.logger
+      .child({ email: 'bound@example.com' })
+      .info(
+        { password: 'hunter2', customer: { phone: '+44 20 7946 0958' }, card: '4111 1111 1111 1111' },
+        'signup by jane@example.com with Bearer abcdefghijklmnopqrstuvwxyz',
+      );
     await settle();
     const raw = logs.raw.join('\n');
-    for (const secret of ['bound@example.com', 'hunter2', '7946', '4111', 'jane@example.com', 'abcdefghijklmnop'])
+    for (const secret of [
+      'bound@example.com',
+      'hunter2',
+      '7946',
+      '4111',
+      'jane@example.com',
+      'abcdefghijklmnop',
+    ])
       expect(raw).not.toContain(secret);
     expect(logs.lines[0]).toMatchObject({
       message: `signup by ${PII_MASK} with ${PII_MASK}`,

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IDENTITY_LABELS, METRIC_CATALOG } from '@pyairtable/conventions';
+import { IDENTITY_LABELS, METRICS, METRIC_CATALOG, METRIC_LABELS as L } from '@pyairtable/conventions';
 import { ENGINES, captureLines, engineAvailable, runEngine } from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
 import { initTelemetry } from '@pyairtable/telemetry';
@@ -38,8 +38,10 @@ function parseExposition(text: string): { types: Map<string, string>; samples: S
     } else if (line !== '' && !line.startsWith('#')) {
       const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
       if (match === null) throw new Error(`unparsable sample: ${line}`);
-      const labels = Object.fromEntries([...(match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
-      samples.push({ name: match[1]!, labels: labels as Record<string, string>, value: Number(match[3]) });
+      const labels: Record<string, string> = {};
+      for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+        labels[pair[1]!] = pair[2]!;
+      samples.push({ name: match[1]!, labels, value: Number(match[3]) });
     }
   }
   return { types, samples };
@@ -55,7 +57,11 @@ function exerciseEverything(t: Telemetry): void {
   t.recordCacheLookup('records', true);
   t.recordCacheLookup('records', false);
   t.sessionStarted();
-  t.metrics.set('dbClientConnections', { db_client_connection_pool_name: 'main', db_client_connection_state: 'idle' }, 4);
+  t.metrics.set(
+    'dbClientConnections',
+    { db_client_connection_pool_name: 'main', db_client_connection_state: 'idle' },
+    4,
+  );
 }
 
 describe('/metrics', () => {
@@ -66,14 +72,20 @@ describe('/metrics', () => {
     const { types, samples } = parseExposition((await telemetry.metrics.render()).body);
     for (const metric of METRIC_CATALOG) {
       expect(types.get(metric.name), metric.name).toBe(metric.type);
-      const allowed = new Set([...metric.labels.map((label) => label.name), ...Object.values(IDENTITY_LABELS), 'le']);
+      const allowed = new Set([
+        ...metric.labels.map((label) => label.name),
+        ...Object.values(IDENTITY_LABELS),
+        'le',
+      ]);
       for (const sample of samples.filter((candidate) => candidate.name.startsWith(metric.name))) {
-        for (const label of Object.keys(sample.labels)) expect(allowed, `${sample.name} label ${label}`).toContain(label);
+        for (const label of Object.keys(sample.labels))
+          expect(allowed, `${sample.name} label ${label}`).toContain(label);
         expect(sample.labels).toMatchObject({ service: 'llm-orchestrator', tier: 'ai-ml', version: '0.9.0' });
         for (const definition of metric.labels) {
           const value = sample.labels[definition.name];
           if (value === undefined || value === '') continue;
-          if (definition.values) expect(definition.values, `${sample.name} ${definition.name}`).toContain(value);
+          if (definition.values)
+            expect(definition.values, `${sample.name} ${definition.name}`).toContain(value);
           if (definition.pattern) expect(value).toMatch(new RegExp(definition.pattern));
         }
       }
@@ -83,20 +95,41 @@ describe('/metrics', () => {
   });
 
   it('counts AI cost from the price table', async () => {
-    const cost = telemetry.recordAiUsage({ provider: 'openai', model: 'gpt-4o-mini-2024-07-18', inputTokens: 1_000_000, outputTokens: 500_000 });
+    const cost = telemetry.recordAiUsage({
+      provider: 'openai',
+      model: 'gpt-4o-mini-2024-07-18',
+      inputTokens: 1_000_000,
+      outputTokens: 500_000,
+    });
     // $0.15 per million input + $0.60 per million output.
     expect(cost).toBeCloseTo(0.15 + 0.3, 10);
-    expect(telemetry.recordAiUsage({ provider: 'openai', model: 'unreleased-model', inputTokens: 10, outputTokens: 10 })).toBeUndefined();
-    expect(telemetry.recordAiUsage({ provider: 'openai', model: 'gpt-4o', inputTokens: -1, outputTokens: 1 })).toBeUndefined();
+    expect(
+      telemetry.recordAiUsage({
+        provider: 'openai',
+        model: 'unreleased-model',
+        inputTokens: 10,
+        outputTokens: 10,
+      }),
+    ).toBeUndefined();
+    expect(
+      telemetry.recordAiUsage({ provider: 'openai', model: 'gpt-4o', inputTokens: -1, outputTokens: 1 }),
+    ).toBeUndefined();
     const { samples } = parseExposition((await telemetry.metrics.render()).body);
-    const spend = samples.filter((sample) => sample.name === 'pyairtable_ai_cost_usd_total');
+    const spend = samples.filter((sample) => sample.name === METRICS.aiCost.name);
     expect(spend).toHaveLength(1);
-    expect(spend[0]?.labels).toMatchObject({ gen_ai_request_model: 'gpt-4o-mini-2024-07-18', pyairtable_cost_center: 'ai-ml' });
+    expect(spend[0]?.labels).toMatchObject({
+      [L.genAiRequestModel.name]: 'gpt-4o-mini-2024-07-18',
+      [L.costCenter.name]: 'ai-ml',
+    });
     expect(spend[0]?.value).toBeCloseTo(0.45, 10);
     const tokens = samples.filter(
-      (sample) => sample.name === 'gen_ai_client_token_usage_sum' && sample.labels['gen_ai_request_model'] === 'gpt-4o-mini-2024-07-18',
+      (sample) =>
+        sample.name === `${METRICS.genAiTokenUsage.name}_sum` &&
+        sample.labels[L.genAiRequestModel.name] === 'gpt-4o-mini-2024-07-18',
     );
-    expect(Object.fromEntries(tokens.map((sample) => [sample.labels['gen_ai_token_type'], sample.value]))).toEqual({
+    expect(
+      Object.fromEntries(tokens.map((sample) => [sample.labels[L.genAiTokenType.name], sample.value])),
+    ).toEqual({
       input: 1_000_000,
       output: 500_000,
     });
@@ -109,7 +142,7 @@ describe('/metrics', () => {
       expect(address.address).toBe('127.0.0.1');
       const response = await fetch(`http://127.0.0.1:${address.port}/metrics`);
       expect(response.headers.get('content-type')).toContain('text/plain');
-      expect(await response.text()).toContain('# TYPE http_server_request_duration_seconds histogram');
+      expect(await response.text()).toContain(`# TYPE ${METRICS.httpServerRequestDuration.name} histogram`);
       expect((await fetch(`http://127.0.0.1:${address.port}/other`)).status).toBe(404);
     } finally {
       server.closeAllConnections();
@@ -121,7 +154,9 @@ describe('/metrics', () => {
 describe.runIf(engineAvailable(ENGINES.promtool))('/metrics through promtool', () => {
   it('passes the Prometheus linter as the SDK actually serves it', async () => {
     exerciseEverything(telemetry);
-    const result = runEngine(ENGINES.promtool, ['check', 'metrics'], { input: (await telemetry.metrics.render()).body });
+    const result = runEngine(ENGINES.promtool, ['check', 'metrics'], {
+      input: (await telemetry.metrics.render()).body,
+    });
     // Node's runtime metrics are prom-client's and not ours to rename; only ours must be clean.
     const ours = `${result.stdout}${result.stderr}`
       .split('\n')

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Fastify from 'fastify';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
@@ -27,7 +27,7 @@ let receiver: OtlpReceiver;
 let telemetry: Telemetry;
 let downstream: Server;
 let downstreamUrl: string;
-let upstream: ReturnType<typeof Fastify>;
+let upstream: FastifyInstance;
 let upstreamUrl: string;
 const seenHeaders: Record<string, string | undefined>[] = [];
 
@@ -74,7 +74,7 @@ beforeAll(async () => {
   await upstream.register(fastifyTelemetry(telemetry));
   upstream.get('/api/bases/:baseId', async (request: FastifyRequest) => {
     const { baseId } = request.params as { baseId: string };
-    const viaFetch = (await (await fetch(`${downstreamUrl}/bases/${baseId}`)).json()) as unknown;
+    const viaFetch = await (await fetch(`${downstreamUrl}/bases/${baseId}`)).json();
     const viaHttp = JSON.parse(await getWithNodeHttp(`${downstreamUrl}/bases/${baseId}`)) as unknown;
     return { viaFetch, viaHttp };
   });
@@ -120,13 +120,18 @@ describe('propagation across two services', () => {
     // Each callee server span is the child of the client span that called it.
     expect(callee.map((span) => span.parentSpanId).sort()).toEqual(clients.map((span) => span.spanId).sort());
     // The exporter's own requests are not traced.
-    expect(receiver.spans.some((span) => String(span.attributes[A.urlFull]).includes('/v1/traces'))).toBe(false);
+    expect(receiver.spans.some((span) => String(span.attributes[A.urlFull]).includes('/v1/traces'))).toBe(
+      false,
+    );
   });
 
   it('continues the trace of an incoming traceparent', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const response = await plainFetch(`${downstreamUrl}/bases/app2`, {
-      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01`, 'x-trace-id': 'ffffffffffffffffffffffffffffffff' },
+      headers: {
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+        [PROPAGATION_HEADERS.traceId]: 'ffffffffffffffffffffffffffffffff',
+      },
     });
     await response.text();
     expect(response.headers.get(PROPAGATION_HEADERS.traceId)).toBe(traceId);
@@ -137,7 +142,9 @@ describe('propagation across two services', () => {
 
   it('uses a valid x-trace-id as the trace id when no traceparent arrives', async () => {
     const correlation = 'abcdef0123456789abcdef0123456789';
-    const response = await plainFetch(`${downstreamUrl}/bases/app3`, { headers: { 'x-trace-id': correlation } });
+    const response = await plainFetch(`${downstreamUrl}/bases/app3`, {
+      headers: { [PROPAGATION_HEADERS.traceId]: correlation },
+    });
     await response.text();
     expect(response.headers.get(PROPAGATION_HEADERS.traceId)).toBe(correlation);
     await telemetry.forceFlush();
@@ -146,7 +153,9 @@ describe('propagation across two services', () => {
   });
 
   it('starts a new trace and keeps an invalid x-trace-id as the correlation attribute', async () => {
-    const response = await plainFetch(`${downstreamUrl}/bases/app4`, { headers: { 'x-trace-id': 'req-42' } });
+    const response = await plainFetch(`${downstreamUrl}/bases/app4`, {
+      headers: { [PROPAGATION_HEADERS.traceId]: 'req-42' },
+    });
     await response.text();
     const traceId = response.headers.get(PROPAGATION_HEADERS.traceId);
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);

@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PII_MASK, SPAN_ATTRIBUTES as A } from '@pyairtable/conventions';
+import { METRICS, METRIC_LABELS, PII_MASK, SPAN_ATTRIBUTES as A } from '@pyairtable/conventions';
 import type { OtlpReceiver } from '@pyairtable/test-support';
 import { captureLines, startOtlpReceiver } from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
@@ -40,8 +40,11 @@ async function closedPort(): Promise<number> {
 
 function spanCounts(text: string): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const match of text.matchAll(/^pyairtable_telemetry_spans_total\{[^}]*pyairtable_telemetry_outcome="(\w+)"[^}]*\} (\S+)$/gm))
-    counts[match[1]!] = Number(match[2]);
+  const sample = new RegExp(
+    `^${METRICS.telemetrySpans.name}\\{[^}]*${METRIC_LABELS.spanOutcome.name}="(\\w+)"[^}]*\\} (\\S+)$`,
+    'gm',
+  );
+  for (const match of text.matchAll(sample)) counts[match[1]!] = Number(match[2]);
   return counts;
 }
 
@@ -98,17 +101,34 @@ describe('with the collector down', () => {
   });
 
   it('keeps a helper misuse from reaching the host', () => {
-    telemetry = initTelemetry({ serviceName: 'api-gateway', exportTraces: false, logDestination: captureLines().stream, runtimeMetrics: false });
+    telemetry = initTelemetry({
+      serviceName: 'api-gateway',
+      exportTraces: false,
+      logDestination: captureLines().stream,
+      runtimeMetrics: false,
+    });
     expect(() => {
-      telemetry.recordAiUsage({ provider: 'openai', model: 'gpt-4o', inputTokens: Number.NaN, outputTokens: 1 });
+      telemetry.recordAiUsage({
+        provider: 'openai',
+        model: 'gpt-4o',
+        inputTokens: Number.NaN,
+        outputTokens: 1,
+      });
       telemetry.addBusinessAttributes(undefined, { userId: 'x' });
       telemetry.metrics.inc('authEvents', { nonsense_label: 'x' } as never, 1);
     }).not.toThrow();
-    expect(warnings.some((warning) => warning.includes('pyairtable_auth_events_total not recorded'))).toBe(true);
+    expect(warnings.some((warning) => warning.includes(`${METRICS.authEvents.name} not recorded`))).toBe(
+      true,
+    );
   });
 
   it('refuses a second concurrent initTelemetry with a clear error', () => {
-    telemetry = initTelemetry({ serviceName: 'api-gateway', exportTraces: false, logDestination: captureLines().stream, runtimeMetrics: false });
+    telemetry = initTelemetry({
+      serviceName: 'api-gateway',
+      exportTraces: false,
+      logDestination: captureLines().stream,
+      runtimeMetrics: false,
+    });
     expect(() => initTelemetry({ serviceName: 'other' })).toThrow(/one running telemetry per process/);
   });
 });
@@ -138,7 +158,12 @@ describe('with the collector up', () => {
   });
 
   it('exports over OTLP/protobuf by default', async () => {
-    const telemetry = initTelemetry({ serviceName: 'api-gateway', otlpEndpoint: receiver.url, logDestination: captureLines().stream, runtimeMetrics: false });
+    const telemetry = initTelemetry({
+      serviceName: 'api-gateway',
+      otlpEndpoint: receiver.url,
+      logDestination: captureLines().stream,
+      runtimeMetrics: false,
+    });
     telemetry.tracer.startSpan('proto').end();
     await telemetry.shutdown();
     expect(receiver.protobufBodies.map((body) => body.path)).toEqual(['/v1/traces']);

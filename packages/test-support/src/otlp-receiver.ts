@@ -93,8 +93,20 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     logs,
     protobufBodies,
     failWith: undefined,
-    waitForSpans: (count, timeoutMs = 10_000) => waitFor(() => spans.length >= count, () => spans, timeoutMs, 'spans'),
-    waitForLogs: (count, timeoutMs = 10_000) => waitFor(() => logs.length >= count, () => logs, timeoutMs, 'logs'),
+    waitForSpans: (count, timeoutMs = 10_000) =>
+      waitFor(
+        () => spans.length >= count,
+        () => spans,
+        timeoutMs,
+        'spans',
+      ),
+    waitForLogs: (count, timeoutMs = 10_000) =>
+      waitFor(
+        () => logs.length >= count,
+        () => logs,
+        timeoutMs,
+        'logs',
+      ),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -118,7 +130,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       };
       const timer = setTimeout(() => {
         waiters.delete(check);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (have ${String((result() as unknown[]).length)})`));
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what} (have ${String((result() as unknown[]).length)})`,
+          ),
+        );
       }, timeoutMs);
       waiters.add(check);
     });
@@ -163,7 +179,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
                 kind: span.kind,
                 attributes: attributeMap(span.attributes),
                 resource: attributeMap(resourceSpans.resource?.attributes),
-                events: (span.events ?? []).map((event) => ({ name: event.name, attributes: attributeMap(event.attributes) })),
+                events: (span.events ?? []).map((event) => ({
+                  name: event.name,
+                  attributes: attributeMap(event.attributes),
+                })),
                 status: span.status ?? {},
               });
       } else if (path === '/v1/logs') {

@@ -35,6 +35,7 @@ export function expressTelemetry(telemetry: Telemetry, options: HttpServerOption
     }
     scopes.set(request, scope);
     let route: string | undefined;
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- re-applied below with the response as `this`
     const writeHead = response.writeHead;
     // The route is known while the handler runs; by 'finish' nested routers have restored baseUrl.
     response.writeHead = function (this: typeof response, ...args: unknown[]) {

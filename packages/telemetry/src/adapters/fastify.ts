@@ -4,11 +4,14 @@
  * span context even after the body has been read.
  */
 import { context } from '@opentelemetry/api';
-import type { FastifyPluginCallback, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import type { HttpServerOptions, ServerRequestScope } from '../http-server.js';
 import type { Telemetry } from '../telemetry.js';
 
-export function fastifyTelemetry(telemetry: Telemetry, options: HttpServerOptions = {}): FastifyPluginCallback {
+export function fastifyTelemetry(
+  telemetry: Telemetry,
+  options: HttpServerOptions = {},
+): FastifyPluginCallback {
   const scopes = new WeakMap<FastifyRequest, ServerRequestScope>();
   const plugin: FastifyPluginCallback = (app, _pluginOptions, done) => {
     app.addHook('onRoute', (route) => {
@@ -18,7 +21,7 @@ export function fastifyTelemetry(telemetry: Telemetry, options: HttpServerOption
         return scope === undefined
           ? handler.call(this, request, ...rest)
           : context.with(scope.context, () => handler.call(this, request, ...rest));
-      } as RouteHandlerMethod;
+      };
     });
     app.addHook('onRequest', (request, reply, next) => {
       const scope = telemetry.http.start(

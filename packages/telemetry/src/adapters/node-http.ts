@@ -15,7 +15,11 @@ export interface NodeHttpOptions extends HttpServerOptions {
 export function instrumentRequestListener<
   Request extends typeof IncomingMessage = typeof IncomingMessage,
   Response extends typeof ServerResponse<InstanceType<Request>> = typeof ServerResponse,
->(telemetry: Telemetry, listener: RequestListener<Request, Response>, options: NodeHttpOptions = {}): RequestListener<Request, Response> {
+>(
+  telemetry: Telemetry,
+  listener: RequestListener<Request, Response>,
+  options: NodeHttpOptions = {},
+): RequestListener<Request, Response> {
   return (request, response) => {
     const scope = telemetry.http.start(
       request.method,
@@ -39,7 +43,7 @@ export function instrumentRequestListener<
     });
     context.with(scope.context, () => {
       try {
-        const result: unknown = listener(request, response);
+        const result = (listener as (...args: unknown[]) => unknown)(request, response);
         // An async listener's rejection is recorded, then left unhandled exactly as before.
         if (result instanceof Promise)
           void result.catch((error: unknown) => {
