@@ -31,6 +31,11 @@ export interface PiiValueRule {
   readonly pattern: string;
   readonly caseInsensitive: boolean;
   /**
+   * A cheap pattern that every match of `pattern` contains. Maskers test all hints in one
+   * pass first and skip strings that contain none (most of them: routes, ids, numbers).
+   */
+  readonly hint: string;
+  /**
    * A check a match must also pass where the engine can run code (here, the hub, Logstash);
    * the collector cannot, so it masks every regex match: stricter, never looser.
    */
@@ -107,18 +112,21 @@ export const PII_VALUE_RULES: readonly PiiValueRule[] = [
     description: 'E-mail addresses.',
     pattern: '[A-Za-z0-9_.%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}',
     caseInsensitive: false,
+    hint: '@',
   },
   {
     id: 'phone-international',
     description: 'Phone numbers in international form (+44 20 7946 0958, +14155552671).',
     pattern: '\\+[1-9](?:[ ().-]{0,2}[0-9]){7,14}\\b',
     caseInsensitive: false,
+    hint: '\\+[1-9]',
   },
   {
     id: 'phone-nanp',
     description: 'North American phone numbers with separators ((415) 555-2671, 415.555.2671).',
     pattern: '\\(?\\b[2-9][0-9]{2}\\)?[ .-][2-9][0-9]{2}[ .-][0-9]{4}\\b',
     caseInsensitive: false,
+    hint: '[0-9]{3}[ .-][0-9]{4}',
   },
   {
     id: 'payment-card',
@@ -127,6 +135,7 @@ export const PII_VALUE_RULES: readonly PiiValueRule[] = [
     pattern:
       '\\b(?:4[0-9]{3}|5[1-5][0-9]{2}|2[2-7][0-9]{2}|3[47][0-9]{2}|3[0689][0-9]{2}|6(?:011|5[0-9]{2}|4[4-9][0-9]|22[0-9]))(?:[ -]?[0-9]){9,15}\\b',
     caseInsensitive: false,
+    hint: '[0-9]{4}[ -]?[0-9]',
     validator: 'luhn',
   },
   {
@@ -134,12 +143,14 @@ export const PII_VALUE_RULES: readonly PiiValueRule[] = [
     description: 'JSON Web Tokens (three base64url parts, header and payload starting eyJ).',
     pattern: 'eyJ[A-Za-z0-9_-]+\\.eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*',
     caseInsensitive: false,
+    hint: 'eyJ',
   },
   {
     id: 'bearer-token',
     description: 'Bearer credentials in free text ("Bearer abc…", 16 characters or more).',
     pattern: '\\bbearer[ \\t]+[A-Za-z0-9._~+/-]{16,}=*',
     caseInsensitive: true,
+    hint: 'bearer',
   },
   {
     id: 'api-key',
@@ -149,6 +160,7 @@ export const PII_VALUE_RULES: readonly PiiValueRule[] = [
     pattern:
       '\\bsk-[A-Za-z0-9_-]{20,}|\\bpat[A-Za-z0-9]{14}\\.[a-f0-9]{64}\\b|\\bAIza[0-9A-Za-z_-]{35}|\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b|\\bgh[pousr]_[A-Za-z0-9]{36,255}|\\bxox[abposr]-[A-Za-z0-9-]{10,}|hooks\\.slack\\.com/services/[A-Za-z0-9/_-]+|\\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}',
     caseInsensitive: false,
+    hint: 'sk-|pat|AIza|AKIA|ASIA|gh[pousr]_|xox|hooks\\.slack|k_live_|k_test_',
   },
 ];
 
@@ -224,6 +236,12 @@ export function createPiiMasker(rules: PiiRules = PII_RULES): PiiMasker {
     regex: new RegExp(rule.pattern, rule.caseInsensitive ? 'gi' : 'g'),
     validate: rule.validator === 'luhn' ? luhnValid : undefined,
   }));
+  // One case-insensitive pass over every rule's hint: a string containing none of them cannot
+  // match any rule and needs no further work.
+  const anyValueRule =
+    rules.valueRules.length === 0
+      ? undefined
+      : new RegExp(rules.valueRules.map((rule) => rule.hint).join('|'), 'i');
   const neverMasked = new Set(rules.neverMaskedKeys);
   // Objects on the way to a never-masked field (`api_key` above `api_key.hash`) are walked into
   // rather than masked whole by a key rule.
@@ -233,10 +251,19 @@ export function createPiiMasker(rules: PiiRules = PII_RULES): PiiMasker {
     for (let end = 1; end < parts.length; end++) neverMaskedParents.add(parts.slice(0, end).join('.'));
   }
 
-  const isSensitiveKey = (key: string): boolean =>
-    !neverMasked.has(key) && keyPatterns.some((pattern) => pattern.test(key));
+  // Field paths repeat endlessly (the same few keys on every record): decide each once.
+  const keyDecisions = new Map<string, boolean>();
+  const isSensitiveKey = (key: string): boolean => {
+    let decision = keyDecisions.get(key);
+    if (decision === undefined) {
+      decision = !neverMasked.has(key) && keyPatterns.some((pattern) => pattern.test(key));
+      if (keyDecisions.size < 10_000) keyDecisions.set(key, decision);
+    }
+    return decision;
+  };
 
   const maskString = (value: string): string => {
+    if (anyValueRule === undefined || !anyValueRule.test(value)) return value;
     let out = value;
     for (const { regex, validate } of valuePatterns) {
       regex.lastIndex = 0;
@@ -247,18 +274,30 @@ export function createPiiMasker(rules: PiiRules = PII_RULES): PiiMasker {
     return out;
   };
 
+  // Copy-on-write: containers are copied only when something inside them changed.
   const maskValue = (value: unknown, path = ''): unknown => {
     if (path !== '' && neverMasked.has(path)) return value;
     const walkInto = neverMaskedParents.has(path) && value !== null && typeof value === 'object';
     if (path !== '' && !walkInto && isSensitiveKey(path))
       return value === undefined || value === null ? value : PII_MASK;
     if (typeof value === 'string') return maskString(value);
-    if (Array.isArray(value)) return value.map((item) => maskValue(item, path));
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      value.forEach((item: unknown, index) => {
+        const masked = maskValue(item, path);
+        if (masked !== item) (out ??= [...(value as unknown[])])[index] = masked;
+      });
+      return out ?? value;
+    }
     if (value !== null && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(value))
-        out[key] = maskValue(child, path === '' ? key : `${path}.${key}`);
-      return out;
+      let out: Record<string, unknown> | undefined;
+      for (const key in value) {
+        if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+        const child = (value as Record<string, unknown>)[key];
+        const masked = maskValue(child, path === '' ? key : `${path}.${key}`);
+        if (masked !== child) (out ??= { ...(value as Record<string, unknown>) })[key] = masked;
+      }
+      return out ?? value;
     }
     return value;
   };

@@ -23,6 +23,7 @@ import {
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiKeyHasher } from './api-key.js';
 import type { TelemetryLogger } from './logger.js';
+import { kPrepared } from './logger.js';
 import type { ContractMetrics } from './metrics.js';
 import type { TracingPipeline } from './tracing.js';
 import { warnOnce } from './warnings.js';
@@ -91,6 +92,8 @@ export interface HttpServerDependencies {
   readonly hashApiKey: ApiKeyHasher;
   readonly costCenter: CostCenter;
   readonly defaultCostWeight: number;
+  /** Masks outside input written into prepared log records. */
+  readonly maskString: (value: string) => string;
 }
 
 export class HttpServerInstrumentation {
@@ -206,7 +209,8 @@ export class HttpServerInstrumentation {
             seconds,
           );
           metrics.inc('costUnits', { pyairtable_cost_center: deps.costCenter }, weight);
-          const record: Record<string, unknown> = {
+          const record: Record<string | symbol, unknown> = {
+            [kPrepared]: true,
             trace: { id: traceId, span_id: spanId },
             http: {
               method,
@@ -216,8 +220,9 @@ export class HttpServerInstrumentation {
             },
             cost: { center: deps.costCenter, weight },
           };
-          if (userId !== undefined) record['user'] = { id: userId };
-          if (tenantId !== undefined) record['tenant'] = { id: tenantId };
+          // Header values are the only outside input in the record; they are masked here.
+          if (userId !== undefined) record['user'] = { id: deps.maskString(userId) };
+          if (tenantId !== undefined) record['tenant'] = { id: deps.maskString(tenantId) };
           if (apiKeyHash !== undefined) record['api_key'] = { hash: apiKeyHash };
           const message = `${method} ${routeLabel} ${status}${aborted ? ' (aborted)' : ''}`;
           if (statusCode >= 500) deps.accessLog.error(record, message);

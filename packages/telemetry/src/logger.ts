@@ -9,7 +9,7 @@
  */
 import { trace } from '@opentelemetry/api';
 import type { LogCategory, LogLevel, PiiMasker } from '@pyairtable/conventions';
-import { DEFAULT_LOG_CATEGORY, LOG_FIELDS, LOG_LEVELS } from '@pyairtable/conventions';
+import { LOG_FIELDS, LOG_LEVELS } from '@pyairtable/conventions';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { pino } from 'pino';
 
@@ -17,8 +17,12 @@ import { pino } from 'pino';
 export type TelemetryLogger = Logger;
 
 /** Fields of the record a caller may pass as they are; everything else is moved. */
+/**
+ * Fields of the record a caller may pass as they are; everything else is moved. `category` is
+ * not among them: it is bound once per category logger (`loggerFor`), so a caller's own
+ * `category` field goes under `attributes` instead of duplicating it.
+ */
 const RECORD_FIELDS = new Set([
-  'category',
   'trace',
   'http',
   'cost',
@@ -32,7 +36,13 @@ const RECORD_FIELDS = new Set([
   'service',
 ]);
 
-const kCategory = Symbol('pyairtable.log.category');
+const kPinoChild = Symbol('pyairtable.log.pinoChild');
+const NO_TRACE = Object.freeze({});
+/**
+ * Marks a record the SDK built itself from contract fields, already masked where it carries
+ * outside input: it is written as it is. Symbol keys are never serialised by pino.
+ */
+export const kPrepared = Symbol('pyairtable.log.prepared');
 
 const LEVEL_FIELDS = Object.fromEntries(
   LOG_LEVELS.map((level) => [level.toLowerCase(), { log_level: level }]),
@@ -92,7 +102,8 @@ function restructure(
 ): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;
   let extra: Record<string, string | number | boolean> | undefined;
-  for (const [key, value] of Object.entries(object)) {
+  for (const key in object) {
+    const value = object[key];
     const isError =
       key === 'err' || (key === 'error' && (value instanceof Error || typeof value !== 'object'));
     if (!isError && RECORD_FIELDS.has(key)) continue;
@@ -125,6 +136,18 @@ export interface LoggerSettings {
   readonly destination: DestinationStream;
 }
 
+// The ISO timestamp changes once a millisecond; at thousands of records a second most share it.
+let lastMillisecond = 0;
+let lastTimestamp = '';
+function isoTimestamp(): string {
+  const now = Date.now();
+  if (now !== lastMillisecond) {
+    lastMillisecond = now;
+    lastTimestamp = `,"${LOG_FIELDS.timestamp}":"${new Date(now).toISOString()}"`;
+  }
+  return lastTimestamp;
+}
+
 function activeTraceFields(): { trace: { id: string; span_id: string } } | undefined {
   const span = trace.getActiveSpan();
   if (span === undefined) return undefined;
@@ -146,13 +169,12 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
         environment: settings.environment,
       },
     },
-    timestamp: () => `,"${LOG_FIELDS.timestamp}":"${new Date().toISOString()}"`,
-    mixin(_object: object, _level: number, logger?: unknown) {
-      const category =
-        (logger as Record<symbol, LogCategory | undefined> | undefined)?.[kCategory] ?? DEFAULT_LOG_CATEGORY;
-      const fields = activeTraceFields();
-      return fields === undefined ? { category } : { category, ...fields };
-    },
+    timestamp: isoTimestamp,
+    mixin: () => activeTraceFields() ?? NO_TRACE,
+    // The record's own fields win over the mixin's (an explicit `trace` over the active span's);
+    // the shared empty mixin object is never written to.
+    mixinMergeStrategy: (mergeObject, mixinObject) =>
+      mixinObject === NO_TRACE ? mergeObject : Object.assign(mixinObject, mergeObject),
     formatters: {
       level: (label) => LEVEL_FIELDS[label] ?? { log_level: 'INFO' },
       bindings: (bindings) => {
@@ -160,6 +182,7 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
         return (masker ? masker.maskValue(shaped) : shaped) as Record<string, unknown>;
       },
       log: (object) => {
+        if ((object as Record<symbol, unknown>)[kPrepared] === true) return object;
         const shaped = restructure(object, 'attributes');
         return (masker ? masker.maskValue(shaped) : shaped) as Record<string, unknown>;
       },
@@ -182,6 +205,7 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
   type ChildFunction = (this: Logger, bindings: Record<string, unknown>, childOptions?: unknown) => Logger;
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the child's own `this`
   const pinoChild = root.child as unknown as ChildFunction;
+  (root as unknown as Record<symbol, ChildFunction>)[kPinoChild] = pinoChild;
   (root as unknown as { child: ChildFunction }).child = function (this: Logger, bindings, childOptions) {
     const shaped = restructure(bindings, 'context');
     return pinoChild.call(
@@ -193,9 +217,13 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
   return root;
 }
 
-/** A child of `logger` writing records of `category`. */
+/**
+ * A child of the root `logger` writing records of `category`, bound once (the category costs
+ * nothing per record). Call it on the root from `createLogger`, never on a category logger.
+ */
 export function loggerFor(logger: TelemetryLogger, category: LogCategory): TelemetryLogger {
-  const child = logger.child({});
-  (child as unknown as Record<symbol, LogCategory>)[kCategory] = category;
-  return child;
+  const pinoChild = (logger as unknown as Record<symbol, (this: Logger, bindings: object) => Logger>)[
+    kPinoChild
+  ];
+  return pinoChild === undefined ? logger.child({ category }) : pinoChild.call(logger, { category });
 }

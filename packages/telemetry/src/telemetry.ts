@@ -198,7 +198,16 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
   );
 
   const stdout =
-    logDestination ?? pino.destination({ dest: 1, sync: false, minLength: 0, maxLength: 16 * 1024 * 1024 });
+    logDestination ??
+    // Lines are written in chunks of up to 8 KiB, at least every 200 ms, on exit and on shutdown;
+    // beyond 16 MiB waiting (stdout blocked) lines are dropped and counted rather than held.
+    pino.destination({
+      dest: 1,
+      sync: false,
+      minLength: 8192,
+      periodicFlush: 200,
+      maxLength: 16 * 1024 * 1024,
+    });
   if (logDestination === undefined)
     (stdout as unknown as NodeJS.EventEmitter).on('drop', () => {
       metrics.inc('telemetryLogRecordsDropped', {}, 1);
@@ -207,7 +216,7 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
   const logExport = config.exportLogs ? startLogExport(config) : undefined;
   const destination =
     logExport === undefined ? stdout : pino.multistream([{ stream: stdout }, { stream: logExport.stream }]);
-  const logger = createLogger({
+  const rootLogger = createLogger({
     serviceName: config.serviceName,
     serviceTier: config.serviceTier,
     serviceVersion: config.serviceVersion,
@@ -216,15 +225,16 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
     masker: config.maskLogs ? masker : undefined,
     destination,
   });
-  const categoryLoggers = new Map<LogCategory, TelemetryLogger>([['application', logger]]);
+  const categoryLoggers = new Map<LogCategory, TelemetryLogger>();
   const log = (category: LogCategory): TelemetryLogger => {
     let child = categoryLoggers.get(category);
     if (child === undefined) {
-      child = loggerFor(logger, category);
+      child = loggerFor(rootLogger, category);
       categoryLoggers.set(category, child);
     }
     return child;
   };
+  const logger = log('application');
 
   const hashApiKey = createApiKeyHasher(config.apiKeyHmacSecret, config.environment);
   const http = new HttpServerInstrumentation({
@@ -235,6 +245,7 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
     hashApiKey,
     costCenter: config.costCenter,
     defaultCostWeight: DEFAULT_COST_WEIGHT_BY_TIER[config.serviceTier],
+    maskString: (value) => (config.maskLogs ? masker.maskString(value) : value),
   });
   const clients = instrumentHttpClients(tracing.tracer, metrics);
 

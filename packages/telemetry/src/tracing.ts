@@ -96,23 +96,33 @@ function maskAttributes(masker: PiiMasker, attributes: Attributes): Attributes {
   return (masked as Attributes | undefined) ?? attributes;
 }
 
-/** A view of a finished span with its attributes, events and status message masked. */
+/**
+ * The span itself when nothing in it needs masking (the common case, and free), otherwise a
+ * view of it with its attributes, events and status message masked.
+ */
 function maskedSpan(masker: PiiMasker, span: ReadableSpan): ReadableSpan {
   const attributes = maskAttributes(masker, span.attributes);
-  const events = span.events.map((event) =>
-    event.attributes === undefined
-      ? event
-      : { ...event, attributes: maskAttributes(masker, event.attributes) },
-  );
-  const status =
-    span.status.message === undefined
-      ? span.status
-      : { ...span.status, message: masker.maskString(span.status.message) };
+  let eventsChanged = false;
+  const events: ReadableSpan['events'][number][] = [];
+  for (const event of span.events) {
+    const masked = event.attributes === undefined ? undefined : maskAttributes(masker, event.attributes);
+    if (masked === undefined || masked === event.attributes) events.push(event);
+    else {
+      eventsChanged = true;
+      events.push({ ...event, attributes: masked });
+    }
+  }
+  const message = span.status.message;
+  const maskedMessage = message === undefined ? undefined : masker.maskString(message);
+  if (attributes === span.attributes && !eventsChanged && maskedMessage === message) return span;
   const view = Object.create(span) as ReadableSpan;
   Object.defineProperties(view, {
     attributes: { value: attributes, enumerable: true },
-    events: { value: events, enumerable: true },
-    status: { value: status, enumerable: true },
+    events: { value: eventsChanged ? events : span.events, enumerable: true },
+    status: {
+      value: maskedMessage === message ? span.status : { ...span.status, message: maskedMessage },
+      enumerable: true,
+    },
   });
   return view;
 }
