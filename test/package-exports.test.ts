@@ -24,3 +24,14 @@ describe('@pyairtable/conventions as installed', () => {
     expect(builtExports('@pyairtable/conventions')).toEqual(Object.keys(conventions).sort());
   });
 });
+
+describe('@pyairtable/telemetry as installed', () => {
+  it.each([
+    ['@pyairtable/telemetry', () => import('@pyairtable/telemetry')],
+    ['@pyairtable/telemetry/express', () => import('@pyairtable/telemetry/express')],
+    ['@pyairtable/telemetry/fastify', () => import('@pyairtable/telemetry/fastify')],
+    ['@pyairtable/telemetry/hono', () => import('@pyairtable/telemetry/hono')],
+  ])('%s loads from dist and exports the same names as its source', async (specifier, load) => {
+    expect(builtExports(specifier)).toEqual(Object.keys(await load()).sort());
+  });
+});
