@@ -7,7 +7,8 @@
 import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { LogLevel } from '@pyairtable/conventions';
 import { LOG_FIELDS, TRACE_ID_PATTERN } from '@pyairtable/conventions';
@@ -47,7 +48,11 @@ export function startLogExport(config: ResolvedConfig): LogExport {
     resource: serviceResource(config),
     processors: [
       new BatchLogRecordProcessor({
-        exporter: new OTLPLogExporter({ url: `${endpoint}/v1/logs`, timeoutMillis: 10_000 }),
+        // Logs always go over OTLP/HTTP: JSON when traces use JSON, protobuf otherwise (gRPC included).
+        exporter:
+          config.otlpProtocol === 'http/json'
+            ? new JsonLogExporter({ url: `${endpoint}/v1/logs`, timeoutMillis: 10_000 })
+            : new ProtoLogExporter({ url: `${endpoint}/v1/logs`, timeoutMillis: 10_000 }),
         maxQueueSize: config.maxQueueSize,
         scheduledDelayMillis: 2000,
       }),

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LOG_FIELDS, PII_MASK, validateLogRecord } from '@pyairtable/conventions';
+import { LOG_FIELDS, PII_MASK, RESOURCE_ATTRIBUTES, validateLogRecord } from '@pyairtable/conventions';
 import type { LineCapture, OtlpReceiver } from '@pyairtable/test-support';
 import { captureLines, startOtlpReceiver } from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
@@ -121,5 +121,40 @@ describe('OTLP log export', () => {
     telemetry.logger.info('only on stdout');
     await telemetry.forceFlush();
     expect(receiver.logs).toHaveLength(0);
+  });
+
+  it('sends the same records, masked and correlated, when turned on', async () => {
+    await telemetry.shutdown();
+    const lines = captureLines();
+    telemetry = initTelemetry({
+      serviceName: 'automation-services',
+      serviceTier: 'automation',
+      otlpEndpoint: receiver.url,
+      otlpProtocol: 'http/json',
+      exportLogs: true,
+      logDestination: lines.stream,
+      runtimeMetrics: false,
+    });
+    let traceId = '';
+    await telemetry.traceAsync('job', () => {
+      traceId = telemetry.currentTraceIds()?.traceId ?? '';
+      telemetry
+        .log('audit')
+        .warn({ event: { action: 'base.deleted', outcome: 'success' } }, 'deleted by ann@example.com');
+    });
+    await telemetry.forceFlush();
+    const [record] = await receiver.waitForLogs(1);
+    expect(record).toMatchObject({
+      body: `deleted by ${PII_MASK}`,
+      severityText: 'WARN',
+      traceId,
+      attributes: {
+        [LOG_FIELDS.category]: 'audit',
+        [LOG_FIELDS.eventAction]: 'base.deleted',
+        [LOG_FIELDS.serviceName]: 'automation-services',
+      },
+      resource: { [RESOURCE_ATTRIBUTES.serviceName]: 'automation-services' },
+    });
+    expect(lines.lines).toHaveLength(1);
   });
 });

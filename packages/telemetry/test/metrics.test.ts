@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IDENTITY_LABELS, METRICS, METRIC_CATALOG, METRIC_LABELS as L } from '@pyairtable/conventions';
-import { ENGINES, captureLines, engineAvailable, runEngine } from '@pyairtable/test-support';
+import { ENGINES, captureLines, engineAvailable, parseExposition, runEngine } from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
 import { initTelemetry } from '@pyairtable/telemetry';
 
@@ -20,32 +20,6 @@ beforeEach(() => {
 afterEach(async () => {
   await telemetry.shutdown();
 });
-
-interface Sample {
-  readonly name: string;
-  readonly labels: Record<string, string>;
-  readonly value: number;
-}
-
-/** A small parser of the text exposition: HELP/TYPE per family and every sample. */
-function parseExposition(text: string): { types: Map<string, string>; samples: Sample[] } {
-  const types = new Map<string, string>();
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line.startsWith('# TYPE ')) {
-      const [, , name = '', type = ''] = line.split(' ');
-      types.set(name, type);
-    } else if (line !== '' && !line.startsWith('#')) {
-      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (match === null) throw new Error(`unparsable sample: ${line}`);
-      const labels: Record<string, string> = {};
-      for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
-        labels[pair[1]!] = pair[2]!;
-      samples.push({ name: match[1]!, labels, value: Number(match[3]) });
-    }
-  }
-  return { types, samples };
-}
 
 function exerciseEverything(t: Telemetry): void {
   t.recordAiUsage({ provider: 'openai', model: 'gpt-4o-mini', inputTokens: 1200, outputTokens: 300 });

@@ -62,7 +62,7 @@ beforeAll(async () => {
     seenHeaders.push({
       traceparent: request.headers[PROPAGATION_HEADERS.traceparent] as string | undefined,
       xTraceId: request.headers[PROPAGATION_HEADERS.traceId] as string | undefined,
-      baggage: request.headers[PROPAGATION_HEADERS.baggage] as string | undefined,
+      baggage: request.get(PROPAGATION_HEADERS.baggage),
     });
     response.json({ ok: true });
   });
@@ -123,6 +123,18 @@ describe('propagation across two services', () => {
     expect(receiver.spans.some((span) => String(span.attributes[A.urlFull]).includes('/v1/traces'))).toBe(
       false,
     );
+  });
+
+  it('carries W3C baggage from the incoming request to the outgoing ones', async () => {
+    seenHeaders.length = 0;
+    const response = await plainFetch(`${upstreamUrl}/api/bases/app9`, {
+      headers: { baggage: 'tenant=t-42,plan=pro' },
+    });
+    await response.text();
+    expect(seenHeaders.map((headers) => headers.baggage)).toEqual([
+      'tenant=t-42,plan=pro',
+      'tenant=t-42,plan=pro',
+    ]);
   });
 
   it('continues the trace of an incoming traceparent', async () => {

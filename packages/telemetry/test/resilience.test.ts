@@ -3,6 +3,7 @@
  * bounded (a bounded queue, drops counted), nothing rejects unhandled, and shutdown keeps its
  * deadline. And when the collector is up, shutdown delivers the last spans.
  */
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -197,5 +198,43 @@ describe('with the collector up', () => {
     expect(span?.events.find((event) => event.name === 'note')?.attributes['text']).toBe(`card ${PII_MASK}`);
     expect(span?.status.message).toBe(`failed for ${PII_MASK}`);
     expect(JSON.stringify(receiver.spans)).not.toContain('jane@example.com');
+  });
+});
+
+describe('the opt-in SIGTERM hook', () => {
+  it('flushes the last spans and exits 0 (built package, real process)', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const script = `
+        import { initTelemetry } from '@pyairtable/telemetry';
+        const telemetry = initTelemetry({
+          serviceName: 'api-gateway', otlpEndpoint: ${JSON.stringify(receiver.url)}, otlpProtocol: 'http/json',
+          handleSigterm: true, runtimeMetrics: false,
+        });
+        for (let index = 0; index < 3; index++) telemetry.tracer.startSpan('before-sigterm').end();
+        setInterval(() => {}, 1000);
+        process.stdout.write('ready\\n');
+      `;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: new URL('../../..', import.meta.url).pathname,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('ready')) resolve();
+        });
+        child.once('exit', (code) => {
+          reject(new Error(`child exited early (${String(code)}): ${stderr}`));
+        });
+      });
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code, stderr).toBe(0);
+      expect(receiver.spans.filter((span) => span.name === 'before-sigterm')).toHaveLength(3);
+    } finally {
+      await receiver.close();
+    }
   });
 });

@@ -81,3 +81,5 @@ export { startOtlpReceiver, attributeMap } from './otlp-receiver.js';
 export type { OtlpReceiver, ReceivedSpan, ReceivedLog, AttributeValue } from './otlp-receiver.js';
 export { captureLines } from './lines.js';
 export type { LineCapture } from './lines.js';
+export { parseExposition, sampleValue } from './exposition.js';
+export type { Exposition, Sample } from './exposition.js';
