@@ -59,32 +59,25 @@ export class ContractMetrics {
   }
 
   inc<Id extends CounterId>(id: Id, labels: LabelsOf<Id>, value = 1): void {
-    try {
-      this.counters.get(id)?.inc(labels as Record<string, string>, value);
-    } catch (error) {
-      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${errorMessage(error)}`);
-    }
+    this.guarded(id, () => this.counters.get(id)?.inc(labels as Record<string, string>, value));
   }
 
   observe<Id extends HistogramId>(id: Id, labels: LabelsOf<Id>, value: number): void {
-    try {
-      this.histograms.get(id)?.observe(labels as Record<string, string>, value);
-    } catch (error) {
-      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${errorMessage(error)}`);
-    }
+    this.guarded(id, () => this.histograms.get(id)?.observe(labels as Record<string, string>, value));
   }
 
   add<Id extends GaugeId>(id: Id, labels: LabelsOf<Id>, delta: number): void {
-    try {
-      this.gauges.get(id)?.inc(labels as Record<string, string>, delta);
-    } catch (error) {
-      warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${errorMessage(error)}`);
-    }
+    this.guarded(id, () => this.gauges.get(id)?.inc(labels as Record<string, string>, delta));
   }
 
   set<Id extends GaugeId>(id: Id, labels: LabelsOf<Id>, value: number): void {
+    this.guarded(id, () => this.gauges.get(id)?.set(labels as Record<string, string>, value));
+  }
+
+  /** prom-client throws on unknown labels or bad values; the host must never see that. */
+  private guarded(id: MetricId, record: () => void): void {
     try {
-      this.gauges.get(id)?.set(labels as Record<string, string>, value);
+      record();
     } catch (error) {
       warnOnce(`metric:${id}`, `metric ${METRICS[id].name} not recorded: ${errorMessage(error)}`);
     }
