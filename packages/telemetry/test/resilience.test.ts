@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { METRICS, METRIC_LABELS, PII_MASK, SPAN_ATTRIBUTES as A } from '@pyairtable/conventions';
 import type { OtlpReceiver } from '@pyairtable/test-support';
-import { captureLines, startOtlpReceiver } from '@pyairtable/test-support';
+import { captureLines, startOtlpGrpcReceiver, startOtlpReceiver } from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
 import { initTelemetry, setWarningSink } from '@pyairtable/telemetry';
 
@@ -169,6 +169,26 @@ describe('with the collector up', () => {
     await telemetry.shutdown();
     expect(receiver.protobufBodies.map((body) => body.path)).toEqual(['/v1/traces']);
     expect(receiver.protobufBodies[0]?.body.includes(Buffer.from('proto'))).toBe(true);
+  });
+
+  it('exports over OTLP/gRPC when asked', async () => {
+    const grpc = await startOtlpGrpcReceiver();
+    try {
+      const telemetry = initTelemetry({
+        serviceName: 'api-gateway',
+        otlpEndpoint: grpc.url,
+        otlpProtocol: 'grpc',
+        logDestination: captureLines().stream,
+        runtimeMetrics: false,
+      });
+      telemetry.tracer.startSpan('over-grpc').end();
+      await telemetry.shutdown();
+      const [request] = await grpc.waitForRequests(1);
+      expect(request?.includes(Buffer.from('over-grpc'))).toBe(true);
+      expect(request?.includes(Buffer.from('api-gateway'))).toBe(true);
+    } finally {
+      await grpc.close();
+    }
   });
 
   it('masks PII in span attributes, events and status before export', async () => {

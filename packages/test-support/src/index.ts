@@ -83,3 +83,5 @@ export { captureLines } from './lines.js';
 export type { LineCapture } from './lines.js';
 export { parseExposition, sampleValue } from './exposition.js';
 export type { Exposition, Sample } from './exposition.js';
+export { startOtlpGrpcReceiver } from './otlp-grpc-receiver.js';
+export type { OtlpGrpcReceiver } from './otlp-grpc-receiver.js';
