@@ -5,6 +5,7 @@
 // proves each variant really exports.
 //
 //   npm run build && node bench/http-overhead.mjs [--duration 10] [--rounds 3] [--connections 50]
+//     [--handler hello|records] [--only bare,ours,alternative]
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
+    handler: { type: 'string', default: 'hello' },
   },
 });
 const duration = Number(values.duration);
@@ -59,7 +61,13 @@ async function runVariant(name) {
   port++;
   const child = fork(new URL(variant.file, import.meta.url), [], {
     execArgv: variant.execArgv,
-    env: { ...process.env, ...variant.env, PORT: String(port), NODE_ENV: 'production' },
+    env: {
+      ...process.env,
+      ...variant.env,
+      PORT: String(port),
+      NODE_ENV: 'production',
+      HANDLER: values.handler,
+    },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   await new Promise((resolve, reject) => {
@@ -111,7 +119,7 @@ const summary = Object.fromEntries(
   ]),
 );
 console.log(
-  `\nFastify hello world, ${connections} connections, ${duration} s x ${rounds} rounds (median req/s):`,
+  `\nFastify, ${values.handler} handler, ${connections} connections, ${duration} s x ${rounds} rounds (median req/s):`,
 );
 for (const [name, { rps, p99 }] of Object.entries(summary))
   console.log(

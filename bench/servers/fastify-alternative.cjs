@@ -3,11 +3,13 @@
 // OTLP/protobuf), fastify-metrics for Prometheus, and Fastify's own pino request logging.
 const Fastify = require('fastify');
 const metrics = require('fastify-metrics');
+const handlers = require('./handlers.cjs');
 
 async function main() {
   const app = Fastify({ logger: true });
   await app.register(metrics, { endpoint: '/metrics' });
-  app.get('/hello/:name', async (request) => ({ hello: request.params.name }));
+  const handler = handlers[process.env.HANDLER || 'hello'];
+  app.get('/hello/:name', async (request) => handler(request.params.name));
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
   if (process.send) process.send('listening');
 }

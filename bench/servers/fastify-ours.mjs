@@ -1,6 +1,7 @@
 // The same hello world with @pyairtable/telemetry: server spans exported over OTLP/protobuf,
 // the contract's RED metrics, one access log record per request on stdout.
 import Fastify from 'fastify';
+import handlers from './handlers.cjs';
 import { initTelemetry } from '@pyairtable/telemetry';
 import { fastifyTelemetry } from '@pyairtable/telemetry/fastify';
 
@@ -11,7 +12,8 @@ app.get('/metrics', async (_request, reply) => {
   const { contentType, body } = await telemetry.metrics.render();
   return reply.type(contentType).send(body);
 });
-app.get('/hello/:name', async (request) => ({ hello: request.params.name }));
+const handler = handlers[process.env.HANDLER ?? 'hello'];
+app.get('/hello/:name', async (request) => handler(request.params.name));
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 process.send?.('listening');
 process.on('message', async (message) => {
