@@ -1,0 +1,111 @@
+/**
+ * The deployment model: everything the renderers need, decided once from the profile, the
+ * target and the environment. Renderers are pure functions of this model, so the same model
+ * gives byte-identical files.
+ */
+import type { Environment } from '@pyairtable/conventions';
+import { ENVIRONMENTS, IDENTITY_LABELS, METRICS_RETENTION } from '@pyairtable/conventions';
+import type { ComponentName } from './components.js';
+import { COMPONENTS } from './components.js';
+
+export const TARGETS = ['compose', 'local'] as const;
+export type Target = (typeof TARGETS)[number];
+
+export interface ProfileSettings {
+  readonly scrapeIntervalSeconds: number;
+  readonly evaluationIntervalSeconds: number;
+  /** Prometheus's size cap next to the 15-day age limit: whichever is hit first evicts. */
+  readonly metricsRetentionSize: string;
+  /** Staging and production refuse to render without their secrets. */
+  readonly requireSecrets: boolean;
+}
+
+export const PROFILES: Readonly<Record<Environment, ProfileSettings>> = {
+  development: {
+    scrapeIntervalSeconds: 15,
+    evaluationIntervalSeconds: 15,
+    metricsRetentionSize: '2GB',
+    requireSecrets: false,
+  },
+  staging: {
+    scrapeIntervalSeconds: 15,
+    evaluationIntervalSeconds: 15,
+    metricsRetentionSize: '10GB',
+    requireSecrets: true,
+  },
+  production: {
+    scrapeIntervalSeconds: 15,
+    evaluationIntervalSeconds: 15,
+    metricsRetentionSize: '40GB',
+    requireSecrets: true,
+  },
+};
+
+/** Docker labels a PyAirtable service sets to be scraped (the spec's troubleshooting section). */
+export const SCRAPE_LABELS = {
+  scrape: 'prometheus.scrape',
+  port: 'prometheus.port',
+  path: 'prometheus.path',
+  service: IDENTITY_LABELS.service,
+  tier: IDENTITY_LABELS.tier,
+  version: IDENTITY_LABELS.version,
+} as const;
+
+/** A PyAirtable service scraped at a fixed address (local mode, where there is no Docker). */
+export interface StaticService {
+  readonly service: string;
+  readonly tier: string;
+  readonly version: string;
+  readonly address: string;
+  readonly path: string;
+}
+
+export interface StackModel {
+  readonly profile: Environment;
+  readonly target: Target;
+  readonly settings: ProfileSettings;
+  readonly metricsRetentionDays: number;
+  /** `host:port` of a component as seen from inside the stack. */
+  address(component: ComponentName, port?: number): string;
+  /** Components running in this deployment (local mode runs only what is installed). */
+  readonly components: readonly ComponentName[];
+  /** compose: Docker service discovery; local: these fixed services. */
+  readonly services: readonly StaticService[];
+  /** Directory Prometheus reads rule files from. */
+  readonly ruleFilesGlob: string;
+  /** Overrides for tests: fast intervals. */
+  readonly intervalsOverride?: { readonly scrapeSeconds: number; readonly evaluationSeconds: number };
+}
+
+export interface ModelOptions {
+  readonly profile: Environment;
+  readonly target?: Target;
+  readonly components?: readonly ComponentName[];
+  readonly services?: readonly StaticService[];
+  readonly ruleFilesGlob?: string;
+  readonly intervalsOverride?: { readonly scrapeSeconds: number; readonly evaluationSeconds: number };
+}
+
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+}
+
+export function buildModel(options: ModelOptions): StackModel {
+  if (!(ENVIRONMENTS as readonly string[]).includes(options.profile))
+    throw new ModelError(`unknown profile "${options.profile}"; use one of ${ENVIRONMENTS.join(', ')}`);
+  const target = options.target ?? 'compose';
+  const components = options.components ?? (Object.keys(COMPONENTS) as ComponentName[]);
+  return {
+    profile: options.profile,
+    target,
+    settings: PROFILES[options.profile],
+    metricsRetentionDays: METRICS_RETENTION.deleteAfterDays,
+    address: (component, port) =>
+      `${target === 'compose' ? component : '127.0.0.1'}:${String(port ?? COMPONENTS[component].port)}`,
+    components,
+    services: options.services ?? [],
+    ruleFilesGlob:
+      options.ruleFilesGlob ?? (target === 'compose' ? '/etc/prometheus/rules/*.yml' : 'rules/*.yml'),
+    ...(options.intervalsOverride === undefined ? {} : { intervalsOverride: options.intervalsOverride }),
+  };
+}

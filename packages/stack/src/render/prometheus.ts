@@ -1,0 +1,152 @@
+/**
+ * prometheus.yml. Stays within syntax that Debian's promtool 2.42 (which the tests run) and the
+ * pinned Prometheus both accept: docker_sd_configs, static_configs, relabel_configs,
+ * alertmanagers with static targets; nothing newer.
+ */
+import type { ServiceTier } from '@pyairtable/conventions';
+import { IDENTITY_LABELS } from '@pyairtable/conventions';
+import type { ComponentName } from '../components.js';
+import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS } from '../components.js';
+import type { StackModel } from '../model.js';
+import { SCRAPE_LABELS } from '../model.js';
+import { renderYaml } from './yaml.js';
+
+/** Docker SD exposes container label `a.b` as `__meta_docker_container_label_a_b`. */
+const dockerLabel = (label: string): string =>
+  `__meta_docker_container_label_${label.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+
+/** Name of the external network the PyAirtable services run on (joined by name). */
+export const DEFAULT_APPLICATION_NETWORK = 'pyairtable-network';
+
+const OBSERVABILITY_TIER: ServiceTier = 'observability';
+
+function componentJob(
+  model: StackModel,
+  component: ComponentName,
+  port: number,
+  path: string,
+  jobName: string,
+): object {
+  return {
+    job_name: jobName,
+    metrics_path: path,
+    static_configs: [
+      {
+        targets: [model.address(component, port)],
+        labels: { [IDENTITY_LABELS.service]: component, [IDENTITY_LABELS.tier]: OBSERVABILITY_TIER },
+      },
+    ],
+  };
+}
+
+function servicesJob(model: StackModel, applicationNetwork: string): object {
+  if (model.target === 'local')
+    return {
+      job_name: 'pyairtable-services',
+      // The SDK sets service/tier/version on every series from the same values as these labels.
+      honor_labels: true,
+      static_configs: model.services.map((service) => ({
+        targets: [service.address],
+        labels: {
+          [IDENTITY_LABELS.service]: service.service,
+          [IDENTITY_LABELS.tier]: service.tier,
+          [IDENTITY_LABELS.version]: service.version,
+          __metrics_path__: service.path,
+        },
+      })),
+    };
+  return {
+    job_name: 'pyairtable-services',
+    honor_labels: true,
+    docker_sd_configs: [
+      {
+        host: 'unix:///var/run/docker.sock',
+        refresh_interval: '30s',
+        filters: [{ name: 'label', values: [`${SCRAPE_LABELS.scrape}=true`] }],
+      },
+    ],
+    relabel_configs: [
+      { source_labels: [dockerLabel(SCRAPE_LABELS.scrape)], regex: 'true', action: 'keep' },
+      // One target per container: the address on the application network.
+      { source_labels: ['__meta_docker_network_name'], regex: applicationNetwork, action: 'keep' },
+      {
+        source_labels: ['__meta_docker_network_ip', dockerLabel(SCRAPE_LABELS.port)],
+        regex: '(.+);(.+)',
+        target_label: '__address__',
+        replacement: '$1:$2',
+      },
+      { source_labels: [dockerLabel(SCRAPE_LABELS.path)], regex: '(.+)', target_label: '__metrics_path__' },
+      {
+        source_labels: [dockerLabel(SCRAPE_LABELS.service)],
+        regex: '(.+)',
+        target_label: IDENTITY_LABELS.service,
+      },
+      { source_labels: [dockerLabel(SCRAPE_LABELS.tier)], regex: '(.+)', target_label: IDENTITY_LABELS.tier },
+      {
+        source_labels: [dockerLabel(SCRAPE_LABELS.version)],
+        regex: '(.+)',
+        target_label: IDENTITY_LABELS.version,
+      },
+      { source_labels: ['__meta_docker_container_name'], regex: '/?(.+)', target_label: 'container' },
+    ],
+  };
+}
+
+export interface PrometheusRenderOptions {
+  readonly applicationNetwork?: string;
+}
+
+/** The Prometheus configuration as a document (for tests) and as text. */
+export function prometheusConfig(model: StackModel, options: PrometheusRenderOptions = {}): object {
+  const scrape = model.intervalsOverride?.scrapeSeconds ?? model.settings.scrapeIntervalSeconds;
+  const evaluation = model.intervalsOverride?.evaluationSeconds ?? model.settings.evaluationIntervalSeconds;
+  const has = (component: ComponentName): boolean => model.components.includes(component);
+  const jobs: object[] = [];
+  for (const component of model.components) {
+    const metrics = COMPONENTS[component].metrics;
+    if (metrics !== undefined)
+      jobs.push(componentJob(model, component, metrics.port, metrics.path, component));
+  }
+  if (has('otel-collector'))
+    jobs.push(
+      // OTLP metrics pushed to the collector, re-exposed for Prometheus; their own labels win.
+      {
+        ...componentJob(
+          model,
+          'otel-collector',
+          COLLECTOR_PROMETHEUS_EXPORTER_PORT,
+          '/metrics',
+          'otel-collector-exporter',
+        ),
+        honor_labels: true,
+      },
+    );
+  jobs.push(servicesJob(model, options.applicationNetwork ?? DEFAULT_APPLICATION_NETWORK));
+  return {
+    global: {
+      scrape_interval: `${String(scrape)}s`,
+      evaluation_interval: `${String(evaluation)}s`,
+      external_labels: { environment: model.profile },
+    },
+    rule_files: [model.ruleFilesGlob],
+    ...(has('alertmanager')
+      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [model.address('alertmanager')] }] }] } }
+      : {}),
+    scrape_configs: jobs,
+  };
+}
+
+export function renderPrometheusConfig(model: StackModel, options: PrometheusRenderOptions = {}): string {
+  return renderYaml(
+    prometheusConfig(model, options),
+    `Prometheus configuration, profile ${model.profile}, target ${model.target}`,
+  );
+}
+
+/** Command-line flags carrying retention: 15 days by age (the contract) and the profile's size cap. */
+export function prometheusRetentionFlags(model: StackModel): string[] {
+  return [
+    `--storage.tsdb.retention.time=${String(model.metricsRetentionDays)}d`,
+    `--storage.tsdb.retention.size=${model.settings.metricsRetentionSize}`,
+  ];
+}
