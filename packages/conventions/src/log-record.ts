@@ -121,6 +121,25 @@ const LogRecordObject = z.strictObject({
   context: z.record(AttributeKey, AttributeValue).optional(),
 });
 
+/**
+ * The record's optional parts by field, each with its own schema: a producer assembling a
+ * record checks a part before writing it (the SDK's logger moves an ill-shaped part under
+ * `attributes` instead of writing an invalid record).
+ */
+export const LOG_RECORD_PARTS = {
+  trace: TraceSchema,
+  http: HttpSchema,
+  cost: CostSchema,
+  error: ErrorSchema,
+  user: IdSchema,
+  tenant: IdSchema,
+  api_key: LogRecordObject.shape.api_key.unwrap(),
+  event: EventSchema,
+  attributes: LogRecordObject.shape.attributes.unwrap(),
+  context: LogRecordObject.shape.context.unwrap(),
+} as const;
+export type LogRecordPart = keyof typeof LOG_RECORD_PARTS;
+
 /** What each category needs beyond the common fields. */
 export const LogRecordSchema = LogRecordObject.superRefine((record, ctx) => {
   if (record.category === 'access') {

@@ -217,6 +217,11 @@ export function re2Pattern(rule: { readonly pattern: string; readonly caseInsens
   return rule.caseInsensitive ? `(?i)${rule.pattern}` : rule.pattern;
 }
 
+/** What replaces a reference back to an enclosing object, and structure beyond the depth limit. */
+const CYCLE_MARKER = '[circular]';
+const DEPTH_MARKER = '[too deep]';
+const MAX_DEPTH = 32;
+
 export interface PiiMasker {
   /** Whether the value under this key or dotted path is masked whole. */
   isSensitiveKey(key: string): boolean;
@@ -274,32 +279,39 @@ export function createPiiMasker(rules: PiiRules = PII_RULES): PiiMasker {
     return out;
   };
 
-  // Copy-on-write: containers are copied only when something inside them changed.
-  const maskValue = (value: unknown, path = ''): unknown => {
+  // Copy-on-write: containers are copied only when something inside them changed. Cycles and
+  // structures deeper than MAX_DEPTH are cut (replaced by a marker), never followed forever.
+  const ancestors = new Set<object>();
+  const maskValue = (value: unknown, path = '', depth = 0): unknown => {
     if (path !== '' && neverMasked.has(path)) return value;
     const walkInto = neverMaskedParents.has(path) && value !== null && typeof value === 'object';
     if (path !== '' && !walkInto && isSensitiveKey(path))
       return value === undefined || value === null ? value : PII_MASK;
     if (typeof value === 'string') return maskString(value);
-    if (Array.isArray(value)) {
-      let out: unknown[] | undefined;
-      value.forEach((item: unknown, index) => {
-        const masked = maskValue(item, path);
-        if (masked !== item) (out ??= [...(value as unknown[])])[index] = masked;
-      });
-      return out ?? value;
-    }
-    if (value !== null && typeof value === 'object') {
+    if (value === null || typeof value !== 'object') return value;
+    if (ancestors.has(value)) return CYCLE_MARKER;
+    if (depth >= MAX_DEPTH) return DEPTH_MARKER;
+    ancestors.add(value);
+    try {
+      if (Array.isArray(value)) {
+        let out: unknown[] | undefined;
+        value.forEach((item: unknown, index) => {
+          const masked = maskValue(item, path, depth + 1);
+          if (masked !== item) (out ??= [...(value as unknown[])])[index] = masked;
+        });
+        return out ?? value;
+      }
       let out: Record<string, unknown> | undefined;
       for (const key in value) {
         if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
         const child = (value as Record<string, unknown>)[key];
-        const masked = maskValue(child, path === '' ? key : `${path}.${key}`);
+        const masked = maskValue(child, path === '' ? key : `${path}.${key}`, depth + 1);
         if (masked !== child) (out ??= { ...(value as Record<string, unknown>) })[key] = masked;
       }
       return out ?? value;
+    } finally {
+      ancestors.delete(value);
     }
-    return value;
   };
 
   return { isSensitiveKey, maskString, maskValue };

@@ -1,45 +1,32 @@
 /**
  * Structured JSON logs on pino, written in the contract's record schema: `@timestamp`,
  * `service.*`, `log_level`, `message`, `category`, `trace.*` filled from the active span, and
- * the contract's optional objects (`http`, `cost`, `error`, `user`, ...). Any other field a
- * caller logs is moved under `attributes` (per record) or `context` (bound to a child logger),
- * flattened to scalar snake_case keys, so every line validates and indexes predictably.
- * With masking on (the default) PII is masked in the message and every field before the line
- * is written.
+ * the contract's optional parts (`http`, `cost`, `error`, `user`, ...). A part a caller passes
+ * in the wrong shape, and any field that is not a part, is flattened into `attributes` (per
+ * record) or `context` (bound to a child logger) as scalar snake_case keys, so every line
+ * validates and indexes predictably. With masking on (the default) PII is masked in the
+ * message and in every field before the line is written. Nothing here throws into the caller:
+ * a record that cannot be shaped is written as a minimal record saying so.
  */
 import { trace } from '@opentelemetry/api';
-import type { LogCategory, LogLevel, PiiMasker } from '@pyairtable/conventions';
-import { LOG_FIELDS, LOG_LEVELS } from '@pyairtable/conventions';
+import type { LogCategory, LogLevel, LogRecordPart, PiiMasker } from '@pyairtable/conventions';
+import { LOG_FIELDS, LOG_LEVELS, LOG_RECORD_PARTS } from '@pyairtable/conventions';
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { pino } from 'pino';
+import { format } from 'node:util';
+import { warnOnce } from './warnings.js';
 
 /** A pino logger writing contract records. */
 export type TelemetryLogger = Logger;
 
-/** Fields of the record a caller may pass as they are; everything else is moved. */
-/**
- * Fields of the record a caller may pass as they are; everything else is moved. `category` is
- * not among them: it is bound once per category logger (`loggerFor`), so a caller's own
- * `category` field goes under `attributes` instead of duplicating it.
- */
-const RECORD_FIELDS = new Set([
-  'trace',
-  'http',
-  'cost',
-  'error',
-  'user',
-  'tenant',
-  'api_key',
-  'event',
-  'attributes',
-  'context',
-  'service',
-]);
+type Scalar = string | number | boolean;
 
+/** Fields bound to a child logger, merged into each record by the mixin (never as pino chindings). */
+const kBound = Symbol('pyairtable.log.bound');
 const kPinoChild = Symbol('pyairtable.log.pinoChild');
-const NO_TRACE = Object.freeze({});
+const NOTHING = Object.freeze({});
 /**
- * Marks a record the SDK built itself from contract fields, already masked where it carries
+ * Marks a record the SDK built itself from contract parts, already masked where it carries
  * outside input: it is written as it is. Symbol keys are never serialised by pino.
  */
 export const kPrepared = Symbol('pyairtable.log.prepared');
@@ -48,45 +35,42 @@ const LEVEL_FIELDS = Object.fromEntries(
   LOG_LEVELS.map((level) => [level.toLowerCase(), { log_level: level }]),
 ) as Record<string, { log_level: LogLevel }>;
 
-const snakeCase = (key: string): string =>
-  key
+/** `requestId` → `request_id`; keys not starting with a letter get an `n` (`123` → `n123`). */
+function snakeCase(key: string): string {
+  const snake = key
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toLowerCase()
-    .replace(/[^a-z0-9_.]+/g, '_')
-    .replace(/^[^a-z]+/, '');
-
-/** Flattens a free-form value into scalar attributes under `prefix`. */
-function flattenInto(
-  target: Record<string, string | number | boolean>,
-  prefix: string,
-  value: unknown,
-  depth = 0,
-): void {
-  if (prefix === '') return;
-  if (value === null || value === undefined) return;
-  if (typeof value === 'string' || typeof value === 'boolean') target[prefix] = value;
-  else if (typeof value === 'number') target[prefix] = Number.isFinite(value) ? value : String(value);
-  else if (typeof value === 'bigint') target[prefix] = value.toString();
-  else if (value instanceof Date) target[prefix] = value.toISOString();
-  else if (Array.isArray(value) || depth >= 3) target[prefix] = safeJson(value);
-  else if (typeof value === 'object')
-    for (const [key, child] of Object.entries(value))
-      flattenInto(target, `${prefix}.${snakeCase(key)}`, child, depth + 1);
-  else target[prefix] = typeof value === 'symbol' ? value.toString() : 'function';
+    .replace(/[^a-z0-9_.]+/g, '_');
+  return /^[a-z]/.test(snake) ? snake : `n${snake.replace(/^[^a-z0-9]+/, '')}` || 'n';
 }
 
 function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value) ?? String(value);
   } catch {
     return '[unserialisable]';
   }
 }
 
+/** Flattens a free-form value into scalar entries under `prefix`. */
+function flattenInto(target: Record<string, Scalar>, prefix: string, value: unknown, depth = 0): void {
+  if (value === null || value === undefined) return;
+  if (typeof value === 'string' || typeof value === 'boolean') target[prefix] = value;
+  else if (typeof value === 'number') target[prefix] = Number.isFinite(value) ? value : String(value);
+  else if (typeof value === 'bigint') target[prefix] = value.toString();
+  else if (value instanceof Date) target[prefix] = Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  else if (value instanceof Error) target[prefix] = `${value.name}: ${value.message}`;
+  else if (Array.isArray(value) || depth >= 3) target[prefix] = safeJson(value);
+  else if (typeof value === 'object')
+    for (const key of Object.keys(value))
+      flattenInto(target, `${prefix}.${snakeCase(key)}`, (value as Record<string, unknown>)[key], depth + 1);
+  else target[prefix] = typeof value === 'symbol' ? value.toString() : typeof value;
+}
+
 function errorField(error: unknown): { type: string; message: string; stack?: string } {
   if (error instanceof Error) {
     const field: { type: string; message: string; stack?: string } = {
-      type: error.name === 'Error' ? error.constructor.name : error.name,
+      type: (error.name === 'Error' ? error.constructor.name : error.name) || 'Error',
       message: error.message,
     };
     if (error.stack !== undefined) field.stack = error.stack;
@@ -95,33 +79,36 @@ function errorField(error: unknown): { type: string; message: string; stack?: st
   return { type: typeof error, message: typeof error === 'string' ? error : safeJson(error) };
 }
 
-/** Moves non-contract fields under `bucket` and converts `err` to the record's `error`. */
-function restructure(
-  object: Record<string, unknown>,
-  bucket: 'attributes' | 'context',
-): Record<string, unknown> {
-  let out: Record<string, unknown> | undefined;
-  let extra: Record<string, string | number | boolean> | undefined;
-  for (const key in object) {
+const isPart = (key: string): key is LogRecordPart => Object.prototype.hasOwnProperty.call(LOG_RECORD_PARTS, key);
+
+/**
+ * Keeps the contract parts that have their contract shape; converts `err` (and an `error`
+ * that is an Error or otherwise ill-shaped) to the record's `error`; flattens everything else
+ * into `bucket`.
+ */
+function shape(object: Record<string, unknown>, bucket: 'attributes' | 'context'): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const extra: Record<string, Scalar> = {};
+  for (const key of Object.keys(object)) {
     const value = object[key];
-    const isError =
-      key === 'err' || (key === 'error' && (value instanceof Error || typeof value !== 'object'));
-    if (!isError && RECORD_FIELDS.has(key)) continue;
-    out ??= Object.fromEntries(
-      Object.entries(object).filter(([name]) => RECORD_FIELDS.has(name) && name !== 'error'),
-    );
-    if (isError) {
-      out['error'] = errorField(value);
+    if (value === undefined) continue;
+    if (key === 'err' || (key === 'error' && !LOG_RECORD_PARTS.error.safeParse(value).success)) {
+      if (value !== null) out['error'] = errorField(value);
       continue;
     }
-    extra ??= {};
+    if (isPart(key) && LOG_RECORD_PARTS[key].safeParse(value).success) {
+      out[key] = key === bucket && typeof out[key] === 'object' ? { ...(out[key] as object), ...(value as object) } : value;
+      continue;
+    }
+    if (key === 'attributes' || key === 'context') {
+      // Ill-shaped free-form fields: flatten their entries, keeping their names.
+      if (typeof value === 'object' && value !== null)
+        for (const entry of Object.keys(value)) flattenInto(extra, snakeCase(entry), (value as Record<string, unknown>)[entry]);
+      continue;
+    }
     flattenInto(extra, snakeCase(key), value);
   }
-  if (out === undefined) return object;
-  if (extra !== undefined && Object.keys(extra).length > 0) {
-    const existing = out[bucket];
-    out[bucket] = typeof existing === 'object' && existing !== null ? { ...existing, ...extra } : extra;
-  }
+  if (Object.keys(extra).length > 0) out[bucket] = { ...(out[bucket] as Record<string, Scalar> | undefined), ...extra };
   return out;
 }
 
@@ -148,16 +135,14 @@ function isoTimestamp(): string {
   return lastTimestamp;
 }
 
-function activeTraceFields(): { trace: { id: string; span_id: string } } | undefined {
-  const span = trace.getActiveSpan();
-  if (span === undefined) return undefined;
-  const { traceId, spanId } = span.spanContext();
-  return { trace: { id: traceId, span_id: spanId } };
-}
+const UNSHAPEABLE = { attributes: { telemetry_note: 'the record could not be shaped and was reduced' } };
 
-/** Creates the application-category logger; `loggerFor` gives the other categories. */
+/** Creates the root logger; `loggerFor` gives the per-category loggers services use. */
 export function createLogger(settings: LoggerSettings): TelemetryLogger {
   const { masker } = settings;
+  const mask = <T>(value: T): T => (masker === undefined ? value : (masker.maskValue(value) as T));
+  const maskText = (text: string): string => (masker === undefined ? text : masker.maskString(text));
+
   const options: LoggerOptions = {
     level: settings.level.toLowerCase(),
     messageKey: 'message',
@@ -170,59 +155,105 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
       },
     },
     timestamp: isoTimestamp,
-    mixin: () => activeTraceFields() ?? NO_TRACE,
+    mixin(_object: object, _level: number, logger: unknown) {
+      const bound = (logger as Record<symbol, Record<string, unknown> | undefined>)[kBound];
+      const span = trace.getActiveSpan();
+      if (bound === undefined && span === undefined) return NOTHING;
+      const fields: Record<string, unknown> = { ...bound };
+      if (span !== undefined) {
+        const { traceId, spanId } = span.spanContext();
+        fields['trace'] = { id: traceId, span_id: spanId };
+      }
+      return fields;
+    },
     // The record's own fields win over the mixin's (an explicit `trace` over the active span's);
     // the shared empty mixin object is never written to.
     mixinMergeStrategy: (mergeObject, mixinObject) =>
-      mixinObject === NO_TRACE ? mergeObject : Object.assign(mixinObject, mergeObject),
+      mixinObject === NOTHING ? mergeObject : Object.assign(mixinObject, mergeObject),
     formatters: {
       level: (label) => LEVEL_FIELDS[label] ?? { log_level: 'INFO' },
-      bindings: (bindings) => {
-        const shaped = restructure(bindings, 'context');
-        return (masker ? masker.maskValue(shaped) : shaped) as Record<string, unknown>;
-      },
       log: (object) => {
         if ((object as Record<symbol, unknown>)[kPrepared] === true) return object;
-        const shaped = restructure(object, 'attributes');
-        return (masker ? masker.maskValue(shaped) : shaped) as Record<string, unknown>;
+        try {
+          return mask(shape(object, 'attributes'));
+        } catch (error) {
+          warnOnce('log-shape', `a log record could not be shaped (${safeJson(String(error))}); it was reduced`);
+          return UNSHAPEABLE;
+        }
       },
     },
-    hooks: masker
-      ? {
-          logMethod(args, method) {
-            for (let index = 0; index < args.length; index++) {
-              const arg: unknown = args[index];
-              if (typeof arg === 'string') (args as unknown[])[index] = masker.maskString(arg);
+    hooks: {
+      // pino derives a missing message from `err` after this hook and interpolates `%s`/`%o`
+      // arguments itself; the message is built here instead, so that it is always present
+      // and always masked.
+      logMethod(args, method) {
+        try {
+          const [first, ...rest] = args as unknown[];
+          let object: unknown;
+          let message: string | undefined;
+          // Interpolated objects are masked by key before they become text (`%o` of {password}).
+          const interpolate = (template: string, values: unknown[]): string =>
+            values.length > 0 ? format(template, ...values.map((value) => mask(value))) : template;
+          if (typeof first === 'string') message = interpolate(first, rest);
+          else {
+            object = first;
+            const [second, ...more] = rest;
+            if (typeof second === 'string') message = interpolate(second, more);
+            else if (first instanceof Error) message = first.message;
+            else if (typeof first === 'object' && first !== null) {
+              const record = first as Record<string, unknown>;
+              if (typeof record['message'] === 'string') {
+                message = record['message'];
+                const { message: _message, ...others } = record;
+                object = others;
+              } else if (record['err'] instanceof Error) message = record['err'].message;
             }
-            method.apply(this, args);
-          },
+          }
+          const text = maskText(message ?? '');
+          if (object === undefined) method.call(this, text);
+          else method.call(this, object as object, text);
+        } catch (error) {
+          warnOnce('log-method', `a log call could not be formatted (${safeJson(String(error))})`);
+          try {
+            method.call(this, '[log record could not be formatted]');
+          } catch {
+            // Logging is never the host's problem.
+          }
         }
-      : {},
+      },
+    },
   };
   const root = pino(options, settings.destination);
-  // pino applies formatters.bindings to the root's base only; children's bindings are shaped
-  // and masked here. Children are created with Object.create(parent), so they inherit this.
+
   type ChildFunction = (this: Logger, bindings: Record<string, unknown>, childOptions?: unknown) => Logger;
   // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with the child's own `this`
   const pinoChild = root.child as unknown as ChildFunction;
   (root as unknown as Record<symbol, ChildFunction>)[kPinoChild] = pinoChild;
+  // Children keep their bindings shaped and masked in kBound, merged with their parent's (a
+  // nested child's `context` extends its parent's instead of repeating the key in the line).
   (root as unknown as { child: ChildFunction }).child = function (this: Logger, bindings, childOptions) {
-    const shaped = restructure(bindings, 'context');
-    return pinoChild.call(
-      this,
-      masker ? (masker.maskValue(shaped) as Record<string, unknown>) : shaped,
-      childOptions,
-    );
+    const child = pinoChild.call(this, {}, childOptions);
+    try {
+      const parent = (this as unknown as Record<symbol, Record<string, unknown> | undefined>)[kBound] ?? {};
+      const own = mask(shape(bindings, 'context'));
+      const merged: Record<string, unknown> = { ...parent, ...own };
+      if (parent['context'] !== undefined && own['context'] !== undefined)
+        merged['context'] = { ...(parent['context'] as object), ...(own['context'] as object) };
+      (child as unknown as Record<symbol, Record<string, unknown>>)[kBound] = merged;
+    } catch (error) {
+      warnOnce('log-child', `child logger bindings ignored (${safeJson(String(error))})`);
+    }
+    return child;
   };
   return root;
 }
 
 /**
- * A child of the root `logger` writing records of `category`, bound once (the category costs
- * nothing per record). Call it on the root from `createLogger`, never on a category logger.
+ * A child of the root `logger` writing records of `category`, bound once as pino bindings (the
+ * category costs nothing per record). Call it on the root from `createLogger`.
  */
 export function loggerFor(logger: TelemetryLogger, category: LogCategory): TelemetryLogger {
-  const pinoChild = (logger as unknown as Record<symbol, (this: Logger, bindings: object) => Logger>)[
+  const pinoChild = (logger as unknown as Record<symbol, ((this: Logger, bindings: object) => Logger) | undefined>)[
     kPinoChild
   ];
   return pinoChild === undefined ? logger.child({ category }) : pinoChild.call(logger, { category });

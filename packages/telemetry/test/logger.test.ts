@@ -109,6 +109,68 @@ describe('logger', () => {
     });
   });
 
+  it('never throws into the caller, and still writes a valid record', async () => {
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic['self'] = cyclic;
+    const hostile = {
+      get boom(): string {
+        throw new Error('getter exploded');
+      },
+    };
+    expect(() => {
+      telemetry.logger.info({ when: new Date('not a date') }, 'bad date');
+      telemetry.logger.info({ user: cyclic }, 'cycle');
+      telemetry.logger.info(hostile, 'hostile');
+      telemetry.logger.child(hostile).info('hostile child');
+    }).not.toThrow();
+    await settle();
+    expect(logs.lines.length).toBeGreaterThanOrEqual(4);
+    for (const line of logs.lines) {
+      const result = validateLogRecord(line);
+      expect(result.ok ? [] : result.problems, JSON.stringify(line)).toEqual([]);
+    }
+    expect(logs.lines[0]).toMatchObject({ attributes: { when: 'Invalid Date' } });
+  });
+
+  it('always writes a message, masked however it was given', async () => {
+    telemetry.logger.error(new Error('failed for ann@example.com'));
+    telemetry.logger.error({ err: new Error('again ann@example.com') });
+    telemetry.logger.info('%o and %d', { password: 'hunter2', mail: 'ann@example.com' }, 4111111111111111);
+    telemetry.logger.info({ requestId: 'r1' });
+    telemetry.logger.info({ message: 'lifted ann@example.com', attempt: 1 });
+    await settle();
+    expect(logs.raw.join('\n')).not.toContain('ann@example.com');
+    expect(logs.raw.join('\n')).not.toContain('4111111111111111');
+    expect(logs.lines.map((line) => line['message'])).toEqual([
+      `failed for ${PII_MASK}`,
+      `again ${PII_MASK}`,
+      expect.not.stringContaining('hunter2') as string,
+      '',
+      `lifted ${PII_MASK}`,
+    ]);
+    for (const line of logs.lines) expect(validateLogRecord(line).ok).toBe(true);
+  });
+
+  it('moves ill-shaped contract parts under attributes instead of writing an invalid record', async () => {
+    telemetry.logger.info(
+      { user: 'bob', event: 'signup', service: 'other', error: null, attributes: { Nested: { a: 1 } }, 123: 'x' },
+      'shapes',
+    );
+    telemetry.logger.child({ requestId: 'r1' }).child({ jobId: 'j2' }).info('nested');
+    await settle();
+    const [shapes, nested] = logs.lines;
+    for (const line of logs.lines) {
+      const result = validateLogRecord(line);
+      expect(result.ok ? [] : result.problems, JSON.stringify(line)).toEqual([]);
+    }
+    expect(shapes).toMatchObject({
+      service: { name: 'automation-services' },
+      attributes: { user: 'bob', event: 'signup', service: 'other', 'nested.a': 1, n123: 'x' },
+    });
+    expect(nested).toMatchObject({ context: { request_id: 'r1', job_id: 'j2' } });
+    expect(logs.raw[1]?.match(/"context"/g)).toHaveLength(1);
+  });
+
   it('respects the level', async () => {
     telemetry.logger.trace('too detailed');
     await settle();
