@@ -81,12 +81,22 @@ function errorField(error: unknown): { type: string; message: string; stack?: st
 
 const isPart = (key: string): key is LogRecordPart => Object.prototype.hasOwnProperty.call(LOG_RECORD_PARTS, key);
 
+/** The common case: every field is a contract part in its contract shape, so nothing moves. */
+function alreadyShaped(object: Record<string, unknown>): boolean {
+  for (const key in object) {
+    if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
+    if (!isPart(key) || !LOG_RECORD_PARTS[key].safeParse(object[key]).success) return false;
+  }
+  return true;
+}
+
 /**
  * Keeps the contract parts that have their contract shape; converts `err` (and an `error`
  * that is an Error or otherwise ill-shaped) to the record's `error`; flattens everything else
  * into `bucket`.
  */
 function shape(object: Record<string, unknown>, bucket: 'attributes' | 'context'): Record<string, unknown> {
+  if (alreadyShaped(object)) return object;
   const out: Record<string, unknown> = {};
   const extra: Record<string, Scalar> = {};
   for (const key of Object.keys(object)) {
@@ -187,6 +197,15 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
       // arguments itself; the message is built here instead, so that it is always present
       // and always masked.
       logMethod(args, method) {
+        // The two common forms, without allocating.
+        if (args.length === 1 && typeof args[0] === 'string') {
+          method.call(this, maskText(args[0]));
+          return;
+        }
+        if (args.length === 2 && typeof args[1] === 'string' && typeof args[0] === 'object' && args[0] !== null) {
+          method.call(this, args[0] as object, maskText(args[1]));
+          return;
+        }
         try {
           const [first, ...rest] = args as unknown[];
           let object: unknown;
