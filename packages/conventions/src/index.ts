@@ -93,7 +93,14 @@ export {
   validateLogRecord,
   logRecordJsonSchema,
 } from './log-record.js';
-export type { LogLevel, LogCategory, LogField, LogRecord, LogRecordInput, LogRecordPart } from './log-record.js';
+export type {
+  LogLevel,
+  LogCategory,
+  LogField,
+  LogRecord,
+  LogRecordInput,
+  LogRecordPart,
+} from './log-record.js';
 
 export { METRICS_RETENTION, TRACES_RETENTION, LOG_RETENTION, RETENTION } from './retention.js';
 export type { RetentionRule, TierPhase, StorageTier, DataType } from './retention.js';

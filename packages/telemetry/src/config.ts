@@ -68,6 +68,8 @@ export interface ResolvedConfig {
   readonly costCenter: CostCenter;
   readonly otlpEndpoint: string;
   readonly otlpProtocol: OtlpProtocol;
+  /** Full traces URL from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, when set; wins over the base endpoint. */
+  readonly tracesEndpoint: string | undefined;
   readonly samplingRatio: number;
   readonly exportTraces: boolean;
   readonly exportLogs: boolean;
@@ -85,6 +87,8 @@ export interface ResolvedConfig {
 export const DEFAULT_OTLP_HTTP_ENDPOINT = 'http://127.0.0.1:4318';
 export const DEFAULT_OTLP_GRPC_ENDPOINT = 'http://127.0.0.1:4317';
 const SERVICE_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+/** Plain decimal numbers only: `0x10`, `1e400` or `Infinity` in a variable are mistakes. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -164,7 +168,7 @@ function numberIn(
   }
   const raw = fromEnv(env, envNames);
   if (raw === undefined) return fallback;
-  const value = Number(raw.value);
+  const value = DECIMAL.test(raw.value) ? Number(raw.value) : Number.NaN;
   if (valid(value)) return value;
   badEnv(raw.name, raw.value, allowed, fallback);
   return fallback;
@@ -174,7 +178,11 @@ function url(option: string, code: unknown, env: Env, envNames: readonly string[
   const valid = (value: string): boolean => {
     try {
       const parsed = new URL(value);
-      return parsed.protocol === 'http:' || parsed.protocol === 'https:';
+      return (
+        (parsed.protocol === 'http:' || parsed.protocol === 'https:') &&
+        parsed.search === '' &&
+        parsed.hash === ''
+      );
     } catch {
       return false;
     }
@@ -243,7 +251,14 @@ function secret(code: unknown, env: Env): string | undefined {
     );
   }
   const direct = fromEnv(env, ['PYAIRTABLE_API_KEY_HMAC_SECRET']);
-  if (direct !== undefined) return direct.value;
+  if (direct !== undefined) {
+    if (direct.value.length >= 16) return direct.value;
+    warnOnce(
+      'env:hmac',
+      `${direct.name} is shorter than 16 characters; API key hashes use a per-process secret.`,
+    );
+    return undefined;
+  }
   const file = fromEnv(env, ['PYAIRTABLE_API_KEY_HMAC_SECRET_FILE']);
   if (file === undefined) return undefined;
   try {
@@ -259,6 +274,50 @@ function secret(code: unknown, env: Env): string | undefined {
       `${file.name} cannot be read (${errorMessage(error)}); API key hashes use a per-process secret.`,
     );
   }
+  return undefined;
+}
+
+/**
+ * The spec's OTEL_SAMPLING_RATIO first; otherwise the standard OTEL_TRACES_SAMPLER, whose
+ * OTEL_TRACES_SAMPLER_ARG counts only for the ratio samplers.
+ */
+function samplingRatio(code: unknown, env: Env, fallback: number): number {
+  if (code !== undefined || fromEnv(env, ['OTEL_SAMPLING_RATIO']) !== undefined)
+    return numberIn('samplingRatio', code, env, ['OTEL_SAMPLING_RATIO'], fallback, 0, 1, false);
+  const sampler = fromEnv(env, ['OTEL_TRACES_SAMPLER']);
+  if (sampler === undefined) return fallback;
+  switch (sampler.value.toLowerCase()) {
+    case 'always_on':
+    case 'parentbased_always_on':
+      return 1;
+    case 'always_off':
+    case 'parentbased_always_off':
+      return 0;
+    case 'traceidratio':
+    case 'parentbased_traceidratio':
+      return numberIn('samplingRatio', undefined, env, ['OTEL_TRACES_SAMPLER_ARG'], 1, 0, 1, false);
+    default:
+      badEnv(
+        sampler.name,
+        sampler.value,
+        'always_on, always_off, traceidratio and their parentbased_ forms',
+        fallback,
+      );
+      return fallback;
+  }
+}
+
+/** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is a full URL used as it is (unlike the base endpoint). */
+function tracesEndpoint(env: Env): string | undefined {
+  const raw = fromEnv(env, ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = new URL(raw.value);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return raw.value;
+  } catch {
+    // Reported below.
+  }
+  badEnv(raw.name, raw.value, 'an http:// or https:// URL', 'the base endpoint');
   return undefined;
 }
 
@@ -317,7 +376,14 @@ export function resolveConfig(options: TelemetryOptions = {}, env: Env = process
     'http/protobuf',
   );
   const sdkDisabled = bool('exportTraces', undefined, env, ['OTEL_SDK_DISABLED'], false);
-  const tracesExporter = fromEnv(env, ['OTEL_TRACES_EXPORTER'])?.value;
+  // OTEL_*_EXPORTER are comma-separated lists (`otlp`, `none`, `console`), case-insensitive.
+  const exporters = (name: string): string[] | undefined =>
+    fromEnv(env, [name])
+      ?.value.toLowerCase()
+      .split(',')
+      .map((item) => item.trim());
+  const tracesExporters = exporters('OTEL_TRACES_EXPORTER');
+  const logsExporters = exporters('OTEL_LOGS_EXPORTER');
   return {
     serviceName: serviceName(input['serviceName'], env),
     serviceVersion: text(
@@ -338,24 +404,20 @@ export function resolveConfig(options: TelemetryOptions = {}, env: Env = process
       otlpProtocol === 'grpc' ? DEFAULT_OTLP_GRPC_ENDPOINT : DEFAULT_OTLP_HTTP_ENDPOINT,
     ),
     otlpProtocol,
-    samplingRatio: numberIn(
-      'samplingRatio',
+    samplingRatio: samplingRatio(
       input['samplingRatio'],
       env,
-      ['OTEL_SAMPLING_RATIO', 'OTEL_TRACES_SAMPLER_ARG'],
       SAMPLING_POLICIES[environment].headSamplingRatio,
-      0,
-      1,
-      false,
     ),
+    tracesEndpoint: tracesEndpoint(env),
     exportTraces:
       input['exportTraces'] !== undefined
         ? bool('exportTraces', input['exportTraces'], env, [], true)
-        : !sdkDisabled && tracesExporter !== 'none',
+        : !sdkDisabled && (tracesExporters === undefined || tracesExporters.includes('otlp')),
     exportLogs:
       input['exportLogs'] !== undefined
         ? bool('exportLogs', input['exportLogs'], env, [], false)
-        : fromEnv(env, ['OTEL_LOGS_EXPORTER'])?.value === 'otlp',
+        : !sdkDisabled && logsExporters?.includes('otlp') === true,
     logLevel: oneOf('logLevel', input['logLevel'], LOG_LEVELS, env, ['LOG_LEVEL'], 'INFO', (value) =>
       value.toUpperCase(),
     ),

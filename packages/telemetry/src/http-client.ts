@@ -185,17 +185,28 @@ export function instrumentHttpClients(tracer: Tracer, metrics: ContractMetrics):
       },
     );
     if (!flights.has(request)) return;
-    request.once('response', (response: IncomingMessage) => {
-      const flight = flights.get(request);
-      if (flight !== undefined) flight.status = response.statusCode;
-      end(request);
-    });
-    request.once('error', (error: Error) => {
-      end(request, error);
-    });
-    request.once('close', () => {
-      end(request);
-    });
+    // Watch events by wrapping emit rather than adding listeners: a 'response' listener would
+    // stop Node from draining an unread response (its socket never returns to the agent), and
+    // an 'error' listener would swallow errors the host expects to see.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- re-applied with the request as `this`
+    const emit = request.emit;
+    request.emit = function (this: ClientRequest, event: string | symbol, ...args: unknown[]): boolean {
+      try {
+        if (event === 'response') {
+          const flight = flights.get(request);
+          if (flight !== undefined) flight.status = (args[0] as IncomingMessage).statusCode;
+          end(request);
+        } else if (event === 'error') end(request, args[0]);
+        else if (event === 'close') end(request);
+      } catch (error) {
+        warnOnce('client:emit', `outgoing request telemetry incomplete: ${errorMessage(error)}`);
+      }
+      return (emit as (this: ClientRequest, event: string | symbol, ...rest: unknown[]) => boolean).call(
+        this,
+        event,
+        ...args,
+      );
+    } as typeof request.emit;
   });
   const restore = wrapClientModules(observe);
   return {

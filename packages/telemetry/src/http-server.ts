@@ -63,15 +63,38 @@ export function normaliseMethod(method: string | undefined): HttpMethod {
 const ID_SEGMENT =
   /^(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}|(?:app|tbl|rec|fld|viw|usr|wsp|sel)[A-Za-z0-9]{14}|(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{20,})$/i;
 
+/** A path segment kept as it is: a short lower-case word, never anything that could carry data. */
+const WORD_SEGMENT = /^[a-z][a-z0-9_-]{0,31}$/;
+
 /**
  * A low-cardinality stand-in for a route template where no router names one (plain
- * `node:http`): id-like segments (numbers, UUIDs, long hex, Airtable ids, long tokens) become
- * `:id`, and paths are cut to six segments.
+ * `node:http`): only short lower-case word segments (`api`, `v1`, `records`) are kept; every
+ * other segment (ids, e-mails, tokens, anything mixed-case or long) becomes `:id`, so no
+ * request data reaches a label or a span name. Paths are cut to six segments.
  */
 export function routeFromPath(path: string): string {
   const segments = path.split('/').slice(1, 7);
   if (segments.length === 0 || (segments.length === 1 && segments[0] === '')) return '/';
-  return `/${segments.map((segment) => (ID_SEGMENT.test(segment) ? ':id' : segment)).join('/')}`;
+  return `/${segments.map((segment) => (WORD_SEGMENT.test(segment) && !ID_SEGMENT.test(segment) ? segment : ':id')).join('/')}`;
+}
+
+/** Distinct route labels kept at most; beyond it new routes are labelled `_OTHER`. */
+export const MAX_ROUTE_LABELS = 500;
+export const OVERFLOW_ROUTE = '_OTHER';
+
+function costWeight(options: HttpServerOptions, route: string, fallback: number): number {
+  if (typeof options.costWeight !== 'function') return options.costWeight ?? fallback;
+  try {
+    const weight = options.costWeight(route);
+    if (Number.isFinite(weight) && weight >= 0) return weight;
+    warnOnce('cost-weight', `costWeight returned ${String(weight)} for ${route}; using ${String(fallback)}.`);
+  } catch (error) {
+    warnOnce(
+      'cost-weight',
+      `costWeight threw for ${route} (${errorMessage(error)}); using ${String(fallback)}.`,
+    );
+  }
+  return fallback;
 }
 
 export interface ServerRequestScope {
@@ -80,7 +103,11 @@ export interface ServerRequestScope {
   readonly span: Span;
   readonly traceId: string;
   recordException(error: unknown): void;
-  /** Ends the request; `route` undefined means no route matched. Idempotent. */
+  /**
+   * Ends the request. `route` is the matched template; undefined means no route matched
+   * (labelled `unmatched`). An aborted request whose headers were never sent is a 499.
+   * Idempotent.
+   */
   finish(route: string | undefined, statusCode: number, aborted?: boolean): void;
 }
 
@@ -98,8 +125,23 @@ export interface HttpServerDependencies {
 
 export class HttpServerInstrumentation {
   private readonly scopes = new WeakMap<Span, ServerRequestScope>();
+  private readonly routeLabels = new Set<string>();
 
   constructor(private readonly deps: HttpServerDependencies) {}
+
+  /** The route label, bounded: a service cannot grow the label set (and memory) without limit. */
+  private boundedRoute(route: string): string {
+    if (this.routeLabels.has(route)) return route;
+    if (this.routeLabels.size >= MAX_ROUTE_LABELS) {
+      warnOnce(
+        'route-overflow',
+        `more than ${String(MAX_ROUTE_LABELS)} distinct routes; further ones are labelled ${OVERFLOW_ROUTE}.`,
+      );
+      return OVERFLOW_ROUTE;
+    }
+    this.routeLabels.add(route);
+    return route;
+  }
 
   /** The request scope whose server span this is, if any. */
   scopeOf(span: Span | undefined): ServerRequestScope | undefined {
@@ -168,6 +210,7 @@ export class HttpServerInstrumentation {
     let finished = false;
     let failure: unknown;
     const deps = this.deps;
+    const boundedRoute = (route: string): string => this.boundedRoute(route);
     const scope: ServerRequestScope = {
       context: trace.setSpan(parent, span),
       span,
@@ -187,8 +230,9 @@ export class HttpServerInstrumentation {
       finish(route, statusCode, aborted = false) {
         if (finished) return;
         finished = true;
+        metrics.add('httpServerActiveRequests', { http_request_method: method }, -1);
         try {
-          const routeLabel = route ?? (statusCode === 404 ? UNMATCHED_ROUTE : routeFromPath(path));
+          const routeLabel = boundedRoute(route ?? UNMATCHED_ROUTE);
           const seconds = (performance.now() - startedAt) / 1000;
           const status = String(statusCode);
           span.updateName(`${method} ${routeLabel}`);
@@ -198,11 +242,7 @@ export class HttpServerInstrumentation {
             span.setAttribute(A.errorType, aborted ? 'aborted' : status);
             if (failure === undefined) span.setStatus({ code: SpanStatusCode.ERROR });
           }
-          const weight =
-            typeof options.costWeight === 'function'
-              ? options.costWeight(routeLabel)
-              : (options.costWeight ?? deps.defaultCostWeight);
-          metrics.add('httpServerActiveRequests', { http_request_method: method }, -1);
+          const weight = costWeight(options, routeLabel, deps.defaultCostWeight);
           metrics.observe(
             'httpServerRequestDuration',
             { http_request_method: method, http_route: routeLabel, http_response_status_code: status },

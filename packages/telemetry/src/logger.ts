@@ -41,11 +41,13 @@ function snakeCase(key: string): string {
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .toLowerCase()
     .replace(/[^a-z0-9_.]+/g, '_');
-  return /^[a-z]/.test(snake) ? snake : `n${snake.replace(/^[^a-z0-9]+/, '')}` || 'n';
+  return /^[a-z]/.test(snake) ? snake : `n${snake.replace(/^[^a-z0-9]+/, '')}`;
 }
 
 function safeJson(value: unknown): string {
   try {
+    // JSON.stringify returns undefined (despite its type) for undefined, functions and symbols.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     return JSON.stringify(value) ?? String(value);
   } catch {
     return '[unserialisable]';
@@ -58,7 +60,8 @@ function flattenInto(target: Record<string, Scalar>, prefix: string, value: unkn
   if (typeof value === 'string' || typeof value === 'boolean') target[prefix] = value;
   else if (typeof value === 'number') target[prefix] = Number.isFinite(value) ? value : String(value);
   else if (typeof value === 'bigint') target[prefix] = value.toString();
-  else if (value instanceof Date) target[prefix] = Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  else if (value instanceof Date)
+    target[prefix] = Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   else if (value instanceof Error) target[prefix] = `${value.name}: ${value.message}`;
   else if (Array.isArray(value) || depth >= 3) target[prefix] = safeJson(value);
   else if (typeof value === 'object')
@@ -79,7 +82,8 @@ function errorField(error: unknown): { type: string; message: string; stack?: st
   return { type: typeof error, message: typeof error === 'string' ? error : safeJson(error) };
 }
 
-const isPart = (key: string): key is LogRecordPart => Object.prototype.hasOwnProperty.call(LOG_RECORD_PARTS, key);
+const isPart = (key: string): key is LogRecordPart =>
+  Object.prototype.hasOwnProperty.call(LOG_RECORD_PARTS, key);
 
 /** The common case: every field is a contract part in its contract shape, so nothing moves. */
 function alreadyShaped(object: Record<string, unknown>): boolean {
@@ -107,18 +111,23 @@ function shape(object: Record<string, unknown>, bucket: 'attributes' | 'context'
       continue;
     }
     if (isPart(key) && LOG_RECORD_PARTS[key].safeParse(value).success) {
-      out[key] = key === bucket && typeof out[key] === 'object' ? { ...(out[key] as object), ...(value as object) } : value;
+      out[key] =
+        key === bucket && typeof out[key] === 'object'
+          ? { ...(out[key] as object), ...(value as object) }
+          : value;
       continue;
     }
     if (key === 'attributes' || key === 'context') {
       // Ill-shaped free-form fields: flatten their entries, keeping their names.
       if (typeof value === 'object' && value !== null)
-        for (const entry of Object.keys(value)) flattenInto(extra, snakeCase(entry), (value as Record<string, unknown>)[entry]);
+        for (const entry of Object.keys(value))
+          flattenInto(extra, snakeCase(entry), (value as Record<string, unknown>)[entry]);
       continue;
     }
     flattenInto(extra, snakeCase(key), value);
   }
-  if (Object.keys(extra).length > 0) out[bucket] = { ...(out[bucket] as Record<string, Scalar> | undefined), ...extra };
+  if (Object.keys(extra).length > 0)
+    out[bucket] = { ...(out[bucket] as Record<string, Scalar> | undefined), ...extra };
   return out;
 }
 
@@ -187,7 +196,10 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
         try {
           return mask(shape(object, 'attributes'));
         } catch (error) {
-          warnOnce('log-shape', `a log record could not be shaped (${safeJson(String(error))}); it was reduced`);
+          warnOnce(
+            'log-shape',
+            `a log record could not be shaped (${safeJson(String(error))}); it was reduced`,
+          );
           return UNSHAPEABLE;
         }
       },
@@ -202,8 +214,13 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
           method.call(this, maskText(args[0]));
           return;
         }
-        if (args.length === 2 && typeof args[1] === 'string' && typeof args[0] === 'object' && args[0] !== null) {
-          method.call(this, args[0] as object, maskText(args[1]));
+        if (
+          args.length === 2 &&
+          typeof args[1] === 'string' &&
+          typeof args[0] === 'object' &&
+          args[0] !== null
+        ) {
+          method.call(this, args[0], maskText(args[1]));
           return;
         }
         try {
@@ -272,8 +289,8 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
  * category costs nothing per record). Call it on the root from `createLogger`.
  */
 export function loggerFor(logger: TelemetryLogger, category: LogCategory): TelemetryLogger {
-  const pinoChild = (logger as unknown as Record<symbol, ((this: Logger, bindings: object) => Logger) | undefined>)[
-    kPinoChild
-  ];
+  const pinoChild = (
+    logger as unknown as Record<symbol, ((this: Logger, bindings: object) => Logger) | undefined>
+  )[kPinoChild];
   return pinoChild === undefined ? logger.child({ category }) : pinoChild.call(logger, { category });
 }

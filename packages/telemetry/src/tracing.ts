@@ -215,11 +215,17 @@ function createExporter(config: ResolvedConfig): SpanExporter {
   const timeoutMillis = 10_000;
   switch (config.otlpProtocol) {
     case 'grpc':
-      return new GrpcExporter({ url: config.otlpEndpoint, timeoutMillis });
+      return new GrpcExporter({ url: config.tracesEndpoint ?? config.otlpEndpoint, timeoutMillis });
     case 'http/json':
-      return new JsonExporter({ url: `${config.otlpEndpoint}/v1/traces`, timeoutMillis });
+      return new JsonExporter({
+        url: config.tracesEndpoint ?? `${config.otlpEndpoint}/v1/traces`,
+        timeoutMillis,
+      });
     case 'http/protobuf':
-      return new ProtoExporter({ url: `${config.otlpEndpoint}/v1/traces`, timeoutMillis });
+      return new ProtoExporter({
+        url: config.tracesEndpoint ?? `${config.otlpEndpoint}/v1/traces`,
+        timeoutMillis,
+      });
   }
 }
 

@@ -5,6 +5,7 @@
  */
 
 const seen = new Set<string>();
+const MAX_DISTINCT_WARNINGS = 200;
 let sink: (message: string) => void = (message) => {
   process.stderr.write(`[pyairtable-telemetry] ${message}\n`);
 };
@@ -12,6 +13,8 @@ let sink: (message: string) => void = (message) => {
 /** Reports `message` the first time `key` is seen. */
 export function warnOnce(key: string, message: string): void {
   if (seen.has(key)) return;
+  // Keys can carry dynamic text (error messages, model names); past this many, stay quiet.
+  if (seen.size >= MAX_DISTINCT_WARNINGS) return;
   seen.add(key);
   try {
     sink(message);

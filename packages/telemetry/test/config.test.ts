@@ -124,6 +124,52 @@ describe('resolveConfig', () => {
     },
   );
 
+  it('parses the standard exporter and sampler variables as OpenTelemetry defines them', () => {
+    expect(resolveConfig({ serviceName: 'svc' }, { OTEL_TRACES_EXPORTER: 'NONE' }).exportTraces).toBe(false);
+    expect(
+      resolveConfig({ serviceName: 'svc' }, { OTEL_TRACES_EXPORTER: 'console, OTLP' }).exportTraces,
+    ).toBe(true);
+    expect(resolveConfig({ serviceName: 'svc' }, { OTEL_LOGS_EXPORTER: 'OTLP' }).exportLogs).toBe(true);
+    expect(resolveConfig({ serviceName: 'svc' }, { OTEL_TRACES_SAMPLER: 'always_off' }).samplingRatio).toBe(
+      0,
+    );
+    expect(
+      resolveConfig(
+        { serviceName: 'svc' },
+        { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.2' },
+      ).samplingRatio,
+    ).toBe(0.2);
+    expect(
+      resolveConfig(
+        { serviceName: 'svc' },
+        { OTEL_TRACES_SAMPLER: 'always_on', OTEL_TRACES_SAMPLER_ARG: '0.2' },
+      ).samplingRatio,
+    ).toBe(1);
+    expect(
+      resolveConfig(
+        { serviceName: 'svc' },
+        { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/custom/traces' },
+      ).tracesEndpoint,
+    ).toBe('http://collector:4318/custom/traces');
+  });
+
+  it('rejects environment values that only look right', () => {
+    const config = resolveConfig(
+      { serviceName: 'svc' },
+      {
+        OTEL_BSP_MAX_QUEUE_SIZE: '0x10',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/?x=1',
+        PYAIRTABLE_API_KEY_HMAC_SECRET: 'a',
+      },
+    );
+    expect(config).toMatchObject({
+      maxQueueSize: 2048,
+      otlpEndpoint: 'http://127.0.0.1:4318',
+      apiKeyHmacSecret: undefined,
+    });
+    expect(warnings).toHaveLength(3);
+  });
+
   it('reads the API key HMAC secret from a file and never warns it into the output', () => {
     const dir = mkdtempSync(join(tmpdir(), 'secret-'));
     const file = join(dir, 'hmac');

@@ -153,7 +153,14 @@ describe('logger', () => {
 
   it('moves ill-shaped contract parts under attributes instead of writing an invalid record', async () => {
     telemetry.logger.info(
-      { user: 'bob', event: 'signup', service: 'other', error: null, attributes: { Nested: { a: 1 } }, 123: 'x' },
+      {
+        user: 'bob',
+        event: 'signup',
+        service: 'other',
+        error: null,
+        attributes: { Nested: { a: 1 } },
+        123: 'x',
+      },
       'shapes',
     );
     telemetry.logger.child({ requestId: 'r1' }).child({ jobId: 'j2' }).info('nested');

@@ -46,7 +46,8 @@ export function expressTelemetry(telemetry: Telemetry, options: HttpServerOption
       scope.finish(route ?? routeOf(request), response.statusCode);
     });
     response.once('close', () => {
-      scope.finish(route ?? routeOf(request), response.statusCode, !response.writableFinished);
+      if (!response.writableFinished)
+        scope.finish(route ?? routeOf(request), response.headersSent ? response.statusCode : 499, true);
     });
     context.with(scope.context, next);
   };

@@ -5,6 +5,7 @@
 import { context } from '@opentelemetry/api';
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
+import { PROPAGATION_HEADERS } from '@pyairtable/conventions';
 import type { HttpServerOptions } from '../http-server.js';
 import type { Telemetry } from '../telemetry.js';
 
@@ -32,8 +33,18 @@ export function honoTelemetry(telemetry: Telemetry, options: HttpServerOptions =
       throw error;
     }
     if (c.error !== undefined) scope.recordException(c.error);
+    // A handler that returned its own Response skipped c.header(); set it on the response too.
+    try {
+      c.res.headers.set(PROPAGATION_HEADERS.traceId, scope.traceId);
+    } catch {
+      // Immutable headers (a redirect, a fetched response): the response stays as it is.
+    }
     const responder = matchedRoutes(c)[c.req.routeIndex];
-    const route = responder !== undefined && responder.method !== 'ALL' ? responder.path : undefined;
+    // Middleware mounted for everything ('*', '/*') did not match a route; any other path is a template.
+    const route =
+      responder === undefined || responder.path === '*' || responder.path === '/*'
+        ? undefined
+        : responder.path;
     scope.finish(route, c.res.status);
   };
 }

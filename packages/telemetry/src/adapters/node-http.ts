@@ -4,7 +4,10 @@
  */
 import { context } from '@opentelemetry/api';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { errorMessage } from '../errors.js';
 import type { HttpServerOptions } from '../http-server.js';
+import { routeFromPath } from '../http-server.js';
+import { warnOnce } from '../warnings.js';
 import type { Telemetry } from '../telemetry.js';
 
 export interface NodeHttpOptions extends HttpServerOptions {
@@ -34,12 +37,26 @@ export function instrumentRequestListener<
       listener(request, response);
       return;
     }
-    const route = (): string | undefined => options.route?.(request);
+    // Without a router, a 404 is taken as "no route matched"; other paths stand in for a route.
+    const route = (): string | undefined => {
+      const fallback =
+        response.statusCode === 404 ? undefined : routeFromPath((request.url ?? '/').split('?')[0] ?? '/');
+      try {
+        return options.route?.(request) ?? fallback;
+      } catch (error) {
+        warnOnce(
+          'node-http-route',
+          `the route option threw (${errorMessage(error)}); using the path instead.`,
+        );
+        return fallback;
+      }
+    };
     response.once('finish', () => {
       scope.finish(route(), response.statusCode);
     });
     response.once('close', () => {
-      scope.finish(route(), response.statusCode, !response.writableFinished);
+      if (!response.writableFinished)
+        scope.finish(route(), response.headersSent ? response.statusCode : 499, true);
     });
     context.with(scope.context, () => {
       try {
