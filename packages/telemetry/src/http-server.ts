@@ -78,10 +78,6 @@ export function routeFromPath(path: string): string {
   return `/${segments.map((segment) => (WORD_SEGMENT.test(segment) && !ID_SEGMENT.test(segment) ? segment : ':id')).join('/')}`;
 }
 
-/** Distinct route labels kept at most; beyond it new routes are labelled `_OTHER`. */
-export const MAX_ROUTE_LABELS = 500;
-export const OVERFLOW_ROUTE = '_OTHER';
-
 function costWeight(options: HttpServerOptions, route: string, fallback: number): number {
   if (typeof options.costWeight !== 'function') return options.costWeight ?? fallback;
   try {
@@ -125,23 +121,8 @@ export interface HttpServerDependencies {
 
 export class HttpServerInstrumentation {
   private readonly scopes = new WeakMap<Span, ServerRequestScope>();
-  private readonly routeLabels = new Set<string>();
 
   constructor(private readonly deps: HttpServerDependencies) {}
-
-  /** The route label, bounded: a service cannot grow the label set (and memory) without limit. */
-  private boundedRoute(route: string): string {
-    if (this.routeLabels.has(route)) return route;
-    if (this.routeLabels.size >= MAX_ROUTE_LABELS) {
-      warnOnce(
-        'route-overflow',
-        `more than ${String(MAX_ROUTE_LABELS)} distinct routes; further ones are labelled ${OVERFLOW_ROUTE}.`,
-      );
-      return OVERFLOW_ROUTE;
-    }
-    this.routeLabels.add(route);
-    return route;
-  }
 
   /** The request scope whose server span this is, if any. */
   scopeOf(span: Span | undefined): ServerRequestScope | undefined {
@@ -210,7 +191,6 @@ export class HttpServerInstrumentation {
     let finished = false;
     let failure: unknown;
     const deps = this.deps;
-    const boundedRoute = (route: string): string => this.boundedRoute(route);
     const scope: ServerRequestScope = {
       context: trace.setSpan(parent, span),
       span,
@@ -232,7 +212,7 @@ export class HttpServerInstrumentation {
         finished = true;
         metrics.add('httpServerActiveRequests', { http_request_method: method }, -1);
         try {
-          const routeLabel = boundedRoute(route ?? UNMATCHED_ROUTE);
+          const routeLabel = route ?? UNMATCHED_ROUTE;
           const seconds = (performance.now() - startedAt) / 1000;
           const status = String(statusCode);
           span.updateName(`${method} ${routeLabel}`);

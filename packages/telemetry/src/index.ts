@@ -13,16 +13,10 @@ export {
 export type { TelemetryOptions, ResolvedConfig, OtlpProtocol } from './config.js';
 export { TelemetryConfigError, TELEMETRY_ERROR_CODES } from './errors.js';
 export type { TelemetryErrorCode } from './errors.js';
-export { ContractMetrics, startMetricsServer } from './metrics.js';
+export { ContractMetrics, MAX_LABEL_VALUES, startMetricsServer } from './metrics.js';
 export type { MetricsServerOptions, CounterId, GaugeId, HistogramId, LabelsOf } from './metrics.js';
 export type { TelemetryLogger } from './logger.js';
-export {
-  DEFAULT_IGNORED_PATHS,
-  UNMATCHED_ROUTE,
-  MAX_ROUTE_LABELS,
-  OVERFLOW_ROUTE,
-  routeFromPath,
-} from './http-server.js';
+export { DEFAULT_IGNORED_PATHS, UNMATCHED_ROUTE, routeFromPath } from './http-server.js';
 export type { HttpServerOptions, ServerRequestScope } from './http-server.js';
 export { instrumentRequestListener } from './adapters/node-http.js';
 export type { NodeHttpOptions } from './adapters/node-http.js';

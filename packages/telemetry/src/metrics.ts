@@ -31,12 +31,17 @@ export interface Identity {
   readonly version: string;
 }
 
+/** Distinct values kept per open label of a metric (route templates, models, hosts). */
+export const MAX_LABEL_VALUES = 500;
+
 /** Records the contract's metrics. Never throws: a bad call is reported once and ignored. */
 export class ContractMetrics {
   readonly registry = new Registry();
   private readonly counters = new Map<string, Counter>();
   private readonly gauges = new Map<string, Gauge>();
   private readonly histograms = new Map<string, Histogram>();
+  /** Values seen per open (unbounded) label, per metric: the label set cannot grow without limit. */
+  private readonly openLabels = new Map<string, { readonly name: string; readonly seen: Set<string> }[]>();
 
   constructor(identity: Identity, options: { runtimeMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({
@@ -51,6 +56,12 @@ export class ContractMetrics {
         labelNames: definition.labels.map((label) => label.name),
         registers: [this.registry],
       };
+      this.openLabels.set(
+        id,
+        definition.labels
+          .filter((label) => label.values === undefined && label.pattern === undefined)
+          .map((label) => ({ name: label.name, seen: new Set<string>() })),
+      );
       if (definition.type === 'counter') this.counters.set(id, new Counter(common));
       else if (definition.type === 'gauge') this.gauges.set(id, new Gauge(common));
       else this.histograms.set(id, new Histogram({ ...common, buckets: [...(definition.buckets ?? [])] }));
@@ -59,19 +70,41 @@ export class ContractMetrics {
   }
 
   inc<Id extends CounterId>(id: Id, labels: LabelsOf<Id>, value = 1): void {
-    this.guarded(id, () => this.counters.get(id)?.inc(labels as Record<string, string>, value));
+    this.guarded(id, () => this.counters.get(id)?.inc(this.bounded(id, labels), value));
   }
 
   observe<Id extends HistogramId>(id: Id, labels: LabelsOf<Id>, value: number): void {
-    this.guarded(id, () => this.histograms.get(id)?.observe(labels as Record<string, string>, value));
+    this.guarded(id, () => this.histograms.get(id)?.observe(this.bounded(id, labels), value));
   }
 
   add<Id extends GaugeId>(id: Id, labels: LabelsOf<Id>, delta: number): void {
-    this.guarded(id, () => this.gauges.get(id)?.inc(labels as Record<string, string>, delta));
+    this.guarded(id, () => this.gauges.get(id)?.inc(this.bounded(id, labels), delta));
   }
 
   set<Id extends GaugeId>(id: Id, labels: LabelsOf<Id>, value: number): void {
-    this.guarded(id, () => this.gauges.get(id)?.set(labels as Record<string, string>, value));
+    this.guarded(id, () => this.gauges.get(id)?.set(this.bounded(id, labels), value));
+  }
+
+  /** Labels with every open label's value kept to the first MAX_LABEL_VALUES seen, then `_OTHER`. */
+  private bounded(id: MetricId, labels: object): Record<string, string> {
+    const result = labels as Record<string, string>;
+    const open = this.openLabels.get(id);
+    if (open === undefined || open.length === 0) return result;
+    let copy: Record<string, string> | undefined;
+    for (const { name, seen } of open) {
+      const value = result[name];
+      if (value === undefined || seen.has(value)) continue;
+      if (seen.size < MAX_LABEL_VALUES) {
+        seen.add(value);
+        continue;
+      }
+      warnOnce(
+        `label-overflow:${id}`,
+        `${METRICS[id].name}: more than ${String(MAX_LABEL_VALUES)} values of ${name}; further ones are recorded as _OTHER.`,
+      );
+      (copy ??= { ...result })[name] = '_OTHER';
+    }
+    return copy ?? result;
   }
 
   /** prom-client throws on unknown labels or bad values; the host must never see that. */

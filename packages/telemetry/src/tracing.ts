@@ -98,7 +98,7 @@ function maskAttributes(masker: PiiMasker, attributes: Attributes): Attributes {
 
 /**
  * The span itself when nothing in it needs masking (the common case, and free), otherwise a
- * view of it with its attributes, events and status message masked.
+ * view of it with its name, attributes, events and status message masked.
  */
 function maskedSpan(masker: PiiMasker, span: ReadableSpan): ReadableSpan {
   const attributes = maskAttributes(masker, span.attributes);
@@ -114,9 +114,12 @@ function maskedSpan(masker: PiiMasker, span: ReadableSpan): ReadableSpan {
   }
   const message = span.status.message;
   const maskedMessage = message === undefined ? undefined : masker.maskString(message);
-  if (attributes === span.attributes && !eventsChanged && maskedMessage === message) return span;
+  const name = masker.maskString(span.name);
+  if (attributes === span.attributes && !eventsChanged && maskedMessage === message && name === span.name)
+    return span;
   const view = Object.create(span) as ReadableSpan;
   Object.defineProperties(view, {
+    name: { value: name, enumerable: true },
     attributes: { value: attributes, enumerable: true },
     events: { value: eventsChanged ? events : span.events, enumerable: true },
     status: {

@@ -12,7 +12,7 @@ import type { LineCapture, OtlpReceiver } from '@pyairtable/test-support';
 import { captureLines, parseExposition, sampleValue, startOtlpReceiver } from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
 import {
-  MAX_ROUTE_LABELS,
+  MAX_LABEL_VALUES,
   initTelemetry,
   instrumentRequestListener,
   routeFromPath,
@@ -75,14 +75,14 @@ describe('route labels', () => {
     }
   });
 
-  it(`are bounded at ${MAX_ROUTE_LABELS} distinct values`, async () => {
-    for (let index = 0; index < MAX_ROUTE_LABELS + 100; index++)
+  it(`are bounded at ${MAX_LABEL_VALUES} distinct values`, async () => {
+    for (let index = 0; index < MAX_LABEL_VALUES + 100; index++)
       telemetry.http.start('GET', `/r${index}`, {}, () => undefined)?.finish(`/r${index}`, 200);
     const families = parseExposition((await telemetry.metrics.render()).body).samples.filter(
       (sample) => sample.name === `${METRICS.httpServerRequestDuration.name}_count`,
     );
     expect(new Set(families.map((sample) => sample.labels[L.httpRoute.name])).size).toBe(
-      MAX_ROUTE_LABELS + 1,
+      MAX_LABEL_VALUES + 1,
     );
     expect(
       sampleValue(
