@@ -112,20 +112,28 @@ for (let round = 1; round <= rounds; round++) {
 sink.close();
 
 const median = (list) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)];
-const summary = Object.fromEntries(
-  Object.entries(results).map(([name, runs]) => [
-    name,
-    { rps: median(runs.map((run) => run.rps)), p99: median(runs.map((run) => run.p99)) },
-  ]),
-);
+// Ratios are taken within each round (the variants of one round ran back to back), then the
+// median across rounds: the machine's drift between rounds cancels out.
+const ratios = (name, base) => results[name].map((run, index) => run.rps / results[base][index].rps);
 console.log(
-  `\nFastify, ${values.handler} handler, ${connections} connections, ${duration} s x ${rounds} rounds (median req/s):`,
+  `\nFastify, ${values.handler} handler, ${connections} connections, ${duration} s x ${rounds} rounds:`,
 );
-for (const [name, { rps, p99 }] of Object.entries(summary))
+for (const [name, runs] of Object.entries(results)) {
+  if (runs.length === 0) continue;
+  const rps = median(runs.map((run) => run.rps));
+  const p99 = median(runs.map((run) => run.p99));
+  const versusBare =
+    results.bare.length === runs.length
+      ? `   ${median(ratios(name, 'bare')).toFixed(3)}x bare (median of per-round ratios)`
+      : '';
   console.log(
-    `  ${name.padEnd(12)} ${rps.toFixed(0).padStart(8)} req/s   p99 ${p99} ms   ${(rps / summary.bare.rps).toFixed(3)}x bare`,
+    `  ${name.padEnd(12)} ${rps.toFixed(0).padStart(8)} req/s (median)   p99 ${p99} ms${versusBare}`,
   );
-console.log(`  ours / alternative: ${(summary.ours.rps / summary.alternative.rps).toFixed(2)}x`);
+}
+if (results.ours.length > 0 && results.alternative.length === results.ours.length)
+  console.log(
+    `  ours / alternative: ${median(ratios('ours', 'alternative')).toFixed(2)}x (median of per-round ratios)`,
+  );
 for (const [name, runs] of Object.entries(results))
   if (name !== 'bare' && runs.some((run) => run.exports === 0))
     console.log(`  WARNING: ${name} exported no spans in a round`);
