@@ -5,11 +5,15 @@ import { serve } from '@hono/node-server';
 import express from 'express';
 import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { context } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
 import { METRICS, METRIC_LABELS as L, PROPAGATION_HEADERS } from '@pyairtable/conventions';
 import type { LineCapture, OtlpReceiver } from '@pyairtable/test-support';
-import { captureLines, parseExposition, sampleValue, startOtlpReceiver } from '@pyairtable/test-support';
+import {
+  captureLines,
+  parseExposition,
+  sampleValue,
+  startOtlpReceiver,
+  plainFetch,
+} from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
 import {
   MAX_LABEL_VALUES,
@@ -19,9 +23,6 @@ import {
 } from '@pyairtable/telemetry';
 import { expressTelemetry } from '@pyairtable/telemetry/express';
 import { honoTelemetry } from '@pyairtable/telemetry/hono';
-
-const plainFetch = (url: string, init?: RequestInit): Promise<Response> =>
-  context.with(suppressTracing(context.active()), () => fetch(url, init));
 
 let receiver: OtlpReceiver;
 let logs: LineCapture;

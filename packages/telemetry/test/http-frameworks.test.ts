@@ -6,8 +6,6 @@ import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { context } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
 import {
   BUSINESS_HEADERS,
   METRICS,
@@ -18,16 +16,12 @@ import {
   validateLogRecord,
 } from '@pyairtable/conventions';
 import type { LineCapture, OtlpReceiver } from '@pyairtable/test-support';
-import { captureLines, startOtlpReceiver } from '@pyairtable/test-support';
+import { captureLines, startOtlpReceiver, plainFetch } from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
 import { initTelemetry, instrumentRequestListener } from '@pyairtable/telemetry';
 import { expressErrorTelemetry, expressTelemetry } from '@pyairtable/telemetry/express';
 import { fastifyTelemetry } from '@pyairtable/telemetry/fastify';
 import { honoTelemetry } from '@pyairtable/telemetry/hono';
-
-/** The test's own requests, made outside tracing so they do not start traces of their own. */
-const plainFetch = (url: string, init?: RequestInit): Promise<Response> =>
-  context.with(suppressTracing(context.active()), () => fetch(url, init));
 
 let receiver: OtlpReceiver;
 let logs: LineCapture;

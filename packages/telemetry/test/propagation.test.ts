@@ -9,19 +9,13 @@ import express from 'express';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { context } from '@opentelemetry/api';
-import { suppressTracing } from '@opentelemetry/core';
 import { PROPAGATION_HEADERS, SPAN_ATTRIBUTES as A } from '@pyairtable/conventions';
 import type { OtlpReceiver } from '@pyairtable/test-support';
-import { captureLines, startOtlpReceiver } from '@pyairtable/test-support';
+import { captureLines, startOtlpReceiver, plainFetch } from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
 import { initTelemetry } from '@pyairtable/telemetry';
 import { expressTelemetry } from '@pyairtable/telemetry/express';
 import { fastifyTelemetry } from '@pyairtable/telemetry/fastify';
-
-/** The test's own requests, made outside tracing so they do not start traces of their own. */
-const plainFetch = (url: string, init?: RequestInit): Promise<Response> =>
-  context.with(suppressTracing(context.active()), () => fetch(url, init));
 
 let receiver: OtlpReceiver;
 let telemetry: Telemetry;

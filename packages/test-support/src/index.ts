@@ -85,3 +85,4 @@ export { parseExposition, sampleValue } from './exposition.js';
 export type { Exposition, Sample } from './exposition.js';
 export { startOtlpGrpcReceiver } from './otlp-grpc-receiver.js';
 export type { OtlpGrpcReceiver } from './otlp-grpc-receiver.js';
+export { plainFetch } from './plain-fetch.js';
