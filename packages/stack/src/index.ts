@@ -17,3 +17,11 @@ export {
 export type { PrometheusRenderOptions } from './render/prometheus.js';
 export { alertmanagerConfig, renderAlertmanagerConfig, ROUTING_LABELS } from './render/alertmanager.js';
 export type { AlertmanagerRender } from './render/alertmanager.js';
+export {
+  collectorConfig,
+  renderCollectorConfig,
+  tailSamplingSection,
+  redactionSection,
+  COLLECTOR_VERSION,
+  COLLECTOR_HEALTH_PORT,
+} from './render/collector.js';

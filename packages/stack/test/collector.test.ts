@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  ENVIRONMENTS,
+  PII_KEY_RULES,
+  PII_NEVER_MASKED_KEYS,
+  PII_VALUE_RULES,
+  SAMPLING_POLICIES,
+} from '@pyairtable/conventions';
+import { COLLECTOR_VERSION, buildModel, collectorConfig, renderCollectorConfig } from '@pyairtable/stack';
+
+const MANIFEST = readFileSync(
+  new URL('../../../../shared/reference/otelcol-contrib-0.159.0-manifest.yaml', import.meta.url),
+  'utf8',
+);
+
+/** The module that provides each component type in collector-contrib 0.159.0. */
+const MODULES: Readonly<Record<string, string>> = {
+  'receivers/otlp': 'go.opentelemetry.io/collector/receiver/otlpreceiver',
+  'processors/memory_limiter': 'go.opentelemetry.io/collector/processor/memorylimiterprocessor',
+  'processors/batch': 'go.opentelemetry.io/collector/processor/batchprocessor',
+  'processors/resource':
+    'github.com/open-telemetry/opentelemetry-collector-contrib/processor/resourceprocessor',
+  'processors/redaction':
+    'github.com/open-telemetry/opentelemetry-collector-contrib/processor/redactionprocessor',
+  'processors/tail_sampling':
+    'github.com/open-telemetry/opentelemetry-collector-contrib/processor/tailsamplingprocessor',
+  'exporters/otlp_grpc': 'go.opentelemetry.io/collector/exporter/otlpexporter',
+  'exporters/debug': 'go.opentelemetry.io/collector/exporter/debugexporter',
+  'exporters/prometheus':
+    'github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter',
+  'extensions/health_check':
+    'github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension',
+};
+
+interface Config {
+  extensions: Record<string, unknown>;
+  receivers: Record<string, unknown>;
+  processors: Record<string, Record<string, unknown>>;
+  exporters: Record<string, unknown>;
+  service: {
+    extensions: string[];
+    pipelines: Record<string, { receivers: string[]; processors: string[]; exporters: string[] }>;
+  };
+}
+
+const configFor = (
+  profile: (typeof ENVIRONMENTS)[number],
+  components?: Parameters<typeof buildModel>[0]['components'],
+): Config =>
+  parse(renderCollectorConfig(buildModel({ profile, ...(components ? { components } : {}) }))) as Config;
+
+describe(`collector configuration (contrib ${COLLECTOR_VERSION})`, () => {
+  it('pins the version whose manifest the checks read', () => {
+    expect(MANIFEST).toMatch(new RegExp(`version: ${COLLECTOR_VERSION.replace(/\./g, '\\.')}`));
+  });
+
+  it.each(ENVIRONMENTS)('uses only components of the pinned manifest (%s)', (profile) => {
+    for (const components of [undefined, ['otel-collector' as const]]) {
+      const config = configFor(profile, components);
+      for (const section of ['receivers', 'processors', 'exporters', 'extensions'] as const)
+        for (const id of Object.keys(config[section])) {
+          const type = id.split('/')[0] ?? id;
+          const module = MODULES[`${section}/${type}`];
+          expect(module, `${section}/${type} has a known module`).toBeDefined();
+          expect(MANIFEST, `${module ?? ''} is in the manifest`).toContain(
+            `- gomod: ${module ?? 'missing'} v${COLLECTOR_VERSION}`,
+          );
+        }
+    }
+  });
+
+  it('wires pipelines only to defined components, memory_limiter first and batch last', () => {
+    const config = configFor('production');
+    for (const pipeline of Object.values(config.service.pipelines)) {
+      for (const receiver of pipeline.receivers) expect(config.receivers).toHaveProperty([receiver]);
+      for (const processor of pipeline.processors) expect(config.processors).toHaveProperty([processor]);
+      for (const exporter of pipeline.exporters) expect(config.exporters).toHaveProperty([exporter]);
+      expect(pipeline.processors[0]).toBe('memory_limiter');
+      expect(pipeline.processors.at(-1)).toBe('batch');
+    }
+    for (const extension of config.service.extensions) expect(config.extensions).toHaveProperty([extension]);
+    expect(config.service.pipelines['traces']?.exporters).toEqual(['otlp_grpc/jaeger']);
+  });
+
+  it.each(ENVIRONMENTS)('tail-samples exactly as the contract says for %s', (profile) => {
+    const policy = SAMPLING_POLICIES[profile];
+    const expected: unknown[] = [
+      { name: 'keep-errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } },
+      { name: 'keep-slow', type: 'latency', latency: { threshold_ms: policy.keepSlowerThanMs } },
+    ];
+    if (policy.keepServices.length > 0)
+      expected.push({
+        name: 'keep-critical-services',
+        type: 'string_attribute',
+        string_attribute: { key: 'service.name', values: policy.keepServices },
+      });
+    expected.push({
+      name: 'probabilistic',
+      type: 'probabilistic',
+      probabilistic: { sampling_percentage: policy.probabilisticPercent },
+    });
+    const section = configFor(profile).processors['tail_sampling'];
+    expect(section?.['policies']).toEqual(expected);
+    expect(section?.['decision_wait']).toBe(`${String(policy.decisionWaitSeconds)}s`);
+  });
+
+  it('redacts exactly the contract PII rules, in RE2 syntax', () => {
+    const section = configFor('production').processors['redaction'];
+    expect(section).toEqual({
+      allow_all_keys: true,
+      ignored_keys: PII_NEVER_MASKED_KEYS,
+      blocked_key_patterns: PII_KEY_RULES.map((rule) =>
+        rule.caseInsensitive ? `(?i)${rule.pattern}` : rule.pattern,
+      ),
+      blocked_values: PII_VALUE_RULES.map((rule) =>
+        rule.caseInsensitive ? `(?i)${rule.pattern}` : rule.pattern,
+      ),
+      summary: 'silent',
+    });
+  });
+
+  it('renders deterministically and leaves no variable unexpanded', () => {
+    const text = renderCollectorConfig(buildModel({ profile: 'staging' }));
+    expect(renderCollectorConfig(buildModel({ profile: 'staging' }))).toBe(text);
+    expect(text).not.toMatch(/\$\{/);
+    expect(collectorConfig(buildModel({ profile: 'staging' }))).toHaveProperty(
+      ['exporters', 'prometheus', 'endpoint'],
+      '0.0.0.0:8889',
+    );
+  });
+});
