@@ -6,6 +6,7 @@ import {
   PII_KEY_RULES,
   PII_NEVER_MASKED_KEYS,
   PII_VALUE_RULES,
+  RESOURCE_ATTRIBUTES,
   SAMPLING_POLICIES,
 } from '@pyairtable/conventions';
 import { COLLECTOR_VERSION, buildModel, collectorConfig, renderCollectorConfig } from '@pyairtable/stack';
@@ -94,7 +95,7 @@ describe(`collector configuration (contrib ${COLLECTOR_VERSION})`, () => {
       expected.push({
         name: 'keep-critical-services',
         type: 'string_attribute',
-        string_attribute: { key: 'service.name', values: policy.keepServices },
+        string_attribute: { key: RESOURCE_ATTRIBUTES.serviceName, values: policy.keepServices },
       });
     expected.push({
       name: 'probabilistic',
