@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -9,12 +8,10 @@ import {
   RESOURCE_ATTRIBUTES,
   SAMPLING_POLICIES,
 } from '@pyairtable/conventions';
+import { readSharedFile } from '@pyairtable/test-support';
 import { COLLECTOR_VERSION, buildModel, collectorConfig, renderCollectorConfig } from '@pyairtable/stack';
 
-const MANIFEST = readFileSync(
-  new URL('../../../../shared/reference/otelcol-contrib-0.159.0-manifest.yaml', import.meta.url),
-  'utf8',
-);
+const MANIFEST = readSharedFile('reference/otelcol-contrib-0.159.0-manifest.yaml');
 
 /** The module that provides each component type in collector-contrib 0.159.0. */
 const MODULES: Readonly<Record<string, string>> = {

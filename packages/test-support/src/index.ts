@@ -86,3 +86,4 @@ export type { Exposition, Sample } from './exposition.js';
 export { startOtlpGrpcReceiver } from './otlp-grpc-receiver.js';
 export type { OtlpGrpcReceiver } from './otlp-grpc-receiver.js';
 export { plainFetch } from './plain-fetch.js';
+export { readSharedFile } from './shared.js';
