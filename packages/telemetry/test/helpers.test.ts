@@ -1,50 +1,32 @@
 /** The business helpers: spans, metrics and log records they produce. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTelemetry } from './harness.js';
 import {
   METRICS,
   METRIC_LABELS as L,
   SPAN_ATTRIBUTES as A,
   validateLogRecord,
 } from '@pyairtable/conventions';
-import type { LineCapture, OtlpReceiver } from '@pyairtable/test-support';
-import { captureLines, sampleValue, startOtlpReceiver } from '@pyairtable/test-support';
-import type { Telemetry } from '@pyairtable/telemetry';
-import { initTelemetry } from '@pyairtable/telemetry';
+import { sampleValue } from '@pyairtable/test-support';
 
-let receiver: OtlpReceiver;
-let logs: LineCapture;
-let telemetry: Telemetry;
-
-beforeEach(async () => {
-  receiver = await startOtlpReceiver();
-  logs = captureLines();
-  telemetry = initTelemetry({
-    serviceName: 'automation-services',
-    serviceTier: 'automation',
-    otlpEndpoint: receiver.url,
-    otlpProtocol: 'http/json',
-    logDestination: logs.stream,
-    apiKeyHmacSecret: 'helpers-secret-0123456789',
-    runtimeMetrics: false,
-  });
-});
-afterEach(async () => {
-  await telemetry.shutdown();
-  await receiver.close();
+const harness = useTelemetry({
+  serviceName: 'automation-services',
+  serviceTier: 'automation',
+  apiKeyHmacSecret: 'helpers-secret-0123456789',
 });
 
-const exposition = async (): Promise<string> => (await telemetry.metrics.render()).body;
+const exposition = async (): Promise<string> => (await harness.telemetry.metrics.render()).body;
 
 describe('helpers', () => {
   it('runWorkflow counts executions by final status and traces each run', async () => {
-    await telemetry.runWorkflow('sync-base', () => 'ok');
+    await harness.telemetry.runWorkflow('sync-base', () => 'ok');
     await expect(
-      telemetry.runWorkflow('sync-base', () => {
+      harness.telemetry.runWorkflow('sync-base', () => {
         throw new Error('upstream 500');
       }),
     ).rejects.toThrow('upstream 500');
     await expect(
-      telemetry.runWorkflow(
+      harness.telemetry.runWorkflow(
         'import-csv',
         () => Promise.reject(new Error('deadline')),
         () => 'timeout',
@@ -63,8 +45,8 @@ describe('helpers', () => {
         }),
         `${workflow!} ${status!}`,
       ).toBe(1);
-    await telemetry.forceFlush();
-    const spans = receiver.spans.filter((span) => span.name.startsWith('workflow '));
+    await harness.telemetry.forceFlush();
+    const spans = harness.receiver.spans.filter((span) => span.name.startsWith('workflow '));
     expect(spans.map((span) => [span.name, span.status.code ?? 0])).toEqual([
       ['workflow sync-base', 0],
       ['workflow sync-base', 2],
@@ -74,11 +56,11 @@ describe('helpers', () => {
   });
 
   it('timeDbOperation records a client span and the duration, errors included', async () => {
-    await telemetry.timeDbOperation('postgresql', 'SELECT', async () => {
+    await harness.telemetry.timeDbOperation('postgresql', 'SELECT', async () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
     });
     await expect(
-      telemetry.timeDbOperation('redis', 'GET', () => {
+      harness.telemetry.timeDbOperation('redis', 'GET', () => {
         throw new TypeError('connection reset');
       }),
     ).rejects.toThrow('connection reset');
@@ -91,8 +73,8 @@ describe('helpers', () => {
     });
     expect(sampleValue(text, count, db('postgresql', 'SELECT', ''))).toBe(1);
     expect(sampleValue(text, count, db('redis', 'GET', 'TypeError'))).toBe(1);
-    await telemetry.forceFlush();
-    const select = receiver.spans.find((span) => span.name === 'SELECT postgresql');
+    await harness.telemetry.forceFlush();
+    const select = harness.receiver.spans.find((span) => span.name === 'SELECT postgresql');
     expect(select?.kind).toBe(3);
     expect(select?.attributes).toMatchObject({
       [A.dbSystemName]: 'postgresql',
@@ -101,14 +83,19 @@ describe('helpers', () => {
   });
 
   it('recordAuthEvent counts, annotates the span and writes a security record', async () => {
-    await telemetry.traceAsync('login', () => {
-      telemetry.recordAuthEvent({
+    await harness.telemetry.traceAsync('login', () => {
+      harness.telemetry.recordAuthEvent({
         event: 'login',
         result: 'failure',
         reason: 'invalid_credentials',
         userId: 'usr_9',
       });
-      telemetry.recordAuthEvent({ event: 'login', result: 'success', method: 'sso', userId: 'usr_9' });
+      harness.telemetry.recordAuthEvent({
+        event: 'login',
+        result: 'success',
+        method: 'sso',
+        userId: 'usr_9',
+      });
     });
     const text = await exposition();
     expect(
@@ -119,7 +106,7 @@ describe('helpers', () => {
     ).toBe(1);
     expect(sampleValue(text, METRICS.userLogins.name, { [L.authMethod.name]: 'sso' })).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 10));
-    const security = logs.lines.filter((line) => line['category'] === 'security');
+    const security = harness.logs.lines.filter((line) => line['category'] === 'security');
     expect(security).toHaveLength(2);
     for (const line of security) expect(validateLogRecord(line).ok).toBe(true);
     expect(security[0]).toMatchObject({
@@ -127,44 +114,44 @@ describe('helpers', () => {
       event: { action: 'auth.login', outcome: 'failure', reason: 'invalid_credentials' },
       user: { id: 'usr_9' },
     });
-    await telemetry.forceFlush();
-    const span = receiver.spans.find((candidate) => candidate.name === 'login');
+    await harness.telemetry.forceFlush();
+    const span = harness.receiver.spans.find((candidate) => candidate.name === 'login');
     expect(span?.events.filter((event) => event.name === 'auth')).toHaveLength(2);
   });
 
   it('addBusinessAttributes hashes the API key with the configured secret, never keeping it', async () => {
-    await telemetry.traceAsync('call', (span) => {
-      telemetry.addBusinessAttributes(span, {
+    await harness.telemetry.traceAsync('call', (span) => {
+      harness.telemetry.addBusinessAttributes(span, {
         userId: 'usr_1',
         tenantId: 't-1',
         apiKey: 'pk_live_abcdef',
         costCenter: 'ai-ml',
       });
     });
-    await telemetry.forceFlush();
-    const span = receiver.spans.find((candidate) => candidate.name === 'call');
+    await harness.telemetry.forceFlush();
+    const span = harness.receiver.spans.find((candidate) => candidate.name === 'call');
     expect(span?.attributes).toMatchObject({
       [A.userId]: 'usr_1',
       [A.tenantId]: 't-1',
       [A.costCenter]: 'ai-ml',
-      [A.apiKeyHash]: telemetry.hashApiKey('pk_live_abcdef'),
+      [A.apiKeyHash]: harness.telemetry.hashApiKey('pk_live_abcdef'),
     });
-    expect(telemetry.hashApiKey('pk_live_abcdef')).toMatch(/^[0-9a-f]{64}$/);
-    expect(telemetry.hashApiKey('pk_live_abcdef')).not.toContain('abcdef');
-    expect(JSON.stringify(receiver.spans)).not.toContain('pk_live');
+    expect(harness.telemetry.hashApiKey('pk_live_abcdef')).toMatch(/^[0-9a-f]{64}$/);
+    expect(harness.telemetry.hashApiKey('pk_live_abcdef')).not.toContain('abcdef');
+    expect(JSON.stringify(harness.receiver.spans)).not.toContain('pk_live');
   });
 
   it('recordAiUsage sets the gen_ai attributes and the computed cost on the active span', async () => {
-    await telemetry.traceAsync('chat', () => {
-      telemetry.recordAiUsage({
+    await harness.telemetry.traceAsync('chat', () => {
+      harness.telemetry.recordAiUsage({
         provider: 'anthropic',
         model: 'claude-sonnet-4-5-20250929',
         inputTokens: 2000,
         outputTokens: 1000,
       });
     });
-    await telemetry.forceFlush();
-    const span = receiver.spans.find((candidate) => candidate.name === 'chat');
+    await harness.telemetry.forceFlush();
+    const span = harness.receiver.spans.find((candidate) => candidate.name === 'chat');
     expect(span?.attributes).toMatchObject({
       [A.genAiProviderName]: 'anthropic',
       [A.genAiRequestModel]: 'claude-sonnet-4-5-20250929',

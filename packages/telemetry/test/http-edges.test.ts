@@ -4,44 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import { Hono } from 'hono';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTelemetry } from './harness.js';
 import { METRICS, METRIC_LABELS as L, PROPAGATION_HEADERS } from '@pyairtable/conventions';
-import type { LineCapture, OtlpReceiver } from '@pyairtable/test-support';
-import {
-  captureLines,
-  parseExposition,
-  sampleValue,
-  startOtlpReceiver,
-  plainFetch,
-} from '@pyairtable/test-support';
-import type { Telemetry } from '@pyairtable/telemetry';
-import {
-  MAX_LABEL_VALUES,
-  initTelemetry,
-  instrumentRequestListener,
-  routeFromPath,
-} from '@pyairtable/telemetry';
+import { parseExposition, sampleValue, plainFetch } from '@pyairtable/test-support';
+import { MAX_LABEL_VALUES, instrumentRequestListener, routeFromPath } from '@pyairtable/telemetry';
 import { expressTelemetry } from '@pyairtable/telemetry/express';
 import { honoTelemetry } from '@pyairtable/telemetry/hono';
 
-let receiver: OtlpReceiver;
-let logs: LineCapture;
-let telemetry: Telemetry;
-beforeEach(async () => {
-  receiver = await startOtlpReceiver();
-  logs = captureLines();
-  telemetry = initTelemetry({
-    serviceName: 'api-gateway',
-    otlpEndpoint: receiver.url,
-    otlpProtocol: 'http/json',
-    logDestination: logs.stream,
-    runtimeMetrics: false,
-  });
-});
-afterEach(async () => {
-  await telemetry.shutdown();
-  await receiver.close();
-});
+const harness = useTelemetry({});
 
 describe('route labels', () => {
   it('keep only short lower-case words from a raw path', () => {
@@ -55,7 +26,7 @@ describe('route labels', () => {
 
   it('never carry request data when middleware answers before any route', async () => {
     const app = express();
-    app.use(expressTelemetry(telemetry));
+    app.use(expressTelemetry(harness.telemetry));
     app.use((_request, response) => {
       response.status(401).send('no');
     });
@@ -64,12 +35,12 @@ describe('route labels', () => {
     try {
       const { port } = server.address() as AddressInfo;
       await (await plainFetch(`http://127.0.0.1:${port}/private/alice@example.com`)).text();
-      await telemetry.forceFlush();
-      expect(receiver.spans.map((span) => span.name)).toEqual(['GET unmatched']);
-      const exposition = (await telemetry.metrics.render()).body;
+      await harness.telemetry.forceFlush();
+      expect(harness.receiver.spans.map((span) => span.name)).toEqual(['GET unmatched']);
+      const exposition = (await harness.telemetry.metrics.render()).body;
       expect(exposition).not.toContain('alice');
       await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(logs.raw.join('\n')).not.toContain('alice');
+      expect(harness.logs.raw.join('\n')).not.toContain('alice');
     } finally {
       server.closeAllConnections();
       server.close();
@@ -78,8 +49,8 @@ describe('route labels', () => {
 
   it(`are bounded at ${MAX_LABEL_VALUES} distinct values`, async () => {
     for (let index = 0; index < MAX_LABEL_VALUES + 100; index++)
-      telemetry.http.start('GET', `/r${index}`, {}, () => undefined)?.finish(`/r${index}`, 200);
-    const families = parseExposition((await telemetry.metrics.render()).body).samples.filter(
+      harness.telemetry.http.start('GET', `/r${index}`, {}, () => undefined)?.finish(`/r${index}`, 200);
+    const families = parseExposition((await harness.telemetry.metrics.render()).body).samples.filter(
       (sample) => sample.name === `${METRICS.httpServerRequestDuration.name}_count`,
     );
     expect(new Set(families.map((sample) => sample.labels[L.httpRoute.name])).size).toBe(
@@ -87,7 +58,7 @@ describe('route labels', () => {
     );
     expect(
       sampleValue(
-        (await telemetry.metrics.render()).body,
+        (await harness.telemetry.metrics.render()).body,
         `${METRICS.httpServerRequestDuration.name}_count`,
         { [L.httpRoute.name]: '_OTHER' },
       ),
@@ -99,7 +70,7 @@ describe('host hooks that misbehave', () => {
   it('a throwing route option or cost weight neither crashes the host nor leaves a request in flight', async () => {
     const server = createServer(
       instrumentRequestListener(
-        telemetry,
+        harness.telemetry,
         (_request, response) => {
           response.end('ok');
         },
@@ -118,7 +89,7 @@ describe('host hooks that misbehave', () => {
       const { port } = server.address() as AddressInfo;
       expect(await (await plainFetch(`http://127.0.0.1:${port}/things/1`)).text()).toBe('ok');
       await new Promise((resolve) => setTimeout(resolve, 20));
-      const text = (await telemetry.metrics.render()).body;
+      const text = (await harness.telemetry.metrics.render()).body;
       expect(
         sampleValue(text, METRICS.httpServerActiveRequests.name, { [L.httpRequestMethod.name]: 'GET' }),
       ).toBe(0);
@@ -167,7 +138,7 @@ describe('outgoing node:http', () => {
 describe('Hono', () => {
   it('sets x-trace-id on a Response the handler built itself, and labels app.all routes', async () => {
     const app = new Hono();
-    app.use(honoTelemetry(telemetry));
+    app.use(honoTelemetry(harness.telemetry));
     app.get('/raw', () => new Response('raw'));
     app.all('/any/:id', (c) => c.text('any'));
     await new Promise<void>((resolve) => {
@@ -177,8 +148,11 @@ describe('Hono', () => {
           expect(raw.headers.get(PROPAGATION_HEADERS.traceId)).toMatch(/^[0-9a-f]{32}$/);
           await raw.text();
           await (await plainFetch(`http://127.0.0.1:${info.port}/any/7`, { method: 'POST' })).text();
-          await telemetry.forceFlush();
-          expect(receiver.spans.map((span) => span.name).sort()).toEqual(['GET /raw', 'POST /any/:id']);
+          await harness.telemetry.forceFlush();
+          expect(harness.receiver.spans.map((span) => span.name).sort()).toEqual([
+            'GET /raw',
+            'POST /any/:id',
+          ]);
           server.close(() => {
             resolve();
           });

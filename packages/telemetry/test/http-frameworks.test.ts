@@ -5,7 +5,8 @@ import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTelemetry } from './harness.js';
 import {
   BUSINESS_HEADERS,
   METRICS,
@@ -15,37 +16,18 @@ import {
   SPAN_ATTRIBUTES as A,
   validateLogRecord,
 } from '@pyairtable/conventions';
-import type { LineCapture, OtlpReceiver } from '@pyairtable/test-support';
-import { captureLines, startOtlpReceiver, plainFetch } from '@pyairtable/test-support';
+import { plainFetch } from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
-import { initTelemetry, instrumentRequestListener } from '@pyairtable/telemetry';
+import { instrumentRequestListener } from '@pyairtable/telemetry';
 import { expressErrorTelemetry, expressTelemetry } from '@pyairtable/telemetry/express';
 import { fastifyTelemetry } from '@pyairtable/telemetry/fastify';
 import { honoTelemetry } from '@pyairtable/telemetry/hono';
 
-let receiver: OtlpReceiver;
-let logs: LineCapture;
-let telemetry: Telemetry;
-
-beforeEach(async () => {
-  receiver = await startOtlpReceiver();
-  logs = captureLines();
-  telemetry = initTelemetry({
-    serviceName: 'api-gateway',
-    serviceVersion: '1.2.3',
-    serviceTier: 'gateway',
-    environment: 'development',
-    otlpEndpoint: receiver.url,
-    otlpProtocol: 'http/json',
-    logDestination: logs.stream,
-    apiKeyHmacSecret: 'test-secret-0123456789',
-    runtimeMetrics: false,
-  });
-});
-
-afterEach(async () => {
-  await telemetry.shutdown();
-  await receiver.close();
+const harness = useTelemetry({
+  serviceVersion: '1.2.3',
+  serviceTier: 'gateway',
+  environment: 'development',
+  apiKeyHmacSecret: 'test-secret-0123456789',
 });
 
 interface Started {
@@ -156,8 +138,8 @@ const frameworks: Record<string, (t: Telemetry) => Promise<Started>> = {
 };
 
 describe.each(Object.keys(frameworks))('%s server instrumentation', (framework) => {
-  it('traces a request by its route template, sets x-trace-id and logs one access record', async () => {
-    const server = await frameworks[framework]!(telemetry);
+  it('traces a request by its route template, sets x-trace-id and harness.logs one access record', async () => {
+    const server = await frameworks[framework]!(harness.telemetry);
     try {
       const response = await plainFetch(`${server.url}/items/42?q=1`, {
         headers: {
@@ -171,8 +153,8 @@ describe.each(Object.keys(frameworks))('%s server instrumentation', (framework) 
       expect(traceId).toMatch(/^[0-9a-f]{32}$/);
       expect(body.traceId, 'the handler runs inside the server span').toBe(traceId);
 
-      await telemetry.forceFlush();
-      const server_ = receiver.spans.find((span) => span.kind === 2 && span.traceId === traceId);
+      await harness.telemetry.forceFlush();
+      const server_ = harness.receiver.spans.find((span) => span.kind === 2 && span.traceId === traceId);
       expect(server_?.name).toBe('GET /items/:id');
       expect(server_?.attributes).toMatchObject({
         [A.httpRoute]: '/items/:id',
@@ -183,14 +165,14 @@ describe.each(Object.keys(frameworks))('%s server instrumentation', (framework) 
       });
       const hash = server_?.attributes[A.apiKeyHash];
       expect(hash).toMatch(/^[0-9a-f]{64}$/);
-      expect(JSON.stringify(receiver.spans)).not.toContain('secret-key');
+      expect(JSON.stringify(harness.receiver.spans)).not.toContain('secret-key');
       expect(server_?.resource).toMatchObject({
         [RESOURCE_ATTRIBUTES.serviceName]: 'api-gateway',
         [RESOURCE_ATTRIBUTES.serviceVersion]: '1.2.3',
       });
 
       await new Promise((resolve) => setTimeout(resolve, 20));
-      const access = logs.lines.filter((line) => line['category'] === 'access');
+      const access = harness.logs.lines.filter((line) => line['category'] === 'access');
       expect(access).toHaveLength(1);
       expect(validateLogRecord(access[0]).ok).toBe(true);
       expect(access[0]).toMatchObject({
@@ -202,7 +184,7 @@ describe.each(Object.keys(frameworks))('%s server instrumentation', (framework) 
         cost: { center: 'gateway', weight: 2 },
       });
 
-      const exposition = (await telemetry.metrics.render()).body;
+      const exposition = (await harness.telemetry.metrics.render()).body;
       expect(exposition).toMatch(
         new RegExp(
           `${METRICS.httpServerRequestDuration.name}_count\\{[^}]*${L.httpRequestMethod.name}="GET",${L.httpRoute.name}="/items/:id",${L.httpResponseStatusCode.name}="200"[^}]*\\} 1`,
@@ -214,18 +196,20 @@ describe.each(Object.keys(frameworks))('%s server instrumentation', (framework) 
   });
 
   it('records a thrown error as a 500 with an error record', async () => {
-    const server = await frameworks[framework]!(telemetry);
+    const server = await frameworks[framework]!(harness.telemetry);
     try {
       const response = await plainFetch(`${server.url}/boom`);
       expect(response.status).toBe(500);
       const traceId = response.headers.get(PROPAGATION_HEADERS.traceId);
-      await telemetry.forceFlush();
-      const span = receiver.spans.find((candidate) => candidate.kind === 2 && candidate.traceId === traceId);
+      await harness.telemetry.forceFlush();
+      const span = harness.receiver.spans.find(
+        (candidate) => candidate.kind === 2 && candidate.traceId === traceId,
+      );
       expect(span?.name).toBe('GET /boom');
       expect(span?.status.code).toBe(2);
       expect(span?.events.some((event) => event.name === 'exception')).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 20));
-      const errors = logs.lines.filter((line) => line['category'] === 'error');
+      const errors = harness.logs.lines.filter((line) => line['category'] === 'error');
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatchObject({
         log_level: 'ERROR',
@@ -239,7 +223,7 @@ describe.each(Object.keys(frameworks))('%s server instrumentation', (framework) 
   });
 
   it('leaves /health alone and labels unmatched requests', async () => {
-    const server = await frameworks[framework]!(telemetry);
+    const server = await frameworks[framework]!(harness.telemetry);
     try {
       const health = await plainFetch(`${server.url}/health`);
       expect(health.headers.get(PROPAGATION_HEADERS.traceId)).toBeNull();
@@ -247,8 +231,8 @@ describe.each(Object.keys(frameworks))('%s server instrumentation', (framework) 
       const missing = await plainFetch(`${server.url}/nothing/here`);
       expect(missing.status).toBe(404);
       await missing.text();
-      await telemetry.forceFlush();
-      expect(receiver.spans.filter((span) => span.kind === 2).map((span) => span.name)).toEqual([
+      await harness.telemetry.forceFlush();
+      expect(harness.receiver.spans.filter((span) => span.kind === 2).map((span) => span.name)).toEqual([
         'GET unmatched',
       ]);
     } finally {
