@@ -25,3 +25,45 @@ export {
   COLLECTOR_VERSION,
   COLLECTOR_HEALTH_PORT,
 } from './render/collector.js';
+export { IMAGES, ELASTIC_VERSION, JAEGER_VERSION } from './images.js';
+export {
+  STACK_SECRETS,
+  MIN_PASSWORD_LENGTH,
+  SecretsError,
+  resolveStackSecrets,
+  parseDotEnv,
+  secretPath,
+} from './secrets.js';
+export type { StackSecret, StackSecretKey, SecretsResolution } from './secrets.js';
+export {
+  composeDocument,
+  renderCompose,
+  COMPOSE_FILE,
+  COMPOSE_PROJECT,
+  DEFAULT_RESOURCES,
+  RESOURCE_OVERRIDES,
+  PUBLISHED_PORTS,
+  RENDERED_PATHS,
+  SETUP_JOBS,
+} from './render/compose.js';
+export type { ComposeOptions, SetupJob } from './render/compose.js';
+export { jaegerConfig, renderJaegerConfig, jaegerUsesElasticsearch } from './render/jaeger.js';
+export {
+  renderElasticFiles,
+  ilmPolicy,
+  logIndexTemplate,
+  kibanaDataView,
+  logDataStream,
+  fieldReference,
+  LOG_INDEX_PREFIX,
+  TRACES_ILM_POLICY,
+  ELASTIC_PATHS,
+} from './render/elastic.js';
+export type { RenderedFile } from './render/elastic.js';
+export { renderPiiRubyScript, rubyAnchors } from './render/pii-ruby.js';
+export { renderGrafanaFiles, DATASOURCE_UIDS, DASHBOARD_FOLDERS } from './render/grafana.js';
+export type { DashboardFolder } from './render/grafana.js';
+export { renderComposeStack, DEFAULT_COMPOSE_OPTIONS } from './render/stack.js';
+export type { ComposeRenderOptions, StackRender } from './render/stack.js';
+export { writeRenderedFiles, RenderDirectoryError, RENDER_MANIFEST } from './write.js';
+export type { WriteResult } from './write.js';

@@ -1,0 +1,146 @@
+/**
+ * obs render --target compose --profile <profile> --out <dir>
+ *
+ * Writes a complete deployment. Channels and the presence of secrets are read from the
+ * environment (and from --env-file, for values kept in a file); secret values are never
+ * written, except development's generated passwords, which go to <dir>/.env (mode 0600) once
+ * and are reused by later renders.
+ */
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Environment } from '@pyairtable/conventions';
+import { ENVIRONMENTS } from '@pyairtable/conventions';
+import {
+  COMPOSE_FILE,
+  DEFAULT_COMPOSE_OPTIONS,
+  parseDotEnv,
+  renderComposeStack,
+  writeRenderedFiles,
+} from '@pyairtable/stack';
+import { UsageError } from '../errors.js';
+import type { CliIo } from '../io.js';
+
+export const RENDER_TARGETS = ['compose'] as const;
+const PLANNED_TARGETS = ['kubernetes', 'local'];
+
+export const RENDER_HELP = `Usage: obs render --target compose --profile <profile> --out <dir> [options]
+
+Writes every file the observability stack's engines load, rendered from one model.
+
+Options:
+  --target <target>         compose (kubernetes and local come with later releases)
+  --profile <profile>       ${ENVIRONMENTS.join(' | ')} (default: development)
+  --out <dir>               output directory: new, empty, or an earlier render (required)
+  --env-file <file>         read variables from a KEY=value file too (the environment wins)
+  --network <name>          PyAirtable application network to join (default: ${DEFAULT_COMPOSE_OPTIONS.applicationNetwork})
+  --publish-address <addr>  host address the UIs are published on (default: ${DEFAULT_COMPOSE_OPTIONS.publishAddress})
+  --redis <url>             Redis the exporter watches (default: ${DEFAULT_COMPOSE_OPTIONS.redisAddress})
+  --postgres <host/db>      PostgreSQL the exporter watches (default: ${DEFAULT_COMPOSE_OPTIONS.postgresAddress})
+  -h, --help                this help
+
+Environment:
+  GRAFANA_ADMIN_PASSWORD, ELASTIC_PASSWORD, KIBANA_SYSTEM_PASSWORD
+      required for staging and production; development generates missing ones into <dir>/.env
+  CRITICAL_EMAIL, ONCALL_EMAIL, SECURITY_EMAIL, FINOPS_EMAIL, SMTP_SMARTHOST, SMTP_FROM,
+  SMTP_AUTH_USERNAME, SMTP_AUTH_PASSWORD, SLACK_WEBHOOK_URL, PAGERDUTY_SERVICE_KEY
+      alert channels; an unset one is left out with a warning
+`;
+
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
+const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export function renderCommand(args: readonly string[], io: CliIo): number {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        target: { type: 'string' },
+        profile: { type: 'string', default: 'development' },
+        out: { type: 'string' },
+        'env-file': { type: 'string' },
+        network: { type: 'string' },
+        'publish-address': { type: 'string' },
+        redis: { type: 'string' },
+        postgres: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${RENDER_HELP}`);
+  }
+  if (values.help === true) {
+    io.stdout(RENDER_HELP);
+    return 0;
+  }
+
+  const problems: string[] = [];
+  const target = values.target;
+  if (target === undefined) problems.push('--target is required: use --target compose.');
+  else if (PLANNED_TARGETS.includes(target))
+    problems.push(`--target ${target} is not available yet; use --target compose.`);
+  else if (!(RENDER_TARGETS as readonly string[]).includes(target))
+    problems.push(`--target "${target}" is unknown; use --target compose.`);
+  const profile = values.profile;
+  if (!(ENVIRONMENTS as readonly string[]).includes(profile))
+    problems.push(`--profile "${profile}" is unknown; use one of ${ENVIRONMENTS.join(', ')}.`);
+  if (values.out === undefined || values.out === '') problems.push('--out <dir> is required.');
+  if (values['publish-address'] !== undefined && !IPV4.test(values['publish-address']))
+    problems.push(
+      `--publish-address "${values['publish-address']}" is not an IPv4 address (e.g. 127.0.0.1).`,
+    );
+  if (values.network !== undefined && !NETWORK_NAME.test(values.network))
+    problems.push(`--network "${values.network}" is not a Docker network name.`);
+  if (problems.length > 0) throw new UsageError(`${problems.join('\n')}\n\nSee obs render --help.`);
+
+  const out = resolve(io.cwd, values.out ?? '');
+  let fileEnv: Record<string, string> = {};
+  if (values['env-file'] !== undefined) {
+    const path = resolve(io.cwd, values['env-file']);
+    if (!existsSync(path)) throw new UsageError(`--env-file ${path} does not exist.`);
+    fileEnv = parseDotEnv(readFileSync(path, 'utf8'));
+  }
+  const dotEnvPath = join(out, '.env');
+  const kept = existsSync(dotEnvPath) ? parseDotEnv(readFileSync(dotEnvPath, 'utf8')) : {};
+
+  const render = renderComposeStack({
+    profile: profile as Environment,
+    env: { ...fileEnv, ...io.env },
+    existingSecrets: kept,
+    ...(values.network === undefined ? {} : { applicationNetwork: values.network }),
+    ...(values['publish-address'] === undefined ? {} : { publishAddress: values['publish-address'] }),
+    ...(values.redis === undefined ? {} : { redisAddress: values.redis }),
+    ...(values.postgres === undefined ? {} : { postgresAddress: values.postgres }),
+  });
+  for (const warning of render.warnings) io.stderr(`warning: ${warning}`);
+  const result = writeRenderedFiles(out, render.files);
+
+  const generated = Object.entries(render.generatedSecrets);
+  if (generated.length > 0) {
+    const lines = Object.entries({ ...kept, ...render.generatedSecrets }).map(
+      ([key, value]) => `${key}=${value}`,
+    );
+    writeFileSync(
+      dotEnvPath,
+      `# Development passwords generated by obs render. Keep private.\n${lines.join('\n')}\n`,
+      {
+        mode: 0o600,
+      },
+    );
+    chmodSync(dotEnvPath, 0o600);
+    io.stdout(`Generated development passwords (shown once; kept in ${dotEnvPath}, mode 0600):`);
+    for (const [key, value] of generated) io.stdout(`  ${key}=${value}`);
+  }
+  io.stdout(
+    `Rendered ${String(result.written)} files for ${profile} into ${out}` +
+      (result.removed.length > 0
+        ? ` (removed ${String(result.removed.length)} from the earlier render)`
+        : '') +
+      '.',
+  );
+  io.stdout(`Start: cd ${out} && docker compose -f ${COMPOSE_FILE} up -d`);
+  return 0;
+}

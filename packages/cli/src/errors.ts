@@ -1,0 +1,33 @@
+/**
+ * The CLI's one error boundary: every error class a command can raise maps to an exit code and
+ * a message that says what is wrong and how to fix it. Anything else is a bug (exit 1, with
+ * the stack when OBS_DEBUG is set).
+ */
+import { ModelError, RenderDirectoryError, SecretsError } from '@pyairtable/stack';
+
+/** Bad command line: unknown command or option, missing or invalid value. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const EXIT_CODES = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  configuration: 3,
+  filesystem: 4,
+} as const;
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError || error instanceof ModelError) return EXIT_CODES.usage;
+  if (error instanceof SecretsError) return EXIT_CODES.configuration;
+  if (error instanceof RenderDirectoryError) return EXIT_CODES.filesystem;
+  if (
+    error instanceof Error &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    /^E[A-Z]+$/.test(error.code)
+  )
+    return EXIT_CODES.filesystem;
+  return EXIT_CODES.unexpected;
+}

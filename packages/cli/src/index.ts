@@ -1,0 +1,46 @@
+/**
+ * `obs`: the command line of the PyAirtable observability stack. `main` is the single error
+ * boundary: commands throw, main prints one clear message and returns the exit code.
+ */
+import { EXIT_CODES, UsageError, exitCodeFor } from './errors.js';
+import type { CliIo } from './io.js';
+import { RENDER_HELP, renderCommand } from './commands/render.js';
+
+export { EXIT_CODES, UsageError, exitCodeFor } from './errors.js';
+export type { CliIo } from './io.js';
+export { RENDER_HELP } from './commands/render.js';
+
+const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => number>> = {
+  render: renderCommand,
+};
+
+export const HELP = `Usage: obs <command> [options]
+
+Commands:
+  render   write the stack's deployment files (obs render --help)
+
+Run obs <command> --help for a command's options.
+`;
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+      io.stdout(HELP);
+      return command === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
+    }
+    const run = COMMANDS[command];
+    if (run === undefined) throw new UsageError(`unknown command "${command}".\n\n${HELP}`);
+    return await Promise.resolve(run(rest, io));
+  } catch (error) {
+    const code = exitCodeFor(error);
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`obs ${command ?? ''}: ${message}`.replace(/\s+$/, ''));
+    if (code === EXIT_CODES.unexpected) {
+      io.stderr('This is a bug in obs; please report it with the command you ran.');
+      if (io.env['OBS_DEBUG'] !== undefined && error instanceof Error && error.stack !== undefined)
+        io.stderr(error.stack);
+    }
+    return code;
+  }
+}

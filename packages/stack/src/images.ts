@@ -1,0 +1,31 @@
+/**
+ * Pinned images, one place. Versions were looked up for this release (see
+ * docs/research/stack-versions-and-syntax.md, section 6): Jaeger v2, one Elastic version for
+ * Elasticsearch, Logstash, Filebeat and Kibana, and the collector-contrib version whose
+ * manifest the collector config is checked against. Bumping one is a change here and a
+ * re-render of deploy/.
+ */
+import type { ComponentName } from './components.js';
+import { COLLECTOR_VERSION } from './render/collector.js';
+
+/** Elasticsearch, Logstash, Filebeat and Kibana move together. */
+export const ELASTIC_VERSION = '9.5.3';
+/** 2.20.0 is the newest release whose source was read for the configuration keys used here. */
+export const JAEGER_VERSION = '2.20.0';
+
+export const IMAGES: Readonly<Record<ComponentName, string>> = {
+  prometheus: 'prom/prometheus:v3.14.0',
+  alertmanager: 'prom/alertmanager:v0.34.0',
+  grafana: 'grafana/grafana:13.2.1',
+  'otel-collector': `otel/opentelemetry-collector-contrib:${COLLECTOR_VERSION}`,
+  jaeger: `jaegertracing/jaeger:${JAEGER_VERSION}`,
+  elasticsearch: `docker.elastic.co/elasticsearch/elasticsearch:${ELASTIC_VERSION}`,
+  logstash: `docker.elastic.co/logstash/logstash:${ELASTIC_VERSION}`,
+  kibana: `docker.elastic.co/kibana/kibana:${ELASTIC_VERSION}`,
+  filebeat: `docker.elastic.co/beats/filebeat:${ELASTIC_VERSION}`,
+  'node-exporter': 'prom/node-exporter:v1.12.1',
+  cadvisor: 'ghcr.io/google/cadvisor:0.60.5',
+  // The -alpine variant: the default one is FROM scratch and cannot run a health check.
+  'redis-exporter': 'oliver006/redis_exporter:v1.88.0-alpine',
+  'postgres-exporter': 'prometheuscommunity/postgres-exporter:v0.20.1',
+};

@@ -1,0 +1,403 @@
+/**
+ * The log path and the Elasticsearch objects it needs:
+ *
+ *   containers' stdout ─ Filebeat ─ Logstash (parse the contract's record, mask PII, route by
+ *   category) ─ data stream `pyairtable-logs-<category>` ─ ILM policy of that category
+ *
+ * Index templates and ILM policies are created by a one-shot setup job before Logstash starts,
+ * not merely referenced; Kibana's data views by a second job once Kibana is up. Jaeger's daily
+ * trace indices get the 7-day trace policy from the same script, run hourly.
+ */
+import type { LogCategory, RetentionRule } from '@pyairtable/conventions';
+import {
+  LOG_CATEGORIES,
+  LOG_FIELDS,
+  LOG_RETENTION,
+  SERVICE_NAMESPACE,
+  TRACES_RETENTION,
+} from '@pyairtable/conventions';
+import { COMPONENTS } from '../components.js';
+import { SCRAPE_LABELS } from '../model.js';
+import type { StackModel } from '../model.js';
+import { STACK_SECRETS, secretPath } from '../secrets.js';
+import { renderPiiRubyScript } from './pii-ruby.js';
+import { renderYaml } from './yaml.js';
+
+export const LOG_INDEX_PREFIX = `${SERVICE_NAMESPACE}-logs-`;
+export const logDataStream = (category: LogCategory): string => `${LOG_INDEX_PREFIX}${category}`;
+/** Jaeger's index prefix: its daily indices are `<prefix>-jaeger-span-YYYY-MM-DD` and so on. */
+export const JAEGER_INDEX_PREFIX = SERVICE_NAMESPACE;
+export const TRACES_ILM_POLICY = `${SERVICE_NAMESPACE}-traces`;
+export const ELASTIC_USER = 'elastic';
+
+/** Paths inside the containers where the rendered files are mounted. */
+export const ELASTIC_PATHS = {
+  setupDir: '/usr/share/pyairtable/setup',
+  piiScript: '/usr/share/logstash/scripts/pii_mask.rb',
+} as const;
+
+const elasticsearchUrl = (model: StackModel): string => `http://${model.address('elasticsearch')}`;
+const kibanaUrl = (model: StackModel): string => `http://${model.address('kibana')}`;
+
+/** A dotted field path as a Logstash field reference: `trace.id` → `[trace][id]`. */
+export const fieldReference = (path: string): string =>
+  path
+    .split('.')
+    .map((part) => `[${part}]`)
+    .join('');
+
+// ── Elasticsearch objects ───────────────────────────────────────────────────────────────────
+
+type Mapping = Record<string, unknown>;
+const KEYWORD: Mapping = { type: 'keyword', ignore_above: 1024 };
+const TEXT: Mapping = { type: 'match_only_text' };
+
+/** Every contract field's type; `attributes` and `context` are flat scalar maps. */
+const FIELD_MAPPINGS: Readonly<Record<keyof typeof LOG_FIELDS, Mapping>> = {
+  timestamp: { type: 'date' },
+  serviceName: KEYWORD,
+  serviceTier: KEYWORD,
+  serviceVersion: KEYWORD,
+  serviceEnvironment: KEYWORD,
+  level: KEYWORD,
+  message: TEXT,
+  category: KEYWORD,
+  traceId: KEYWORD,
+  spanId: KEYWORD,
+  httpMethod: KEYWORD,
+  httpRoute: KEYWORD,
+  httpStatusCode: { type: 'short' },
+  httpResponseTimeMs: { type: 'float' },
+  costCenter: KEYWORD,
+  costWeight: { type: 'float' },
+  errorType: KEYWORD,
+  errorMessage: TEXT,
+  errorStack: { type: 'text', index: false },
+  userId: KEYWORD,
+  tenantId: KEYWORD,
+  apiKeyHash: KEYWORD,
+  eventAction: KEYWORD,
+  eventOutcome: KEYWORD,
+  eventReason: KEYWORD,
+  attributes: { type: 'flattened' },
+  context: { type: 'flattened' },
+};
+
+/** Fields the pipeline adds to every record besides the contract's. */
+const CONTAINER_NAME_FIELD = 'container.name';
+
+function mappingProperties(): Mapping {
+  const root: Mapping = {};
+  const place = (path: string, mapping: Mapping): void => {
+    const parts = path.split('.');
+    let properties = root;
+    for (const part of parts.slice(0, -1)) {
+      const object = (properties[part] ??= { properties: {} }) as { properties: Mapping };
+      properties = object.properties;
+    }
+    properties[parts[parts.length - 1] ?? path] = mapping;
+  };
+  for (const [key, path] of Object.entries(LOG_FIELDS))
+    place(path, FIELD_MAPPINGS[key as keyof typeof LOG_FIELDS]);
+  place(CONTAINER_NAME_FIELD, KEYWORD);
+  return root;
+}
+
+const days = (value: number): string => `${String(value)}d`;
+
+/**
+ * The ILM policy for a retention rule. With rollover, phase ages count from rollover, which
+ * happens daily (or at 10 GB per primary shard), so data is deleted at most a day after its
+ * retention.
+ */
+export function ilmPolicy(rule: RetentionRule, rollover: boolean): object {
+  const phases: Record<string, unknown> = {};
+  for (const [index, phase] of rule.tiers.entries()) {
+    const actions: Record<string, unknown> = { set_priority: { priority: [100, 50, 0][index] ?? 0 } };
+    if (phase.tier === 'hot' && rollover)
+      actions['rollover'] = { max_age: '1d', max_primary_shard_size: '10gb' };
+    if (phase.tier === 'warm') {
+      actions['readonly'] = {};
+      actions['forcemerge'] = { max_num_segments: 1 };
+    }
+    phases[phase.tier] = { min_age: days(phase.fromDay), actions };
+  }
+  phases['delete'] = { min_age: days(rule.deleteAfterDays), actions: { delete: {} } };
+  return { policy: { _meta: { managed_by: '@pyairtable/stack', storage: rule.storage }, phases } };
+}
+
+export function logIndexTemplate(category: LogCategory): object {
+  return {
+    index_patterns: [logDataStream(category)],
+    data_stream: {},
+    // Above Elasticsearch's built-in templates (100), so nothing else shapes these streams.
+    priority: 200,
+    template: {
+      settings: {
+        'index.lifecycle.name': logDataStream(category),
+        // One node under Compose: replicas could never be allocated.
+        'index.number_of_replicas': 0,
+      },
+      mappings: {
+        // Unknown fields stay in _source but are not indexed: no mapping explosion from a
+        // service logging arbitrary keys.
+        dynamic: false,
+        properties: mappingProperties(),
+      },
+    },
+    _meta: { managed_by: '@pyairtable/stack', retention_days: LOG_RETENTION[category].deleteAfterDays },
+  };
+}
+
+export function kibanaDataView(category: LogCategory | 'all'): object {
+  const title = category === 'all' ? `${LOG_INDEX_PREFIX}*` : logDataStream(category);
+  return {
+    data_view: {
+      id: category === 'all' ? `${LOG_INDEX_PREFIX}all` : logDataStream(category),
+      title,
+      name: category === 'all' ? 'PyAirtable logs (all categories)' : `PyAirtable logs: ${category}`,
+      timeFieldName: LOG_FIELDS.timestamp,
+    },
+    override: true,
+  };
+}
+
+// ── The setup script ─────────────────────────────────────────────────────────────────────────
+
+function setupScript(model: StackModel): string {
+  const elastic = secretPath(STACK_SECRETS.elasticPassword);
+  const kibanaSystem = secretPath(STACK_SECRETS.kibanaSystemPassword);
+  return `#!/usr/bin/env bash
+# Creates what the log and trace pipelines write into, before they write.
+#   setup.sh elasticsearch     ILM policies, index templates, the kibana_system password (one-shot)
+#   setup.sh kibana            Kibana data views (one-shot, once Kibana is up)
+#   setup.sh trace-retention   every hour: the ${days(TRACES_RETENTION.deleteAfterDays)} trace policy on Jaeger's daily indices
+# Generated by @pyairtable/stack; edit the model, not this file. Every request is idempotent.
+set -euo pipefail
+
+ES_URL=${elasticsearchUrl(model)}
+KIBANA_URL=${kibanaUrl(model)}
+HERE=$(cd "$(dirname "$0")" && pwd)
+# Credentials go to curl through a config on a pipe, never on its command line.
+ELASTIC_AUTH="user = \\"${ELASTIC_USER}:$(cat ${elastic})\\""
+
+call() { # METHOD URL [BODY_FILE|-] ; prints the response, fails with it on a non-2xx status
+  local method=$1 url=$2 body=\${3:-} response status
+  local args=(-sS -X "$method" -H 'Content-Type: application/json' -H 'kbn-xsrf: pyairtable-setup' -w '\\n%{http_code}')
+  if [[ -n $body ]]; then args+=(--data-binary "@$body"); fi
+  response=$(curl -K - "\${args[@]}" "$url" <<<"$ELASTIC_AUTH") || { echo "setup: $method $url: no connection" >&2; return 1; }
+  status=\${response##*$'\\n'}
+  if [[ $status != 2* ]]; then
+    echo "setup: $method $url answered HTTP $status: \${response%$'\\n'*}" >&2
+    return 1
+  fi
+}
+
+wait_for() { # URL WHAT
+  local deadline=$((SECONDS + 300))
+  until call GET "$1" >/dev/null 2>&1; do
+    if ((SECONDS > deadline)); then echo "setup: $2 did not answer within 300 s at $1" >&2; exit 1; fi
+    sleep 3
+  done
+}
+
+setup_elasticsearch() {
+  wait_for "$ES_URL/_cluster/health?wait_for_status=yellow&timeout=5s" Elasticsearch
+  for file in "$HERE"/ilm/*.json; do
+    call PUT "$ES_URL/_ilm/policy/$(basename "$file" .json)" "$file" >/dev/null
+    echo "setup: ILM policy $(basename "$file" .json)"
+  done
+  for file in "$HERE"/index-templates/*.json; do
+    call PUT "$ES_URL/_index_template/$(basename "$file" .json)" "$file" >/dev/null
+    echo "setup: index template $(basename "$file" .json)"
+  done
+  local password
+  password=$(cat ${kibanaSystem})
+  printf '{"password":"%s"}' "$password" | call POST "$ES_URL/_security/user/kibana_system/_password" /dev/stdin >/dev/null
+  echo "setup: kibana_system password set"
+}
+
+setup_kibana() {
+  wait_for "$KIBANA_URL/api/status" Kibana
+  for file in "$HERE"/data-views/*.json; do
+    call POST "$KIBANA_URL/api/data_views/data_view" "$file" >/dev/null
+    echo "setup: Kibana data view $(basename "$file" .json)"
+  done
+}
+
+trace_retention() {
+  # Jaeger writes daily indices; ILM deletes each ${days(TRACES_RETENTION.deleteAfterDays)} after its creation once it carries the policy.
+  while true; do
+    if call PUT "$ES_URL/${JAEGER_INDEX_PREFIX}-jaeger-*/_settings?allow_no_indices=true" "$HERE/trace-indices-settings.json" >/dev/null; then
+      echo "setup: trace retention policy applied to Jaeger's indices"
+    fi
+    sleep 3600
+  done
+}
+
+case \${1:-} in
+  elasticsearch) setup_elasticsearch ;;
+  kibana) setup_kibana ;;
+  trace-retention) trace_retention ;;
+  *) echo "usage: setup.sh elasticsearch|kibana|trace-retention" >&2; exit 2 ;;
+esac
+`;
+}
+
+// ── Filebeat and Logstash ───────────────────────────────────────────────────────────────────
+
+const LOGSTASH_BEATS_PORT = COMPONENTS.logstash.port;
+const FILEBEAT_HTTP_PORT = COMPONENTS.filebeat.port;
+/** Docker's label on PyAirtable services (`service=<name>`), as add_docker_metadata names it. */
+const SERVICE_LABEL_FIELD = `container.labels.${SCRAPE_LABELS.service}`;
+
+function filebeatConfig(model: StackModel): object {
+  return {
+    'filebeat.inputs': [
+      {
+        type: 'filestream',
+        id: 'docker-containers',
+        paths: ['/var/lib/docker/containers/*/*.log'],
+        parsers: [{ container: { stream: 'all', format: 'docker' } }],
+      },
+    ],
+    processors: [
+      { add_docker_metadata: { host: 'unix:///var/run/docker.sock' } },
+      // Only PyAirtable services (the containers labelled with their service name).
+      { drop_event: { when: { not: { has_fields: [SERVICE_LABEL_FIELD] } } } },
+    ],
+    'output.logstash': { hosts: [model.address('logstash', LOGSTASH_BEATS_PORT)] },
+    http: { enabled: true, host: '0.0.0.0', port: FILEBEAT_HTTP_PORT },
+    'logging.to_stderr': true,
+  };
+}
+
+function logstashPipeline(model: StackModel): string {
+  const field = (key: keyof typeof LOG_FIELDS): string => fieldReference(LOG_FIELDS[key]);
+  const categories = LOG_CATEGORIES.map((category) => `"${category}"`).join(', ');
+  return `# Logstash pipeline: the contract's JSON log records from Filebeat, masked, routed by category.
+# Generated by @pyairtable/stack from the deployment model and the contract; edit those, not this file.
+input {
+  beats { port => ${String(LOGSTASH_BEATS_PORT)} }
+}
+
+filter {
+  # Every line of a PyAirtable service is one JSON record in the contract's schema.
+  if [message] =~ /^\\s*\\{/ {
+    json { source => "message" skip_on_invalid_json => true tag_on_failure => ["not_contract_json"] }
+  } else {
+    mutate { add_tag => ["not_contract_json"] }
+  }
+
+  # Anything else (a crash trace, a library printing to stdout) is kept as an application record.
+  if "not_contract_json" in [tags] {
+    mutate {
+      add_field => {
+        "${field('category')}" => "application"
+        "${field('level')}" => "INFO"
+        "${field('serviceName')}" => "%{${fieldReference(SERVICE_LABEL_FIELD)}}"
+      }
+    }
+    if [stream] == "stderr" { mutate { replace => { "${field('level')}" => "ERROR" } } }
+  }
+
+  # The category names the data stream: only the contract's categories may create one.
+  if ${field('category')} not in [${categories}] {
+    mutate { replace => { "${field('category')}" => "application" } }
+  }
+
+  ruby { path => "${ELASTIC_PATHS.piiScript}" }
+
+  mutate {
+    add_field => { "[@metadata][data_stream]" => "${LOG_INDEX_PREFIX}%{${field('category')}}" }
+    # Filebeat's own bookkeeping; the record and the container name are what is kept.
+    remove_field => ["agent", "ecs", "input", "log", "host", "stream", "@version", "[container][id]", "[container][image]", "[container][labels]"]
+  }
+}
+
+output {
+  elasticsearch {
+    hosts => ["${elasticsearchUrl(model)}"]
+    user => "${ELASTIC_USER}"
+    password => "\${ELASTIC_PASSWORD}"
+    # Data streams created on first write from the setup job's templates.
+    index => "%{[@metadata][data_stream]}"
+    action => "create"
+    data_stream => "false"
+    manage_template => false
+    ilm_enabled => "false"
+  }
+}
+`;
+}
+
+export interface RenderedFile {
+  /** Path relative to the output directory. */
+  readonly path: string;
+  readonly content: string;
+  /** Executable scripts get 0755; everything else 0644. */
+  readonly executable?: boolean;
+}
+
+const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/** Filebeat, Logstash, the Elasticsearch setup job and Kibana's data views. */
+export function renderElasticFiles(model: StackModel): RenderedFile[] {
+  const files: RenderedFile[] = [
+    {
+      path: 'filebeat/filebeat.yml',
+      content: renderYaml(filebeatConfig(model), `Filebeat configuration, profile ${model.profile}`),
+    },
+    {
+      path: 'logstash/config/logstash.yml',
+      content: renderYaml(
+        {
+          'api.http.host': '0.0.0.0',
+          // The contract's field names are not ECS; Logstash must not add ECS fields beside them.
+          'pipeline.ecs_compatibility': 'disabled',
+          'xpack.monitoring.enabled': false,
+        },
+        `Logstash settings, profile ${model.profile}`,
+      ),
+    },
+    {
+      path: 'logstash/config/pipelines.yml',
+      content: renderYaml(
+        [{ 'pipeline.id': 'pyairtable-logs', 'path.config': '/usr/share/logstash/pipeline/*.conf' }],
+        'Logstash pipelines',
+      ),
+    },
+    { path: 'logstash/pipeline/pyairtable-logs.conf', content: logstashPipeline(model) },
+    { path: 'logstash/scripts/pii_mask.rb', content: renderPiiRubyScript() },
+    { path: 'elastic-setup/setup.sh', content: setupScript(model), executable: true },
+    {
+      path: 'elastic-setup/trace-indices-settings.json',
+      content: json({ 'index.lifecycle.name': TRACES_ILM_POLICY }),
+    },
+    {
+      path: `elastic-setup/ilm/${TRACES_ILM_POLICY}.json`,
+      content: json(ilmPolicy(TRACES_RETENTION, false)),
+    },
+  ];
+  for (const category of LOG_CATEGORIES) {
+    files.push(
+      {
+        path: `elastic-setup/ilm/${logDataStream(category)}.json`,
+        content: json(ilmPolicy(LOG_RETENTION[category], true)),
+      },
+      {
+        path: `elastic-setup/index-templates/${logDataStream(category)}.json`,
+        content: json(logIndexTemplate(category)),
+      },
+      {
+        path: `elastic-setup/data-views/${logDataStream(category)}.json`,
+        content: json(kibanaDataView(category)),
+      },
+    );
+  }
+  files.push({
+    path: `elastic-setup/data-views/${LOG_INDEX_PREFIX}all.json`,
+    content: json(kibanaDataView('all')),
+  });
+  return files;
+}

@@ -1,0 +1,186 @@
+/**
+ * Grafana provisioning: datasources with fixed UIDs (dashboards refer to them by UID, so they
+ * must never be generated), trace-to-logs on the contract's trace id field, and one dashboard
+ * provider per folder. Grafana expands `$VAR`, `${VAR}` and `$__file{path}` in provisioning
+ * files, so a literal `$` is written `$$`; the Elasticsearch password is read from its Compose
+ * secret through `$__file`, never written here.
+ */
+import { LOG_FIELDS } from '@pyairtable/conventions';
+import type { ComponentName } from '../components.js';
+import type { StackModel } from '../model.js';
+import { STACK_SECRETS, secretPath } from '../secrets.js';
+import type { RenderedFile } from './elastic.js';
+import { ELASTIC_USER, LOG_INDEX_PREFIX } from './elastic.js';
+import { renderYaml } from './yaml.js';
+
+export const DATASOURCE_UIDS = {
+  prometheus: 'pyairtable-prometheus',
+  jaeger: 'pyairtable-jaeger',
+  logs: 'pyairtable-logs',
+  alertmanager: 'pyairtable-alertmanager',
+} as const;
+
+/** Dashboard folders; the dashboards themselves come from the dashboards package. */
+export const DASHBOARD_FOLDERS = {
+  platform: { title: 'PyAirtable platform', uid: 'pyairtable-platform' },
+  infrastructure: { title: 'PyAirtable infrastructure', uid: 'pyairtable-infrastructure' },
+  cost: { title: 'PyAirtable cost', uid: 'pyairtable-cost' },
+} as const;
+export type DashboardFolder = keyof typeof DASHBOARD_FOLDERS;
+
+/** Where the Compose render mounts dashboards inside the Grafana container. */
+export const GRAFANA_DASHBOARDS_DIR = '/etc/grafana/dashboards';
+
+/** The component behind each datasource type: a datasource is provisioned only if it runs. */
+const DATASOURCE_COMPONENTS: Readonly<Record<string, ComponentName>> = {
+  prometheus: 'prometheus',
+  jaeger: 'jaeger',
+  elasticsearch: 'elasticsearch',
+  alertmanager: 'alertmanager',
+};
+
+/** `$` escaped for Grafana's provisioning interpolation. */
+const literal = (value: string): string => value.replace(/\$/g, '$$$$');
+
+function datasources(model: StackModel, scrapeInterval: string): object {
+  const traceQuery = literal(`${LOG_FIELDS.traceId}:"\${__trace.traceId}"`);
+  return {
+    apiVersion: 1,
+    datasources: [
+      {
+        name: 'Prometheus',
+        uid: DATASOURCE_UIDS.prometheus,
+        type: 'prometheus',
+        access: 'proxy',
+        url: `http://${model.address('prometheus')}`,
+        isDefault: true,
+        editable: false,
+        jsonData: { httpMethod: 'POST', timeInterval: scrapeInterval, prometheusType: 'Prometheus' },
+      },
+      {
+        name: 'Jaeger',
+        uid: DATASOURCE_UIDS.jaeger,
+        type: 'jaeger',
+        access: 'proxy',
+        url: `http://${model.address('jaeger')}`,
+        editable: false,
+        jsonData: {
+          tracesToLogsV2: {
+            datasourceUid: DATASOURCE_UIDS.logs,
+            spanStartTimeShift: '-5m',
+            spanEndTimeShift: '5m',
+            // One field, not a full-text search for the id anywhere.
+            customQuery: true,
+            query: traceQuery,
+          },
+          nodeGraph: { enabled: true },
+        },
+      },
+      {
+        name: 'Logs',
+        uid: DATASOURCE_UIDS.logs,
+        type: 'elasticsearch',
+        access: 'proxy',
+        url: `http://${model.address('elasticsearch')}`,
+        editable: false,
+        basicAuth: true,
+        basicAuthUser: ELASTIC_USER,
+        jsonData: {
+          index: `${LOG_INDEX_PREFIX}*`,
+          timeField: LOG_FIELDS.timestamp,
+          logMessageField: LOG_FIELDS.message,
+          logLevelField: LOG_FIELDS.level,
+          maxConcurrentShardRequests: 5,
+          dataLinks: [
+            {
+              field: LOG_FIELDS.traceId,
+              datasourceUid: DATASOURCE_UIDS.jaeger,
+              url: literal('${__value.raw}'),
+              urlDisplayLabel: 'Open trace',
+            },
+          ],
+        },
+        secureJsonData: { basicAuthPassword: `$__file{${secretPath(STACK_SECRETS.elasticPassword)}}` },
+      },
+      {
+        name: 'Alertmanager',
+        uid: DATASOURCE_UIDS.alertmanager,
+        type: 'alertmanager',
+        access: 'proxy',
+        url: `http://${model.address('alertmanager')}`,
+        editable: false,
+        jsonData: { implementation: 'prometheus', handleGrafanaManagedAlerts: false },
+      },
+    ].filter((datasource) => {
+      const component = DATASOURCE_COMPONENTS[datasource.type];
+      return component !== undefined && model.components.includes(component);
+    }),
+  };
+}
+
+function dashboardProviders(): object {
+  return {
+    apiVersion: 1,
+    providers: Object.entries(DASHBOARD_FOLDERS).map(([folder, { title, uid }]) => ({
+      name: uid,
+      orgId: 1,
+      folder: title,
+      folderUid: uid,
+      type: 'file',
+      disableDeletion: true,
+      allowUiUpdates: false,
+      updateIntervalSeconds: 60,
+      options: { path: `${GRAFANA_DASHBOARDS_DIR}/${folder}` },
+    })),
+  };
+}
+
+/**
+ * Grafana creates a provider's folder at start when the provider's directory exists; each
+ * directory holds a short "about" dashboard (so it exists in the render, and in git) until the
+ * real dashboards arrive.
+ */
+function folderHome(folder: DashboardFolder): object {
+  const { title, uid } = DASHBOARD_FOLDERS[folder];
+  return {
+    uid: `${uid}-about`,
+    title: `${title}: about`,
+    tags: ['pyairtable', folder],
+    editable: false,
+    schemaVersion: 39,
+    time: { from: 'now-6h', to: 'now' },
+    panels: [
+      {
+        id: 1,
+        type: 'text',
+        title: 'About this folder',
+        gridPos: { h: 6, w: 24, x: 0, y: 0 },
+        options: {
+          mode: 'markdown',
+          content: `Dashboards provisioned by @pyairtable/stack for the ${folder} view. Datasources: \`${DATASOURCE_UIDS.prometheus}\`, \`${DATASOURCE_UIDS.jaeger}\`, \`${DATASOURCE_UIDS.logs}\`.`,
+        },
+      },
+    ],
+  };
+}
+
+export function renderGrafanaFiles(model: StackModel): RenderedFile[] {
+  const scrape = model.intervalsOverride?.scrapeSeconds ?? model.settings.scrapeIntervalSeconds;
+  return [
+    {
+      path: 'grafana/provisioning/datasources/pyairtable.yaml',
+      content: renderYaml(
+        datasources(model, `${String(scrape)}s`),
+        `Grafana datasources, profile ${model.profile}`,
+      ),
+    },
+    {
+      path: 'grafana/provisioning/dashboards/pyairtable.yaml',
+      content: renderYaml(dashboardProviders(), 'Grafana dashboard providers'),
+    },
+    ...(Object.keys(DASHBOARD_FOLDERS) as DashboardFolder[]).map((folder) => ({
+      path: `grafana/dashboards/${folder}/about.json`,
+      content: `${JSON.stringify(folderHome(folder), null, 2)}\n`,
+    })),
+  ];
+}

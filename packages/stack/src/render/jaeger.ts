@@ -1,0 +1,99 @@
+/**
+ * Jaeger v2 (a collector-style configuration). Staging and production store traces in
+ * Elasticsearch in daily indices (`pyairtable-jaeger-span-YYYY-MM-DD`); the setup job's
+ * trace-retention loop puts the contract's 7-day ILM policy on each, and ILM deletes it seven
+ * days after it was created. Searches look back as far as that (`max_span_age`). Development
+ * keeps traces in Badger on a volume with the same 7-day TTL, so the stack needs no
+ * Elasticsearch work for traces on a laptop.
+ */
+import { TRACES_RETENTION } from '@pyairtable/conventions';
+import { COMPONENTS } from '../components.js';
+import type { StackModel } from '../model.js';
+import { STACK_SECRETS, secretPath } from '../secrets.js';
+import { ELASTIC_USER, JAEGER_INDEX_PREFIX } from './elastic.js';
+import { renderYaml } from './yaml.js';
+
+export const JAEGER_HEALTH_PORT = 13133;
+export const JAEGER_BADGER_DIR = '/var/lib/jaeger/badger';
+const OTLP_GRPC_PORT = 4317;
+const OTLP_HTTP_PORT = 4318;
+const STORAGE = 'traces';
+
+/** Elasticsearch in staging and production; Badger in development. */
+export const jaegerUsesElasticsearch = (model: StackModel): boolean =>
+  model.profile !== 'development' && model.components.includes('elasticsearch');
+
+export function jaegerConfig(model: StackModel): object {
+  const listen = (port: number): string => `0.0.0.0:${String(port)}`;
+  const retention = `${String(TRACES_RETENTION.deleteAfterDays * 24)}h`;
+  const index = { shards: 1, replicas: 0 };
+  const backend = jaegerUsesElasticsearch(model)
+    ? {
+        elasticsearch: {
+          server_urls: [`http://${model.address('elasticsearch')}`],
+          auth: {
+            basic: {
+              username: ELASTIC_USER,
+              password_file: secretPath(STACK_SECRETS.elasticPassword),
+            },
+          },
+          max_span_age: retention,
+          indices: {
+            index_prefix: JAEGER_INDEX_PREFIX,
+            spans: index,
+            services: index,
+            dependencies: index,
+            sampling: index,
+          },
+        },
+      }
+    : {
+        badger: {
+          directories: { keys: `${JAEGER_BADGER_DIR}/keys`, values: `${JAEGER_BADGER_DIR}/values` },
+          ephemeral: false,
+          ttl: { spans: retention },
+        },
+      };
+  return {
+    service: {
+      extensions: ['jaeger_storage', 'jaeger_query', 'healthcheckv2'],
+      pipelines: {
+        traces: { receivers: ['otlp'], processors: ['batch'], exporters: ['jaeger_storage_exporter'] },
+      },
+      telemetry: {
+        resource: { 'service.name': 'jaeger' },
+        metrics: {
+          level: 'detailed',
+          readers: [
+            {
+              pull: {
+                exporter: { prometheus: { host: '0.0.0.0', port: COMPONENTS.jaeger.metrics?.port ?? 8888 } },
+              },
+            },
+          ],
+        },
+        logs: { level: 'info' },
+      },
+    },
+    extensions: {
+      healthcheckv2: { use_v2: true, http: { endpoint: listen(JAEGER_HEALTH_PORT) } },
+      jaeger_query: {
+        storage: { traces: STORAGE },
+        http: { endpoint: listen(COMPONENTS.jaeger.port) },
+        grpc: { endpoint: listen(16685) },
+      },
+      jaeger_storage: { backends: { [STORAGE]: backend } },
+    },
+    receivers: {
+      otlp: {
+        protocols: { grpc: { endpoint: listen(OTLP_GRPC_PORT) }, http: { endpoint: listen(OTLP_HTTP_PORT) } },
+      },
+    },
+    processors: { batch: {} },
+    exporters: { jaeger_storage_exporter: { trace_storage: STORAGE } },
+  };
+}
+
+export function renderJaegerConfig(model: StackModel): string {
+  return renderYaml(jaegerConfig(model), `Jaeger v2 configuration, profile ${model.profile}`);
+}
