@@ -4,7 +4,7 @@
  */
 import { EXIT_CODES, UsageError, exitCodeFor } from './errors.js';
 import type { CliIo } from './io.js';
-import { RENDER_HELP, renderCommand } from './commands/render.js';
+import { renderCommand } from './commands/render.js';
 
 export { EXIT_CODES, UsageError, exitCodeFor } from './errors.js';
 export type { CliIo } from './io.js';

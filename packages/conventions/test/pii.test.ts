@@ -11,7 +11,7 @@ import {
   luhnValid,
   re2Pattern,
 } from '@pyairtable/conventions';
-import { NEGATIVES, ORDINARY_KEYS, POSITIVES, SENSITIVE_KEYS } from './pii-corpus.js';
+import { NEGATIVES, ORDINARY_KEYS, POSITIVES, SENSITIVE_KEYS } from '@pyairtable/test-support';
 
 const masker = createPiiMasker();
 

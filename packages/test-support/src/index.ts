@@ -20,6 +20,10 @@ export const ENGINES = {
   prometheus: { command: 'prometheus', debianPackage: 'prometheus' },
   amtool: { command: 'amtool', debianPackage: 'prometheus-alertmanager' },
   alertmanager: { command: 'prometheus-alertmanager', debianPackage: 'prometheus-alertmanager' },
+  // Runs the Logstash ruby-filter script (Logstash itself is not packaged for Debian).
+  ruby: { command: 'ruby', debianPackage: 'ruby' },
+  shellcheck: { command: 'shellcheck', debianPackage: 'shellcheck' },
+  bash: { command: 'bash', debianPackage: 'bash' },
 } as const satisfies Record<string, Engine>;
 
 export const inCi = (): boolean => {
@@ -61,6 +65,7 @@ export function runEngine(
     input: options.input,
     cwd: options.cwd,
     timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
   if (result.error) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -87,3 +92,5 @@ export { startOtlpGrpcReceiver } from './otlp-grpc-receiver.js';
 export type { OtlpGrpcReceiver } from './otlp-grpc-receiver.js';
 export { plainFetch } from './plain-fetch.js';
 export { readSharedFile } from './shared.js';
+export { POSITIVES, NEGATIVES, SENSITIVE_KEYS, ORDINARY_KEYS } from './pii-corpus.js';
+export type { Positive } from './pii-corpus.js';

@@ -6,7 +6,7 @@
  * keeps traces in Badger on a volume with the same 7-day TTL, so the stack needs no
  * Elasticsearch work for traces on a laptop.
  */
-import { TRACES_RETENTION } from '@pyairtable/conventions';
+import { RESOURCE_ATTRIBUTES, TRACES_RETENTION } from '@pyairtable/conventions';
 import { COMPONENTS } from '../components.js';
 import type { StackModel } from '../model.js';
 import { STACK_SECRETS, secretPath } from '../secrets.js';
@@ -61,7 +61,7 @@ export function jaegerConfig(model: StackModel): object {
         traces: { receivers: ['otlp'], processors: ['batch'], exporters: ['jaeger_storage_exporter'] },
       },
       telemetry: {
-        resource: { 'service.name': 'jaeger' },
+        resource: { [RESOURCE_ATTRIBUTES.serviceName]: 'jaeger' },
         metrics: {
           level: 'detailed',
           readers: [

@@ -1,0 +1,37 @@
+// The committed default production render: `npm run render:deploy` writes deploy/compose from
+// the model; a test renders again and fails on any difference (so CI does too).
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CHANNEL_VARIABLES, STACK_SECRETS, parseDotEnv } from '@pyairtable/stack';
+
+export const DEPLOY_DIR = fileURLToPath(new URL('../deploy/compose/', import.meta.url));
+export const DEPLOY_ENV_FILE = fileURLToPath(new URL('../deploy/compose.render.env', import.meta.url));
+
+/**
+ * The render's environment: the committed non-secret inputs, and every secret marked as set
+ * with a throwaway random value (never written anywhere, so the output is the same each time).
+ */
+export function deployRenderEnv() {
+  const throwaway = () => randomBytes(18).toString('base64url');
+  return {
+    ...parseDotEnv(readFileSync(DEPLOY_ENV_FILE, 'utf8')),
+    ...Object.fromEntries(Object.values(STACK_SECRETS).map((secret) => [secret.variable, throwaway()])),
+    [CHANNEL_VARIABLES.slackWebhookUrl]: `https://hooks.slack.com/services/${throwaway()}`,
+    [CHANNEL_VARIABLES.pagerdutyServiceKey]: throwaway(),
+    [CHANNEL_VARIABLES.smtpPassword]: throwaway(),
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { main } = await import('@pyairtable/cli');
+  process.exitCode = await main(
+    ['render', '--target', 'compose', '--profile', 'production', '--out', DEPLOY_DIR],
+    {
+      stdout: (line) => process.stdout.write(`${line}\n`),
+      stderr: (line) => process.stderr.write(`${line}\n`),
+      env: deployRenderEnv(),
+      cwd: process.cwd(),
+    },
+  );
+}
