@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS } from '@pyairtable/conventions';
-import { readSharedFile } from '@pyairtable/test-support';
+import { ENGINES, engineAvailable, readSharedFile, runEngine } from '@pyairtable/test-support';
 import {
   COMPONENT_NAMES,
   COMPOSE_FILE,
@@ -236,3 +236,33 @@ describe('the Compose schema check (negative controls)', () => {
     expect(validateCompose(broken)).toBe(false);
   });
 });
+
+describe.runIf(engineAvailable(ENGINES.promtool) && engineAvailable(ENGINES.amtool))(
+  'the engines accept the files of the full render',
+  () => {
+    it.each(ENVIRONMENTS)(
+      '%s: promtool checks the Prometheus config and rules, amtool the Alertmanager config',
+      (profile) => {
+        const { dir } = RENDERS[profile];
+        const config = runEngine(
+          ENGINES.promtool,
+          ['check', 'config', '--syntax-only', 'prometheus/prometheus.yml'],
+          {
+            cwd: dir,
+          },
+        );
+        expect(config.stderr + config.stdout).toContain('SUCCESS');
+        expect(config.status).toBe(0);
+        const rules = runEngine(ENGINES.promtool, ['check', 'rules', 'prometheus/rules/pyairtable.yml'], {
+          cwd: dir,
+        });
+        expect(rules.status, rules.stderr + rules.stdout).toBe(0);
+        const alertmanager = runEngine(ENGINES.amtool, ['check-config', 'alertmanager/alertmanager.yml'], {
+          cwd: dir,
+        });
+        expect(alertmanager.status, alertmanager.stderr + alertmanager.stdout).toBe(0);
+        expect(alertmanager.stdout).toContain('SUCCESS');
+      },
+    );
+  },
+);
