@@ -75,6 +75,11 @@ export const DEFAULT_RESOURCES: Resources = {
   limits: { memory: '512M', cpus: '0.5' },
   reservations: { memory: '256M', cpus: '0.25' },
 };
+const SETUP_SCRIPT_RESOURCES = {
+  limits: { memory: '128M', cpus: '0.25' },
+  reservations: { memory: '32M', cpus: '0.05' },
+  reason: 'a shell script calling curl',
+};
 /** Where the spec's 512M cannot work: JVMs need heap plus off-heap room. Heaps are set to half. */
 export const RESOURCE_OVERRIDES: Readonly<
   Partial<Record<ComponentName | SetupJob, Resources & { readonly reason: string }>>
@@ -94,16 +99,8 @@ export const RESOURCE_OVERRIDES: Readonly<
     reservations: { memory: '512M', cpus: '0.25' },
     reason: "Kibana's Node.js server does not start its plugins in 512 MB",
   },
-  'elastic-setup': {
-    limits: { memory: '128M', cpus: '0.25' },
-    reservations: { memory: '32M', cpus: '0.05' },
-    reason: 'a shell script calling curl',
-  },
-  'kibana-setup': {
-    limits: { memory: '128M', cpus: '0.25' },
-    reservations: { memory: '32M', cpus: '0.05' },
-    reason: 'a shell script calling curl',
-  },
+  'elastic-setup': SETUP_SCRIPT_RESOURCES,
+  'kibana-setup': SETUP_SCRIPT_RESOURCES,
   'trace-retention': {
     limits: { memory: '64M', cpus: '0.1' },
     reservations: { memory: '16M', cpus: '0.01' },
