@@ -46,6 +46,14 @@ export const MIN_PASSWORD_LENGTH = 12;
 /** Values copied from the public spec and other well-known defaults, refused everywhere. */
 const KNOWN_DEFAULTS = new Set(['admin', 'admin123', 'changeme', 'password', 'elastic', 'kibana']);
 
+/**
+ * Characters a password may use. Each consumer has its own quoting: Kibana's start script
+ * expands options unquoted (spaces and globs), Grafana expands `$` after reading a file, the
+ * setup job writes the value into a curl config and a JSON body (quotes, backslashes).
+ */
+const PASSWORD_CHARACTERS = /^[A-Za-z0-9._~+=,:@%^!#/-]+$/;
+const PASSWORD_CHARACTERS_HINT = 'letters, digits and . _ ~ + = , : @ % ^ ! # / -';
+
 export class SecretsError extends Error {
   override readonly name = 'SecretsError';
   constructor(readonly problems: readonly string[]) {
@@ -87,9 +95,9 @@ export function resolveStackSecrets(
       problems.push(
         `${secret.variable} has ${String(value.length)} characters; use at least ${String(MIN_PASSWORD_LENGTH)}.`,
       );
-    else if (/[\s"'\\$`]/.test(value))
+    else if (!PASSWORD_CHARACTERS.test(value))
       problems.push(
-        `${secret.variable} contains whitespace, a quote, a backslash, \` or $; those break .env files and shells. Use letters, digits and -_.,:;!@#%^&*+=?/~ only.`,
+        `${secret.variable} contains characters outside ${PASSWORD_CHARACTERS_HINT}: a quote, \\, $, a space or a glob character breaks Kibana's start script, Grafana's provisioning or the setup job.`,
       );
   }
   if (problems.length > 0) throw new SecretsError(problems);

@@ -17,6 +17,7 @@ import {
   STACK_SECRETS,
   renderComposeStack,
 } from '@pyairtable/stack';
+import type { ComposeService } from './render-fixture.js';
 import { FULL_ENV, RENDERS, SECRET_VALUES } from './render-fixture.js';
 
 const composeSchema = JSON.parse(readSharedFile('schemas/compose-spec.json')) as object;
@@ -115,25 +116,33 @@ describe.each(ENVIRONMENTS)('the %s Compose render', (profile) => {
     for (const match of pipelineVariables) expect(logstashEnvironment).toHaveProperty([match[1] ?? '']);
     // Grafana: `$$` is a literal dollar; `$__file{...}` must name a secret Grafana mounts.
     const datasources = file('grafana/provisioning/datasources/pyairtable.yaml').replace(/\$\$/g, '');
-    const grafanaSecrets = compose.services['grafana']?.secrets ?? [];
+    const grafanaSecrets = (compose.services['grafana']?.secrets ?? []).map((secret) => secret.source);
     for (const match of datasources.matchAll(/\$(__file\{\/run\/secrets\/([a-z_]+)\}|.)/g)) {
       expect(match[2], `unexpected $ in Grafana provisioning: ${match[0]}`).toBeDefined();
       expect(grafanaSecrets).toContain(match[2]);
     }
   });
 
-  it('gives each container the secrets it reads, from the environment', () => {
+  it('gives each container the secrets it reads, from the environment, owned by the image’s user', () => {
     const declared = compose.secrets ?? {};
+    const mounted = (service: ComposeService): string[] =>
+      (service.secrets ?? []).map((secret) => secret.source);
     for (const [name, service] of services)
       for (const secret of service.secrets ?? []) {
-        expect(declared, `${name} uses undeclared secret ${secret}`).toHaveProperty([secret]);
-        expect(declared[secret]?.environment).toMatch(/^[A-Z_]+$/);
-        expect(declared[secret]).not.toHaveProperty('file');
+        expect(declared, `${name} uses undeclared secret ${secret.source}`).toHaveProperty([secret.source]);
+        expect(declared[secret.source]?.environment).toMatch(/^[A-Z_]+$/);
+        expect(declared[secret.source]).not.toHaveProperty('file');
+        // Only the owner reads it; Compose's defaults for owner and mode differ between releases.
+        expect(secret).toMatchObject({ uid: expect.stringMatching(/^\d+$/) as unknown, mode: '0400' });
       }
     for (const [name, service] of services)
       for (const value of Object.values(service.environment ?? {}))
         if (value.startsWith('/run/secrets/'))
-          expect(service.secrets, name).toContain(value.slice('/run/secrets/'.length));
+          expect(mounted(service), name).toContain(value.slice('/run/secrets/'.length));
+    // Elasticsearch refuses a password file Compose may create with mode 0444: it takes the variable.
+    expect(compose.services['elasticsearch']?.environment?.[STACK_SECRETS.elasticPassword.variable]).toMatch(
+      /^\$\{ELASTIC_PASSWORD:\?/,
+    );
   });
 
   it('publishes only the user interfaces, on 127.0.0.1', () => {

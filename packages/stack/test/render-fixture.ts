@@ -50,7 +50,7 @@ export interface ComposeService {
   restart?: string;
   ports?: string[];
   volumes?: string[];
-  secrets?: string[];
+  secrets?: { source: string; uid: string; gid: string; mode: string }[];
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };

@@ -24,6 +24,7 @@ export const ENGINES = {
   ruby: { command: 'ruby', debianPackage: 'ruby' },
   shellcheck: { command: 'shellcheck', debianPackage: 'shellcheck' },
   bash: { command: 'bash', debianPackage: 'bash' },
+  curl: { command: 'curl', debianPackage: 'curl' },
 } as const satisfies Record<string, Engine>;
 
 export const inCi = (): boolean => {

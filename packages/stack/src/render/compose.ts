@@ -136,6 +136,22 @@ function resources(name: ComponentName | SetupJob): object {
 
 type Service = Record<string, unknown>;
 
+/** The user each image runs as, owner of the secrets mounted into it. */
+const IMAGE_USERS = {
+  grafana: '472',
+  jaeger: '10001',
+  alertmanager: '65534',
+  elastic: '1000',
+} as const;
+type ImageUser = keyof typeof IMAGE_USERS;
+
+interface SecretReference {
+  readonly source: string;
+  readonly uid: string;
+  readonly gid: string;
+  readonly mode: string;
+}
+
 export function composeDocument(
   model: StackModel,
   channels: ChannelResolution,
@@ -149,7 +165,10 @@ export function composeDocument(
       : [`${options.publishAddress}:${String(host)}:${String(COMPONENTS[component].port)}`];
   };
   const mount = (path: string, target: string): string => `./${path}:${target}:ro`;
-  const secretRefs = (...secrets: StackSecret[]): string[] => secrets.map((secret) => secret.secretName);
+  // Long form with the image's user as owner: Compose copies secrets from the environment in
+  // as files whose default owner and mode vary between Compose releases.
+  const secretRefs = (user: ImageUser, ...names: string[]): SecretReference[] =>
+    names.map((source) => ({ source, uid: IMAGE_USERS[user], gid: '0', mode: '0400' }));
   const base = (name: ComponentName | SetupJob, image: string, networks: string[]): Service => ({
     image,
     restart: 'unless-stopped',
@@ -206,7 +225,7 @@ export function composeDocument(
         mount(RENDERED_PATHS.alertmanagerConfig, '/etc/alertmanager/alertmanager.yml'),
         'alertmanager-data:/alertmanager',
       ],
-      ...(channelSecrets.length > 0 ? { secrets: channelSecrets } : {}),
+      ...(channelSecrets.length > 0 ? { secrets: secretRefs('alertmanager', ...channelSecrets) } : {}),
       ports: publish('alertmanager'),
       healthcheck: wget(`http://127.0.0.1:${String(COMPONENTS.alertmanager.port)}/-/healthy`),
     };
@@ -227,7 +246,11 @@ export function composeDocument(
         GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
         GF_SERVER_ROOT_URL: `http://localhost:${String(PUBLISHED_PORTS.grafana ?? COMPONENTS.grafana.port)}`,
       },
-      secrets: secretRefs(STACK_SECRETS.grafanaAdminPassword, STACK_SECRETS.elasticPassword),
+      secrets: secretRefs(
+        'grafana',
+        STACK_SECRETS.grafanaAdminPassword.secretName,
+        STACK_SECRETS.elasticPassword.secretName,
+      ),
       volumes: [
         mount(RENDERED_PATHS.grafanaProvisioning, '/etc/grafana/provisioning'),
         mount(RENDERED_PATHS.grafanaDashboards, GRAFANA_DASHBOARDS_DIR),
@@ -278,7 +301,9 @@ export function composeDocument(
         mount(RENDERED_PATHS.jaegerConfig, '/etc/jaeger/config.yaml'),
         ...(elasticsearchStore ? [] : [`jaeger-badger:${JAEGER_BADGER_DIR}`]),
       ],
-      ...(elasticsearchStore ? { secrets: secretRefs(STACK_SECRETS.elasticPassword) } : {}),
+      ...(elasticsearchStore
+        ? { secrets: secretRefs('jaeger', STACK_SECRETS.elasticPassword.secretName) }
+        : {}),
       ...(elasticsearchStore
         ? { depends_on: { elasticsearch: { condition: 'service_healthy' } } }
         : // Badger's files are written by the image's user; the volume starts owned by root.
@@ -302,10 +327,11 @@ export function composeDocument(
         'xpack.security.http.ssl.enabled': 'false',
         'xpack.security.transport.ssl.enabled': 'false',
         'xpack.ml.enabled': 'false',
-        ELASTIC_PASSWORD_FILE: secretPath(STACK_SECRETS.elasticPassword),
+        // From the environment, as Elastic's own Compose example does: the image refuses a
+        // password file that is not mode 400 or 600, which Compose does not guarantee.
+        [STACK_SECRETS.elasticPassword.variable]: required(STACK_SECRETS.elasticPassword.variable),
         ES_JAVA_OPTS: `-Xms${ELASTIC_JAVA_HEAP} -Xmx${ELASTIC_JAVA_HEAP}`,
       },
-      secrets: secretRefs(STACK_SECRETS.elasticPassword),
       volumes: ['elasticsearch-data:/usr/share/elasticsearch/data'],
       ulimits: { nofile: { soft: 65536, hard: 65536 } },
       healthcheck: {
@@ -328,8 +354,14 @@ export function composeDocument(
       // Only the first job sets Kibana's password; every job calls Elasticsearch as elastic.
       secrets:
         name === 'elastic-setup'
-          ? secretRefs(STACK_SECRETS.elasticPassword, STACK_SECRETS.kibanaSystemPassword)
-          : secretRefs(STACK_SECRETS.elasticPassword),
+          ? secretRefs(
+              'elastic',
+              STACK_SECRETS.elasticPassword.secretName,
+              STACK_SECRETS.kibanaSystemPassword.secretName,
+            )
+          : secretRefs('elastic', STACK_SECRETS.elasticPassword.secretName),
+      // bash is PID 1 here: an init process forwards SIGTERM so `down` does not wait.
+      init: true,
       volumes: [mount(RENDERED_PATHS.elasticSetup, ELASTIC_PATHS.setupDir)],
       depends_on: dependsOn,
     });
