@@ -85,6 +85,7 @@ export {
 export {
   LOG_LEVELS,
   LOG_CATEGORIES,
+  logRecordPartJsonSchemas,
   DEFAULT_LOG_CATEGORY,
   EVENT_OUTCOMES,
   LOG_FIELDS,

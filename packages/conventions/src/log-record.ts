@@ -186,3 +186,14 @@ export function validateLogRecord(input: unknown): Validation<LogRecord> {
 export function logRecordJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(LogRecordObject, { io: 'input' });
 }
+
+/**
+ * Each record part as JSON Schema (draft 2020-12), for validators compiled ahead of time: the
+ * SDK checks caller-supplied parts on its hot path with these.
+ */
+export function logRecordPartJsonSchemas(): Record<LogRecordPart, Record<string, unknown>> {
+  const schemas = {} as Record<LogRecordPart, Record<string, unknown>>;
+  for (const part of Object.keys(LOG_RECORD_PARTS) as LogRecordPart[])
+    schemas[part] = z.toJSONSchema(LOG_RECORD_PARTS[part], { io: 'input' });
+  return schemas;
+}

@@ -14,6 +14,7 @@ import { LOG_FIELDS, LOG_LEVELS, LOG_RECORD_PARTS } from '@pyairtable/convention
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { pino } from 'pino';
 import { format } from 'node:util';
+import { allPartsCheck, partChecks } from './log-parts.js';
 import { warnOnce } from './warnings.js';
 
 /** A pino logger writing contract records. */
@@ -85,32 +86,24 @@ function errorField(error: unknown): { type: string; message: string; stack?: st
 const isPart = (key: string): key is LogRecordPart =>
   Object.prototype.hasOwnProperty.call(LOG_RECORD_PARTS, key);
 
-/** The common case: every field is a contract part in its contract shape, so nothing moves. */
-function alreadyShaped(object: Record<string, unknown>): boolean {
-  for (const key in object) {
-    if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
-    if (!isPart(key) || !LOG_RECORD_PARTS[key].safeParse(object[key]).success) return false;
-  }
-  return true;
-}
-
 /**
  * Keeps the contract parts that have their contract shape; converts `err` (and an `error`
  * that is an Error or otherwise ill-shaped) to the record's `error`; flattens everything else
  * into `bucket`.
  */
 function shape(object: Record<string, unknown>, bucket: 'attributes' | 'context'): Record<string, unknown> {
-  if (alreadyShaped(object)) return object;
+  if (allPartsCheck()(object)) return object;
+  const checks = partChecks();
   const out: Record<string, unknown> = {};
   const extra: Record<string, Scalar> = {};
   for (const key of Object.keys(object)) {
     const value = object[key];
     if (value === undefined) continue;
-    if (key === 'err' || (key === 'error' && !LOG_RECORD_PARTS.error.safeParse(value).success)) {
+    if (key === 'err' || (key === 'error' && !checks.error(value))) {
       if (value !== null) out['error'] = errorField(value);
       continue;
     }
-    if (isPart(key) && LOG_RECORD_PARTS[key].safeParse(value).success) {
+    if (isPart(key) && checks[key](value)) {
       out[key] =
         key === bucket && typeof out[key] === 'object'
           ? { ...(out[key] as object), ...(value as object) }
