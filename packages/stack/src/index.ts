@@ -67,3 +67,24 @@ export { renderComposeStack, DEFAULT_COMPOSE_OPTIONS } from './render/stack.js';
 export type { ComposeRenderOptions, StackRender } from './render/stack.js';
 export { writeRenderedFiles, RenderDirectoryError, RENDER_MANIFEST } from './write.js';
 export type { WriteResult } from './write.js';
+export {
+  ALERT_NAMES,
+  ALERT_CATEGORIES,
+  SEVERITIES,
+  SPEC_THRESHOLDS,
+  RECORDED,
+  SERVICES_JOB,
+  alertRules,
+  recordingRules,
+} from './alerts.js';
+export type {
+  AlertName,
+  AlertCategory,
+  Severity,
+  AlertThresholds,
+  AlertRule,
+  RecordingRule,
+} from './alerts.js';
+export { EXPORTER_METRICS, CADVISOR_SERVICE_LABEL } from './exporter-metrics.js';
+export { renderRules, rulesDocument, renderedAlert, RULE_GROUPS } from './render/rules.js';
+export { DEFAULT_RUNBOOK_BASE_URL } from './model.js';

@@ -5,6 +5,7 @@
  */
 import type { Environment } from '@pyairtable/conventions';
 import { ENVIRONMENTS, IDENTITY_LABELS, METRICS_RETENTION } from '@pyairtable/conventions';
+import type { AlertThresholds } from './alerts.js';
 import type { ComponentName } from './components.js';
 import { COMPONENTS } from './components.js';
 
@@ -18,7 +19,19 @@ export interface ProfileSettings {
   readonly metricsRetentionSize: string;
   /** Staging and production refuse to render without their secrets. */
   readonly requireSecrets: boolean;
+  /** The alert thresholds the spec leaves open (each justified in its runbook). */
+  readonly alerts: AlertThresholds;
 }
+
+const BASE_ALERTS: AlertThresholds = {
+  dbErrorRatio: 0.5,
+  authFailuresPerMinute: 30,
+  aiDailyBudgetUsd: 500,
+  inefficientCpuRatio: 0.5,
+  inefficientMaxRequestsPerSecond: 1,
+  minSessionsPerHour: undefined,
+  workflowMinExecutions: 5,
+};
 
 export const PROFILES: Readonly<Record<Environment, ProfileSettings>> = {
   development: {
@@ -26,18 +39,22 @@ export const PROFILES: Readonly<Record<Environment, ProfileSettings>> = {
     evaluationIntervalSeconds: 15,
     metricsRetentionSize: '2GB',
     requireSecrets: false,
+    // Developers' own traffic: spend and failed logins are small, sessions meaningless.
+    alerts: { ...BASE_ALERTS, aiDailyBudgetUsd: 20, authFailuresPerMinute: 60 },
   },
   staging: {
     scrapeIntervalSeconds: 15,
     evaluationIntervalSeconds: 15,
     metricsRetentionSize: '10GB',
     requireSecrets: true,
+    alerts: { ...BASE_ALERTS, aiDailyBudgetUsd: 50 },
   },
   production: {
     scrapeIntervalSeconds: 15,
     evaluationIntervalSeconds: 15,
     metricsRetentionSize: '40GB',
     requireSecrets: true,
+    alerts: { ...BASE_ALERTS, minSessionsPerHour: 10 },
   },
 };
 
@@ -75,6 +92,8 @@ export interface StackModel {
   readonly ruleFilesGlob: string;
   /** Overrides for tests: fast intervals. */
   readonly intervalsOverride?: { readonly scrapeSeconds: number; readonly evaluationSeconds: number };
+  /** Where alert annotations link runbooks (`<base>/<AlertName>.md`). */
+  readonly runbookBaseUrl: string;
 }
 
 export interface ModelOptions {
@@ -84,7 +103,16 @@ export interface ModelOptions {
   readonly services?: readonly StaticService[];
   readonly ruleFilesGlob?: string;
   readonly intervalsOverride?: { readonly scrapeSeconds: number; readonly evaluationSeconds: number };
+  readonly runbookBaseUrl?: string;
+  /** Profile thresholds replaced (tests; a deployment with its own numbers). */
+  readonly alertThresholds?: Partial<AlertThresholds>;
 }
+
+/**
+ * The runbooks' place in this repository. A deployment points alerts at where it publishes
+ * them (`obs render --runbook-base-url https://...`), so a notification's link opens.
+ */
+export const DEFAULT_RUNBOOK_BASE_URL = 'docs/runbooks';
 
 export class ModelError extends Error {
   override readonly name = 'ModelError';
@@ -98,7 +126,10 @@ export function buildModel(options: ModelOptions): StackModel {
   return {
     profile: options.profile,
     target,
-    settings: PROFILES[options.profile],
+    settings: {
+      ...PROFILES[options.profile],
+      alerts: { ...PROFILES[options.profile].alerts, ...options.alertThresholds },
+    },
     metricsRetentionDays: METRICS_RETENTION.deleteAfterDays,
     address: (component, port) =>
       `${target === 'compose' ? component : '127.0.0.1'}:${String(port ?? COMPONENTS[component].port)}`,
@@ -107,5 +138,6 @@ export function buildModel(options: ModelOptions): StackModel {
     ruleFilesGlob:
       options.ruleFilesGlob ?? (target === 'compose' ? '/etc/prometheus/rules/*.yml' : 'rules/*.yml'),
     ...(options.intervalsOverride === undefined ? {} : { intervalsOverride: options.intervalsOverride }),
+    runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
   };
 }

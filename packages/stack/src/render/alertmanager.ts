@@ -2,9 +2,14 @@
  * alertmanager.yml from the resolved channels. Stays within syntax that Debian's amtool 0.25
  * (which the tests run) and the pinned Alertmanager both accept; secrets only by `*_file`.
  */
+import { IDENTITY_LABELS } from '@pyairtable/conventions';
 import type { Channels, ReceiverName } from '../alerting.js';
+import type { AlertName } from '../alerts.js';
 import { ALERTMANAGER_SECRET_FILES, RECEIVERS } from '../alerting.js';
 import { renderYaml } from './yaml.js';
+
+const INHIBITING: AlertName = 'ServiceDown';
+const INHIBITED: readonly AlertName[] = ['HighErrorRate', 'HighResponseTime'];
 
 /** Labels every alert rule carries, on which routing decides. */
 export const ROUTING_LABELS = { severity: 'severity', category: 'category' } as const;
@@ -86,6 +91,15 @@ export function alertmanagerConfig(channels: Channels): { document: object; warn
         routes,
       },
       receivers,
+      // Only within one service: its ServiceDown explains its own errors and latency, and
+      // nothing else (a CPU alert or another service's outage silences nothing).
+      inhibit_rules: [
+        {
+          source_matchers: [`alertname="${INHIBITING}"`],
+          target_matchers: [`alertname=~"${INHIBITED.join('|')}"`],
+          equal: [IDENTITY_LABELS.service],
+        },
+      ],
     },
     warnings,
   };

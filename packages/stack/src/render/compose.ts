@@ -18,6 +18,7 @@ import type { ComponentName } from '../components.js';
 import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS } from '../components.js';
 import { IMAGES } from '../images.js';
 import type { StackModel } from '../model.js';
+import { SCRAPE_LABELS } from '../model.js';
 import { STACK_SECRETS, secretPath } from '../secrets.js';
 import type { StackSecret } from '../secrets.js';
 import { COLLECTOR_HEALTH_PORT } from './collector.js';
@@ -473,7 +474,14 @@ export function composeDocument(
   if (has('cadvisor'))
     services['cadvisor'] = {
       ...base('cadvisor', IMAGES.cadvisor, ['observability']),
-      command: ['--docker_only=true', '--housekeeping_interval=30s', '--store_container_labels=false'],
+      command: [
+        '--docker_only=true',
+        '--housekeeping_interval=30s',
+        // Only the service label becomes a metric label (container_label_service): the alert
+        // rules aggregate containers by service.
+        '--store_container_labels=false',
+        `--whitelisted_container_labels=${SCRAPE_LABELS.service}`,
+      ],
       privileged: true,
       devices: ['/dev/kmsg:/dev/kmsg'],
       volumes: [

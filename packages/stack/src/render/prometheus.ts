@@ -10,6 +10,8 @@ import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS } from '../components.js
 import type { StackModel } from '../model.js';
 import { SCRAPE_LABELS } from '../model.js';
 import { renderYaml } from './yaml.js';
+import { SERVICES_JOB } from '../alerts.js';
+import { CADVISOR_SERVICE_LABEL } from '../exporter-metrics.js';
 
 /** Docker SD exposes container label `a.b` as `__meta_docker_container_label_a_b`. */
 const dockerLabel = (label: string): string =>
@@ -42,7 +44,7 @@ function componentJob(
 function servicesJob(model: StackModel, applicationNetwork: string): object {
   if (model.target === 'local')
     return {
-      job_name: 'pyairtable-services',
+      job_name: SERVICES_JOB,
       // The SDK sets service/tier/version on every series from the same values as these labels.
       honor_labels: true,
       static_configs: model.services.map((service) => ({
@@ -56,7 +58,7 @@ function servicesJob(model: StackModel, applicationNetwork: string): object {
       })),
     };
   return {
-    job_name: 'pyairtable-services',
+    job_name: SERVICES_JOB,
     honor_labels: true,
     docker_sd_configs: [
       {
@@ -104,8 +106,23 @@ export function prometheusConfig(model: StackModel, options: PrometheusRenderOpt
   const jobs: object[] = [];
   for (const component of model.components) {
     const metrics = COMPONENTS[component].metrics;
-    if (metrics !== undefined)
-      jobs.push(componentJob(model, component, metrics.port, metrics.path, component));
+    if (metrics === undefined) continue;
+    const job = componentJob(model, component, metrics.port, metrics.path, component);
+    jobs.push(
+      component === 'cadvisor'
+        ? {
+            ...job,
+            // A PyAirtable container's series carry its service, not cAdvisor's.
+            metric_relabel_configs: [
+              {
+                source_labels: [CADVISOR_SERVICE_LABEL],
+                regex: '(.+)',
+                target_label: IDENTITY_LABELS.service,
+              },
+            ],
+          }
+        : job,
+    );
   }
   if (has('otel-collector'))
     jobs.push(

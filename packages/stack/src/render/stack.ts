@@ -19,7 +19,7 @@ import { renderElasticFiles } from './elastic.js';
 import { renderGrafanaFiles } from './grafana.js';
 import { renderJaegerConfig } from './jaeger.js';
 import { DEFAULT_APPLICATION_NETWORK, renderPrometheusConfig } from './prometheus.js';
-import { renderYaml } from './yaml.js';
+import { renderRules } from './rules.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -105,11 +105,7 @@ export function renderComposeStack(options: ComposeRenderOptions): StackRender {
         path: RENDERED_PATHS.prometheusConfig,
         content: renderPrometheusConfig(model, { applicationNetwork: compose.applicationNetwork }),
       },
-      {
-        // Alert and recording rules are rendered into this directory by the rules renderer.
-        path: `${RENDERED_PATHS.prometheusRules}/pyairtable.yml`,
-        content: renderYaml({ groups: [] }, 'Prometheus rules'),
-      },
+      { path: `${RENDERED_PATHS.prometheusRules}/pyairtable.yml`, content: renderRules(model) },
     );
   if (has('alertmanager'))
     files.push({ path: RENDERED_PATHS.alertmanagerConfig, content: alertmanager.text });

@@ -1,0 +1,317 @@
+/**
+ * The spec's thirteen alerts and the recording rules they read, as data. Every expression
+ * aggregates explicitly (`sum by (service, ...)` before any division, so a ratio is the
+ * service's, not one series'), compares like with like (a per-hour threshold with an hourly
+ * increase), and reads only metrics of the contract or of an exporter the stack deploys. Where
+ * the spec gives no number, the threshold is a profile setting and its runbook says why.
+ */
+import {
+  IDENTITY_LABELS,
+  METRICS,
+  METRIC_LABELS as L,
+  SLOW_QUERY_SECONDS,
+  SLOW_REQUEST_SECONDS,
+} from '@pyairtable/conventions';
+import { CADVISOR_SERVICE_LABEL, EXPORTER_METRICS as X } from './exporter-metrics.js';
+
+export const ALERT_NAMES = [
+  'ServiceDown',
+  'HighErrorRate',
+  'DatabaseCritical',
+  'SecurityIncident',
+  'HighResponseTime',
+  'HighCPUUsage',
+  'HighMemoryUsage',
+  'SlowDatabaseQueries',
+  'UnusedService',
+  'HighAICosts',
+  'InefficientResources',
+  'LowUserEngagement',
+  'HighWorkflowFailures',
+] as const;
+export type AlertName = (typeof ALERT_NAMES)[number];
+
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+/** The spec's alert categories (its section titles), plus security. */
+export const ALERT_CATEGORIES = ['critical', 'performance', 'cost', 'business', 'security'] as const;
+export type AlertCategory = (typeof ALERT_CATEGORIES)[number];
+
+/** The spec's own numbers; not profile settings. */
+export const SPEC_THRESHOLDS = {
+  errorRatio: 0.1,
+  p95Seconds: SLOW_REQUEST_SECONDS,
+  cpuRatio: 0.8,
+  memoryRatio: 0.85,
+  slowQuerySeconds: SLOW_QUERY_SECONDS,
+  unusedMinutes: 30,
+  workflowFailureRatio: 0.1,
+} as const;
+
+/** Thresholds the spec leaves open, per profile (justified in each alert's runbook). */
+export interface AlertThresholds {
+  /** DatabaseCritical: share of an application's database operations failing. */
+  readonly dbErrorRatio: number;
+  /** SecurityIncident: failed authentications per minute, per service. */
+  readonly authFailuresPerMinute: number;
+  /** HighAICosts: daily AI spend per service the last hour's pace may not exceed, USD. */
+  readonly aiDailyBudgetUsd: number;
+  /** InefficientResources: CPU share of the limit used while serving fewer requests than below. */
+  readonly inefficientCpuRatio: number;
+  readonly inefficientMaxRequestsPerSecond: number;
+  /** LowUserEngagement: sessions started per hour across the platform; undefined: no alert. */
+  readonly minSessionsPerHour: number | undefined;
+  /** HighWorkflowFailures: executions a workflow needs in the window before its ratio counts. */
+  readonly workflowMinExecutions: number;
+}
+
+export interface AlertRule {
+  readonly alert: AlertName;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: { readonly severity: Severity; readonly category: AlertCategory } & Readonly<
+    Record<string, string>
+  >;
+  readonly annotations: { readonly summary: string; readonly description: string };
+}
+
+export interface RecordingRule {
+  readonly record: string;
+  readonly expr: string;
+}
+
+const SERVICE = IDENTITY_LABELS.service;
+/** The Prometheus job scraping PyAirtable services (Docker discovery or static in local mode). */
+export const SERVICES_JOB = 'pyairtable-services';
+
+const httpDuration = METRICS.httpServerRequestDuration.name;
+const dbDuration = METRICS.dbClientOperationDuration.name;
+
+/** Recording rules: the RED series every alert and dashboard reads, computed once per interval. */
+export const RECORDED = {
+  requests: `${SERVICE}:${httpDuration.replace(/_duration_seconds$/, 's')}:rate5m`,
+  errors: `${SERVICE}:${httpDuration.replace(/_request_duration_seconds$/, '_errors')}:rate5m`,
+  p95: `${SERVICE}:${httpDuration}:p95_5m`,
+  cpu: `${SERVICE}:container_cpu_limit:ratio`,
+  memory: `${SERVICE}:container_memory_limit:ratio`,
+} as const;
+
+export function recordingRules(): RecordingRule[] {
+  const services = `{${CADVISOR_SERVICE_LABEL}!=""}`;
+  return [
+    { record: RECORDED.requests, expr: `sum by (${SERVICE}) (rate(${httpDuration}_count[5m]))` },
+    {
+      record: RECORDED.errors,
+      expr: `sum by (${SERVICE}) (rate(${httpDuration}_count{${L.httpResponseStatusCode.name}=~"5.."}[5m]))`,
+    },
+    {
+      record: RECORDED.p95,
+      expr: `histogram_quantile(0.95, sum by (${SERVICE}, le) (rate(${httpDuration}_bucket[5m])))`,
+    },
+    {
+      // CPU used as a share of the container's limit (quota / period = cores).
+      record: RECORDED.cpu,
+      expr:
+        `sum by (${SERVICE}) (rate(${X.containerCpuSeconds}${services}[5m]))` +
+        ` / sum by (${SERVICE}) (${X.containerCpuQuota}${services} / ${X.containerCpuPeriod}${services})`,
+    },
+    {
+      record: RECORDED.memory,
+      expr:
+        `sum by (${SERVICE}) (${X.containerMemoryWorkingSet}${services})` +
+        ` / sum by (${SERVICE}) (${X.containerMemoryLimit}${services} > 0)`,
+    },
+  ];
+}
+
+const percent = '{{ $value | humanizePercentage }}';
+const on = (labels: string): string => `{{ $labels.${labels} }}`;
+
+export function alertRules(thresholds: AlertThresholds): AlertRule[] {
+  const t = SPEC_THRESHOLDS;
+  const svc = on(SERVICE);
+  const workflow = L.workflowName.name;
+  const dbSystem = L.dbSystemName.name;
+  const byServiceWorkflow = `${SERVICE}, ${workflow}`;
+  const workflows = METRICS.workflowExecutions.name;
+  const suspicious = METRICS.suspiciousActivity.name;
+  const activity = L.suspiciousActivityType.name;
+  const rules: AlertRule[] = [
+    {
+      alert: 'ServiceDown',
+      expr: `${X.up}{job="${SERVICES_JOB}"} == 0`,
+      for: '1m',
+      labels: { severity: 'critical', category: 'critical' },
+      annotations: {
+        summary: `${svc} is down`,
+        description: `Prometheus has not been able to scrape ${svc} at ${on('instance')} for over a minute.`,
+      },
+    },
+    {
+      alert: 'HighErrorRate',
+      expr: `${RECORDED.errors} / ${RECORDED.requests} > ${String(t.errorRatio)}`,
+      for: '2m',
+      labels: { severity: 'critical', category: 'critical' },
+      annotations: {
+        summary: `${svc}: ${percent} of requests fail`,
+        description: `${percent} of ${svc}'s HTTP requests answered 5xx over the last 5 minutes (threshold ${String(t.errorRatio * 100)}%).`,
+      },
+    },
+    {
+      alert: 'DatabaseCritical',
+      expr: `${X.postgresUp} == 0`,
+      for: '1m',
+      labels: { severity: 'critical', category: 'critical', database: 'postgresql' },
+      annotations: {
+        summary: 'PostgreSQL is unreachable',
+        description: `The PostgreSQL exporter at ${on('instance')} has not reached PostgreSQL for over a minute.`,
+      },
+    },
+    {
+      alert: 'DatabaseCritical',
+      expr: `${X.redisUp} == 0`,
+      for: '1m',
+      labels: { severity: 'critical', category: 'critical', database: 'redis' },
+      annotations: {
+        summary: 'Redis is unreachable',
+        description: `The Redis exporter at ${on('instance')} has not reached Redis for over a minute.`,
+      },
+    },
+    {
+      alert: 'DatabaseCritical',
+      expr:
+        `sum by (${SERVICE}, ${dbSystem}) (rate(${dbDuration}_count{${L.errorType.name}!=""}[5m]))` +
+        ` / sum by (${SERVICE}, ${dbSystem}) (rate(${dbDuration}_count[5m])) > ${String(thresholds.dbErrorRatio)}`,
+      for: '2m',
+      labels: { severity: 'critical', category: 'critical' },
+      annotations: {
+        summary: `${svc}: ${percent} of ${on(dbSystem)} operations fail`,
+        description: `${percent} of ${svc}'s ${on(dbSystem)} operations failed over the last 5 minutes (threshold ${String(thresholds.dbErrorRatio * 100)}%): connections refused or lost.`,
+      },
+    },
+    {
+      alert: 'SecurityIncident',
+      // New series count too: a counter first seen at 1 has no increase, but it is new.
+      expr:
+        `sum by (${SERVICE}, ${activity}) (increase(${suspicious}{${L.securitySeverity.name}=~"high|critical"}[5m])) > 0` +
+        ` or sum by (${SERVICE}, ${activity}) (${suspicious}{${L.securitySeverity.name}=~"high|critical"} unless ${suspicious} offset 5m) > 0`,
+      for: '0m',
+      labels: { severity: 'critical', category: 'security', reason: 'suspicious_activity' },
+      annotations: {
+        summary: `${svc}: ${on(activity)} detected`,
+        description: `${svc} reported {{ $value | humanize }} high or critical ${on(activity)} events in the last 5 minutes.`,
+      },
+    },
+    {
+      alert: 'SecurityIncident',
+      expr: `sum by (${SERVICE}) (rate(${METRICS.authEvents.name}{${L.authResult.name}="failure"}[5m])) * 60 > ${String(thresholds.authFailuresPerMinute)}`,
+      for: '5m',
+      labels: { severity: 'critical', category: 'security', reason: 'authentication_failures' },
+      annotations: {
+        summary: `${svc}: {{ $value | humanize }} failed authentications a minute`,
+        description: `${svc} rejected {{ $value | humanize }} authentications a minute over the last 5 minutes (threshold ${String(thresholds.authFailuresPerMinute)}): credential stuffing, brute force or a broken client.`,
+      },
+    },
+    {
+      alert: 'HighResponseTime',
+      expr: `${RECORDED.p95} > ${String(t.p95Seconds)}`,
+      for: '5m',
+      labels: { severity: 'warning', category: 'performance' },
+      annotations: {
+        summary: `${svc}: p95 latency {{ $value | humanizeDuration }}`,
+        description: `The 95th percentile of ${svc}'s request duration has been {{ $value | humanizeDuration }} (threshold ${String(t.p95Seconds)}s).`,
+      },
+    },
+    {
+      alert: 'HighCPUUsage',
+      expr: `${RECORDED.cpu} > ${String(t.cpuRatio)}`,
+      for: '5m',
+      labels: { severity: 'warning', category: 'performance' },
+      annotations: {
+        summary: `${svc} uses ${percent} of its CPU limit`,
+        description: `${svc}'s containers have used ${percent} of their CPU limit for over 5 minutes (threshold ${String(t.cpuRatio * 100)}%).`,
+      },
+    },
+    {
+      alert: 'HighMemoryUsage',
+      expr: `${RECORDED.memory} > ${String(t.memoryRatio)}`,
+      for: '5m',
+      labels: { severity: 'warning', category: 'performance' },
+      annotations: {
+        summary: `${svc} uses ${percent} of its memory limit`,
+        description: `${svc}'s containers' working set has been ${percent} of their memory limit for over 5 minutes (threshold ${String(t.memoryRatio * 100)}%); the OOM killer acts at 100%.`,
+      },
+    },
+    {
+      alert: 'SlowDatabaseQueries',
+      expr: `histogram_quantile(0.95, sum by (${SERVICE}, ${dbSystem}, le) (rate(${dbDuration}_bucket[5m]))) > ${String(t.slowQuerySeconds)}`,
+      for: '5m',
+      labels: { severity: 'warning', category: 'performance' },
+      annotations: {
+        summary: `${svc}: p95 ${on(dbSystem)} query time {{ $value | humanizeDuration }}`,
+        description: `The 95th percentile of ${svc}'s ${on(dbSystem)} operations has been {{ $value | humanizeDuration }} (threshold ${String(t.slowQuerySeconds)}s).`,
+      },
+    },
+    {
+      alert: 'UnusedService',
+      // Only services that are up: a service that is down is ServiceDown's business.
+      expr:
+        `sum by (${SERVICE}) (increase(${httpDuration}_count[${String(t.unusedMinutes)}m])) == 0` +
+        ` and on (${SERVICE}) max by (${SERVICE}) (${X.up}{job="${SERVICES_JOB}"}) == 1`,
+      for: '1m',
+      labels: { severity: 'info', category: 'cost' },
+      annotations: {
+        summary: `${svc} has had no traffic for ${String(t.unusedMinutes)} minutes`,
+        description: `${svc} is up but served no HTTP request in the last ${String(t.unusedMinutes)} minutes: scale it down or retire it.`,
+      },
+    },
+    {
+      alert: 'HighAICosts',
+      // The last hour's spend at a daily pace, against a daily budget.
+      expr: `sum by (${SERVICE}) (increase(${METRICS.aiCost.name}[1h])) * 24 > ${String(thresholds.aiDailyBudgetUsd)}`,
+      for: '15m',
+      labels: { severity: 'warning', category: 'cost' },
+      annotations: {
+        summary: `${svc}: AI spend trending to {{ $value | printf "%.2f" }} USD a day`,
+        description: `At the last hour's pace ${svc} spends {{ $value | printf "%.2f" }} USD a day on AI APIs (budget ${String(thresholds.aiDailyBudgetUsd)} USD).`,
+      },
+    },
+    {
+      alert: 'InefficientResources',
+      expr:
+        `${RECORDED.cpu} > ${String(thresholds.inefficientCpuRatio)}` +
+        ` and on (${SERVICE}) ${RECORDED.requests} < ${String(thresholds.inefficientMaxRequestsPerSecond)}`,
+      for: '30m',
+      labels: { severity: 'warning', category: 'cost' },
+      annotations: {
+        summary: `${svc} uses ${percent} of its CPU limit with little traffic`,
+        description: `${svc} has used ${percent} of its CPU limit for 30 minutes while serving under ${String(thresholds.inefficientMaxRequestsPerSecond)} requests a second: a busy loop, a leak or work in the wrong place.`,
+      },
+    },
+    {
+      alert: 'HighWorkflowFailures',
+      expr:
+        `sum by (${byServiceWorkflow}) (rate(${workflows}{${L.workflowStatus.name}=~"failure|timeout"}[15m]))` +
+        ` / sum by (${byServiceWorkflow}) (rate(${workflows}[15m])) > ${String(t.workflowFailureRatio)}` +
+        ` and on (${byServiceWorkflow}) sum by (${byServiceWorkflow}) (increase(${workflows}[15m])) >= ${String(thresholds.workflowMinExecutions)}`,
+      for: '5m',
+      labels: { severity: 'warning', category: 'business' },
+      annotations: {
+        summary: `${svc}: ${percent} of ${on(workflow)} runs fail`,
+        description: `${percent} of the ${on(workflow)} workflow's executions failed or timed out over the last 15 minutes (threshold ${String(t.workflowFailureRatio * 100)}%).`,
+      },
+    },
+  ];
+  if (thresholds.minSessionsPerHour !== undefined)
+    rules.push({
+      alert: 'LowUserEngagement',
+      expr: `sum(increase(${METRICS.userSessionsStarted.name}[1h])) < ${String(thresholds.minSessionsPerHour)}`,
+      for: '30m',
+      labels: { severity: 'warning', category: 'business' },
+      annotations: {
+        summary: 'Only {{ $value | humanize }} sessions started in the last hour',
+        description: `Users started {{ $value | humanize }} sessions across the platform in the last hour (threshold ${String(thresholds.minSessionsPerHour)}).`,
+      },
+    });
+  return rules;
+}
