@@ -254,9 +254,11 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     },
     {
       alert: 'UnusedService',
-      // Only services that are up: a service that is down is ServiceDown's business.
+      // Only services seen a full window ago (a counter first seen at 1 has no increase, so a
+      // newly started service would otherwise look idle) and up now (down is ServiceDown's).
       expr:
         `sum by (${SERVICE}) (increase(${httpDuration}_count[${String(t.unusedMinutes)}m])) == 0` +
+        ` and on (${SERVICE}) count by (${SERVICE}) (${httpDuration}_count offset ${String(t.unusedMinutes)}m) > 0` +
         ` and on (${SERVICE}) max by (${SERVICE}) (${X.up}{job="${SERVICES_JOB}"}) == 1`,
       for: '1m',
       labels: { severity: 'info', category: 'cost' },
@@ -305,7 +307,10 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
   if (thresholds.minSessionsPerHour !== undefined)
     rules.push({
       alert: 'LowUserEngagement',
-      expr: `sum(increase(${METRICS.userSessionsStarted.name}[1h])) < ${String(thresholds.minSessionsPerHour)}`,
+      // Only with a full hour of data: a partial window under-counts and would fire after every restart.
+      expr:
+        `sum(increase(${METRICS.userSessionsStarted.name}[1h])) < ${String(thresholds.minSessionsPerHour)}` +
+        ` and on () count(${METRICS.userSessionsStarted.name} offset 1h) > 0`,
       for: '30m',
       labels: { severity: 'warning', category: 'business' },
       annotations: {

@@ -14,6 +14,7 @@ import { ENVIRONMENTS } from '@pyairtable/conventions';
 import {
   COMPOSE_FILE,
   DEFAULT_COMPOSE_OPTIONS,
+  DEFAULT_RUNBOOK_BASE_URL,
   parseDotEnv,
   renderComposeStack,
   writeRenderedFiles,
@@ -37,6 +38,7 @@ Options:
   --publish-address <addr>  host address the UIs are published on (default: ${DEFAULT_COMPOSE_OPTIONS.publishAddress})
   --redis <url>             Redis the exporter watches (default: ${DEFAULT_COMPOSE_OPTIONS.redisAddress})
   --postgres <host/db>      PostgreSQL the exporter watches (default: ${DEFAULT_COMPOSE_OPTIONS.postgresAddress})
+  --runbook-base-url <url>  where alert annotations link runbooks (default: ${DEFAULT_RUNBOOK_BASE_URL})
   -h, --help                this help
 
 Environment:
@@ -64,6 +66,7 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
         'publish-address': { type: 'string' },
         redis: { type: 'string' },
         postgres: { type: 'string' },
+        'runbook-base-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -114,6 +117,9 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
     ...(values['publish-address'] === undefined ? {} : { publishAddress: values['publish-address'] }),
     ...(values.redis === undefined ? {} : { redisAddress: values.redis }),
     ...(values.postgres === undefined ? {} : { postgresAddress: values.postgres }),
+    ...(values['runbook-base-url'] === undefined
+      ? {}
+      : { model: { runbookBaseUrl: values['runbook-base-url'].replace(/\/+$/, '') } }),
   });
   for (const warning of render.warnings) io.stderr(`warning: ${warning}`);
   const result = writeRenderedFiles(out, render.files);
