@@ -20,6 +20,8 @@ export const CHANNEL_VARIABLES = {
   smtpFrom: 'SMTP_FROM',
   smtpUsername: 'SMTP_AUTH_USERNAME',
   smtpPassword: 'SMTP_AUTH_PASSWORD',
+  /** `false` for a relay that cannot STARTTLS (only on a trusted network); default true. */
+  smtpRequireTls: 'SMTP_REQUIRE_TLS',
 } as const;
 
 /** Where the deployment mounts each secret for Alertmanager (Compose's default secrets path). */
@@ -41,6 +43,7 @@ export interface Channels {
     readonly from: string;
     readonly username?: string;
     readonly password: boolean;
+    readonly requireTls: boolean;
   };
 }
 
@@ -92,7 +95,12 @@ export function resolveChannels(env: Env): ChannelResolution {
       const username = value(CHANNEL_VARIABLES.smtpUsername);
       const password = value(CHANNEL_VARIABLES.smtpPassword) !== undefined;
       if (password) secretVariables.push(CHANNEL_VARIABLES.smtpPassword);
-      smtp = { smarthost, from, ...(username === undefined ? {} : { username }), password };
+      const requireTls = value(CHANNEL_VARIABLES.smtpRequireTls)?.toLowerCase() !== 'false';
+      if (!requireTls)
+        warnings.push(
+          `${CHANNEL_VARIABLES.smtpRequireTls}=false: alert e-mail (and the SMTP password) travel unencrypted to ${smarthost}.`,
+        );
+      smtp = { smarthost, from, ...(username === undefined ? {} : { username }), password, requireTls };
     }
   }
 

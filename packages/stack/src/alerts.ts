@@ -12,6 +12,7 @@ import {
   SLOW_QUERY_SECONDS,
   SLOW_REQUEST_SECONDS,
 } from '@pyairtable/conventions';
+import { scaledDuration } from './duration.js';
 import { CADVISOR_SERVICE_LABEL, EXPORTER_METRICS as X } from './exporter-metrics.js';
 
 export const ALERT_NAMES = [
@@ -96,23 +97,24 @@ export const RECORDED = {
   memory: `${SERVICE}:container_memory_limit:ratio`,
 } as const;
 
-export function recordingRules(): RecordingRule[] {
+export function recordingRules(scale = 1): RecordingRule[] {
+  const w5 = scaledDuration(300, scale);
   const services = `{${CADVISOR_SERVICE_LABEL}!=""}`;
   return [
-    { record: RECORDED.requests, expr: `sum by (${SERVICE}) (rate(${httpDuration}_count[5m]))` },
+    { record: RECORDED.requests, expr: `sum by (${SERVICE}) (rate(${httpDuration}_count[${w5}]))` },
     {
       record: RECORDED.errors,
-      expr: `sum by (${SERVICE}) (rate(${httpDuration}_count{${L.httpResponseStatusCode.name}=~"5.."}[5m]))`,
+      expr: `sum by (${SERVICE}) (rate(${httpDuration}_count{${L.httpResponseStatusCode.name}=~"5.."}[${w5}]))`,
     },
     {
       record: RECORDED.p95,
-      expr: `histogram_quantile(0.95, sum by (${SERVICE}, le) (rate(${httpDuration}_bucket[5m])))`,
+      expr: `histogram_quantile(0.95, sum by (${SERVICE}, le) (rate(${httpDuration}_bucket[${w5}])))`,
     },
     {
       // CPU used as a share of the container's limit (quota / period = cores).
       record: RECORDED.cpu,
       expr:
-        `sum by (${SERVICE}) (rate(${X.containerCpuSeconds}${services}[5m]))` +
+        `sum by (${SERVICE}) (rate(${X.containerCpuSeconds}${services}[${w5}]))` +
         ` / sum by (${SERVICE}) (${X.containerCpuQuota}${services} / ${X.containerCpuPeriod}${services})`,
     },
     {
@@ -127,8 +129,10 @@ export function recordingRules(): RecordingRule[] {
 const percent = '{{ $value | humanizePercentage }}';
 const on = (labels: string): string => `{{ $labels.${labels} }}`;
 
-export function alertRules(thresholds: AlertThresholds): AlertRule[] {
+export function alertRules(thresholds: AlertThresholds, scale = 1): AlertRule[] {
   const t = SPEC_THRESHOLDS;
+  /** Minutes as a duration at the model's time scale. */
+  const d = (minutes: number): string => scaledDuration(minutes * 60, scale);
   const svc = on(SERVICE);
   const workflow = L.workflowName.name;
   const dbSystem = L.dbSystemName.name;
@@ -140,7 +144,7 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     {
       alert: 'ServiceDown',
       expr: `${X.up}{job="${SERVICES_JOB}"} == 0`,
-      for: '1m',
+      for: d(1),
       labels: { severity: 'critical', category: 'critical' },
       annotations: {
         summary: `${svc} is down`,
@@ -150,7 +154,7 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     {
       alert: 'HighErrorRate',
       expr: `${RECORDED.errors} / ${RECORDED.requests} > ${String(t.errorRatio)}`,
-      for: '2m',
+      for: d(2),
       labels: { severity: 'critical', category: 'critical' },
       annotations: {
         summary: `${svc}: ${percent} of requests fail`,
@@ -160,7 +164,7 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     {
       alert: 'DatabaseCritical',
       expr: `${X.postgresUp} == 0`,
-      for: '1m',
+      for: d(1),
       labels: { severity: 'critical', category: 'critical', database: 'postgresql' },
       annotations: {
         summary: 'PostgreSQL is unreachable',
@@ -170,7 +174,7 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     {
       alert: 'DatabaseCritical',
       expr: `${X.redisUp} == 0`,
-      for: '1m',
+      for: d(1),
       labels: { severity: 'critical', category: 'critical', database: 'redis' },
       annotations: {
         summary: 'Redis is unreachable',
@@ -180,9 +184,9 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     {
       alert: 'DatabaseCritical',
       expr:
-        `sum by (${SERVICE}, ${dbSystem}) (rate(${dbDuration}_count{${L.errorType.name}!=""}[5m]))` +
-        ` / sum by (${SERVICE}, ${dbSystem}) (rate(${dbDuration}_count[5m])) > ${String(thresholds.dbErrorRatio)}`,
-      for: '2m',
+        `sum by (${SERVICE}, ${dbSystem}) (rate(${dbDuration}_count{${L.errorType.name}!=""}[${d(5)}]))` +
+        ` / sum by (${SERVICE}, ${dbSystem}) (rate(${dbDuration}_count[${d(5)}])) > ${String(thresholds.dbErrorRatio)}`,
+      for: d(2),
       labels: { severity: 'critical', category: 'critical' },
       annotations: {
         summary: `${svc}: ${percent} of ${on(dbSystem)} operations fail`,
@@ -193,9 +197,9 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
       alert: 'SecurityIncident',
       // New series count too: a counter first seen at 1 has no increase, but it is new.
       expr:
-        `sum by (${SERVICE}, ${activity}) (increase(${suspicious}{${L.securitySeverity.name}=~"high|critical"}[5m])) > 0` +
-        ` or sum by (${SERVICE}, ${activity}) (${suspicious}{${L.securitySeverity.name}=~"high|critical"} unless ${suspicious} offset 5m) > 0`,
-      for: '0m',
+        `sum by (${SERVICE}, ${activity}) (increase(${suspicious}{${L.securitySeverity.name}=~"high|critical"}[${d(5)}])) > 0` +
+        ` or sum by (${SERVICE}, ${activity}) (${suspicious}{${L.securitySeverity.name}=~"high|critical"} unless ${suspicious} offset ${d(5)}) > 0`,
+      for: d(0),
       labels: { severity: 'critical', category: 'security', reason: 'suspicious_activity' },
       annotations: {
         summary: `${svc}: ${on(activity)} detected`,
@@ -204,8 +208,8 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     },
     {
       alert: 'SecurityIncident',
-      expr: `sum by (${SERVICE}) (rate(${METRICS.authEvents.name}{${L.authResult.name}="failure"}[5m])) * 60 > ${String(thresholds.authFailuresPerMinute)}`,
-      for: '5m',
+      expr: `sum by (${SERVICE}) (rate(${METRICS.authEvents.name}{${L.authResult.name}="failure"}[${d(5)}])) * 60 > ${String(thresholds.authFailuresPerMinute)}`,
+      for: d(5),
       labels: { severity: 'critical', category: 'security', reason: 'authentication_failures' },
       annotations: {
         summary: `${svc}: {{ $value | humanize }} failed authentications a minute`,
@@ -215,7 +219,7 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     {
       alert: 'HighResponseTime',
       expr: `${RECORDED.p95} > ${String(t.p95Seconds)}`,
-      for: '5m',
+      for: d(5),
       labels: { severity: 'warning', category: 'performance' },
       annotations: {
         summary: `${svc}: p95 latency {{ $value | humanizeDuration }}`,
@@ -225,7 +229,7 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     {
       alert: 'HighCPUUsage',
       expr: `${RECORDED.cpu} > ${String(t.cpuRatio)}`,
-      for: '5m',
+      for: d(5),
       labels: { severity: 'warning', category: 'performance' },
       annotations: {
         summary: `${svc} uses ${percent} of its CPU limit`,
@@ -235,7 +239,7 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     {
       alert: 'HighMemoryUsage',
       expr: `${RECORDED.memory} > ${String(t.memoryRatio)}`,
-      for: '5m',
+      for: d(5),
       labels: { severity: 'warning', category: 'performance' },
       annotations: {
         summary: `${svc} uses ${percent} of its memory limit`,
@@ -244,8 +248,8 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     },
     {
       alert: 'SlowDatabaseQueries',
-      expr: `histogram_quantile(0.95, sum by (${SERVICE}, ${dbSystem}, le) (rate(${dbDuration}_bucket[5m]))) > ${String(t.slowQuerySeconds)}`,
-      for: '5m',
+      expr: `histogram_quantile(0.95, sum by (${SERVICE}, ${dbSystem}, le) (rate(${dbDuration}_bucket[${d(5)}]))) > ${String(t.slowQuerySeconds)}`,
+      for: d(5),
       labels: { severity: 'warning', category: 'performance' },
       annotations: {
         summary: `${svc}: p95 ${on(dbSystem)} query time {{ $value | humanizeDuration }}`,
@@ -257,10 +261,10 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
       // Only services seen a full window ago (a counter first seen at 1 has no increase, so a
       // newly started service would otherwise look idle) and up now (down is ServiceDown's).
       expr:
-        `sum by (${SERVICE}) (increase(${httpDuration}_count[${String(t.unusedMinutes)}m])) == 0` +
-        ` and on (${SERVICE}) count by (${SERVICE}) (${httpDuration}_count offset ${String(t.unusedMinutes)}m) > 0` +
+        `sum by (${SERVICE}) (increase(${httpDuration}_count[${d(t.unusedMinutes)}])) == 0` +
+        ` and on (${SERVICE}) count by (${SERVICE}) (${httpDuration}_count offset ${d(t.unusedMinutes)}) > 0` +
         ` and on (${SERVICE}) max by (${SERVICE}) (${X.up}{job="${SERVICES_JOB}"}) == 1`,
-      for: '1m',
+      for: d(1),
       labels: { severity: 'info', category: 'cost' },
       annotations: {
         summary: `${svc} has had no traffic for ${String(t.unusedMinutes)} minutes`,
@@ -270,8 +274,8 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     {
       alert: 'HighAICosts',
       // The last hour's spend at a daily pace, against a daily budget.
-      expr: `sum by (${SERVICE}) (increase(${METRICS.aiCost.name}[1h])) * 24 > ${String(thresholds.aiDailyBudgetUsd)}`,
-      for: '15m',
+      expr: `sum by (${SERVICE}) (increase(${METRICS.aiCost.name}[${d(60)}])) * 24 > ${String(thresholds.aiDailyBudgetUsd)}`,
+      for: d(15),
       labels: { severity: 'warning', category: 'cost' },
       annotations: {
         summary: `${svc}: AI spend trending to {{ $value | printf "%.2f" }} USD a day`,
@@ -283,7 +287,7 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
       expr:
         `${RECORDED.cpu} > ${String(thresholds.inefficientCpuRatio)}` +
         ` and on (${SERVICE}) ${RECORDED.requests} < ${String(thresholds.inefficientMaxRequestsPerSecond)}`,
-      for: '30m',
+      for: d(30),
       labels: { severity: 'warning', category: 'cost' },
       annotations: {
         summary: `${svc} uses ${percent} of its CPU limit with little traffic`,
@@ -293,10 +297,10 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
     {
       alert: 'HighWorkflowFailures',
       expr:
-        `sum by (${byServiceWorkflow}) (rate(${workflows}{${L.workflowStatus.name}=~"failure|timeout"}[15m]))` +
-        ` / sum by (${byServiceWorkflow}) (rate(${workflows}[15m])) > ${String(t.workflowFailureRatio)}` +
-        ` and on (${byServiceWorkflow}) sum by (${byServiceWorkflow}) (increase(${workflows}[15m])) >= ${String(thresholds.workflowMinExecutions)}`,
-      for: '5m',
+        `sum by (${byServiceWorkflow}) (rate(${workflows}{${L.workflowStatus.name}=~"failure|timeout"}[${d(15)}]))` +
+        ` / sum by (${byServiceWorkflow}) (rate(${workflows}[${d(15)}])) > ${String(t.workflowFailureRatio)}` +
+        ` and on (${byServiceWorkflow}) sum by (${byServiceWorkflow}) (increase(${workflows}[${d(15)}])) >= ${String(thresholds.workflowMinExecutions)}`,
+      for: d(5),
       labels: { severity: 'warning', category: 'business' },
       annotations: {
         summary: `${svc}: ${percent} of ${on(workflow)} runs fail`,
@@ -309,9 +313,9 @@ export function alertRules(thresholds: AlertThresholds): AlertRule[] {
       alert: 'LowUserEngagement',
       // Only with a full hour of data: a partial window under-counts and would fire after every restart.
       expr:
-        `sum(increase(${METRICS.userSessionsStarted.name}[1h])) < ${String(thresholds.minSessionsPerHour)}` +
-        ` and on () count(${METRICS.userSessionsStarted.name} offset 1h) > 0`,
-      for: '30m',
+        `sum(increase(${METRICS.userSessionsStarted.name}[${d(60)}])) < ${String(thresholds.minSessionsPerHour)}` +
+        ` and on () count(${METRICS.userSessionsStarted.name} offset ${d(60)}) > 0`,
+      for: d(30),
       labels: { severity: 'warning', category: 'business' },
       annotations: {
         summary: 'Only {{ $value | humanize }} sessions started in the last hour',

@@ -16,7 +16,7 @@ export {
 } from './render/prometheus.js';
 export type { PrometheusRenderOptions } from './render/prometheus.js';
 export { alertmanagerConfig, renderAlertmanagerConfig, ROUTING_LABELS } from './render/alertmanager.js';
-export type { AlertmanagerRender } from './render/alertmanager.js';
+export type { AlertmanagerRender, AlertmanagerOptions } from './render/alertmanager.js';
 export {
   collectorConfig,
   renderCollectorConfig,
@@ -88,3 +88,4 @@ export type {
 export { EXPORTER_METRICS, CADVISOR_SERVICE_LABEL } from './exporter-metrics.js';
 export { renderRules, rulesDocument, renderedAlert, RULE_GROUPS } from './render/rules.js';
 export { DEFAULT_RUNBOOK_BASE_URL } from './model.js';
+export { scaledDuration } from './duration.js';

@@ -94,6 +94,11 @@ export interface StackModel {
   readonly intervalsOverride?: { readonly scrapeSeconds: number; readonly evaluationSeconds: number };
   /** Where alert annotations link runbooks (`<base>/<AlertName>.md`). */
   readonly runbookBaseUrl: string;
+  /**
+   * Multiplies every rule window, `for` and Alertmanager wait: 1 in a deployment; tests use
+   * 1/60 so the real rules and routes run with minutes turned into seconds.
+   */
+  readonly timeScale: number;
 }
 
 export interface ModelOptions {
@@ -104,6 +109,9 @@ export interface ModelOptions {
   readonly ruleFilesGlob?: string;
   readonly intervalsOverride?: { readonly scrapeSeconds: number; readonly evaluationSeconds: number };
   readonly runbookBaseUrl?: string;
+  readonly timeScale?: number;
+  /** Ports in place of the components' own (local mode and tests run several stacks on one host). */
+  readonly ports?: Partial<Record<ComponentName, number>>;
   /** Profile thresholds replaced (tests; a deployment with its own numbers). */
   readonly alertThresholds?: Partial<AlertThresholds>;
 }
@@ -121,6 +129,10 @@ export class ModelError extends Error {
 export function buildModel(options: ModelOptions): StackModel {
   if (!(ENVIRONMENTS as readonly string[]).includes(options.profile))
     throw new ModelError(`unknown profile "${options.profile}"; use one of ${ENVIRONMENTS.join(', ')}`);
+  if (options.timeScale !== undefined && !(options.timeScale > 0 && options.timeScale <= 1))
+    throw new ModelError(
+      `timeScale ${String(options.timeScale)} is outside (0, 1]; 1 is real time, 1/60 turns minutes into seconds`,
+    );
   const target = options.target ?? 'compose';
   const components = options.components ?? (Object.keys(COMPONENTS) as ComponentName[]);
   return {
@@ -132,12 +144,13 @@ export function buildModel(options: ModelOptions): StackModel {
     },
     metricsRetentionDays: METRICS_RETENTION.deleteAfterDays,
     address: (component, port) =>
-      `${target === 'compose' ? component : '127.0.0.1'}:${String(port ?? COMPONENTS[component].port)}`,
+      `${target === 'compose' ? component : '127.0.0.1'}:${String(port ?? options.ports?.[component] ?? COMPONENTS[component].port)}`,
     components,
     services: options.services ?? [],
     ruleFilesGlob:
       options.ruleFilesGlob ?? (target === 'compose' ? '/etc/prometheus/rules/*.yml' : 'rules/*.yml'),
     ...(options.intervalsOverride === undefined ? {} : { intervalsOverride: options.intervalsOverride }),
     runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
+    timeScale: options.timeScale ?? 1,
   };
 }

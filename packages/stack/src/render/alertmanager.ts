@@ -5,6 +5,7 @@
 import { IDENTITY_LABELS } from '@pyairtable/conventions';
 import type { Channels, ReceiverName } from '../alerting.js';
 import type { AlertName } from '../alerts.js';
+import { scaledDuration } from '../duration.js';
 import { ALERTMANAGER_SECRET_FILES, RECEIVERS } from '../alerting.js';
 import { renderYaml } from './yaml.js';
 
@@ -22,17 +23,33 @@ const ROUTE_MATCHERS: Readonly<Record<ReceiverName, string>> = {
   oncall: `${ROUTING_LABELS.category}=~"performance|business"`,
 };
 
-const SLACK_TITLE = '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.service }}';
+const SLACK_TITLE =
+  '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.service }} ({{ .CommonLabels.severity }})';
 const SLACK_TEXT = '{{ range .Alerts }}{{ .Annotations.summary }}\n{{ .Annotations.description }}\n{{ end }}';
 
-function receiver(name: ReceiverName, channels: Channels): Record<string, unknown> {
+/** Where a deployment differs from the defaults: tests point the integrations at loopback sinks. */
+export interface AlertmanagerOptions {
+  /** Files Alertmanager reads the secrets from (default: the Compose secrets under /run/secrets). */
+  readonly secretFiles?: Readonly<Partial<Record<keyof typeof ALERTMANAGER_SECRET_FILES, string>>>;
+  /** PagerDuty Events API URL (default: PagerDuty's own). */
+  readonly pagerdutyUrl?: string;
+  /** The model's time scale: group waits and intervals shrink with it in tests. */
+  readonly timeScale?: number;
+}
+
+function receiver(
+  name: ReceiverName,
+  channels: Channels,
+  options: AlertmanagerOptions,
+): Record<string, unknown> {
+  const files = { ...ALERTMANAGER_SECRET_FILES, ...options.secretFiles };
   const config: Record<string, unknown> = { name };
   const email = channels.emails[name];
   if (email !== undefined) config['email_configs'] = [{ to: email, send_resolved: true }];
   if (channels.slack && name !== 'finops' && name !== 'security')
     config['slack_configs'] = [
       {
-        api_url_file: ALERTMANAGER_SECRET_FILES.slackWebhookUrl,
+        api_url_file: files.slackWebhookUrl,
         send_resolved: true,
         title: SLACK_TITLE,
         text: SLACK_TEXT,
@@ -40,7 +57,14 @@ function receiver(name: ReceiverName, channels: Channels): Record<string, unknow
     ];
   if (channels.pagerduty && name === 'critical')
     config['pagerduty_configs'] = [
-      { routing_key_file: ALERTMANAGER_SECRET_FILES.pagerdutyServiceKey, send_resolved: true },
+      {
+        routing_key_file: files.pagerdutyServiceKey,
+        send_resolved: true,
+        // PagerDuty's severities are ours (critical, warning, info); its default is "error".
+        severity: '{{ .CommonLabels.severity }}',
+        description:
+          '{{ .CommonLabels.alertname }} {{ .CommonLabels.service }}: {{ .CommonAnnotations.summary }}',
+      },
     ];
   return config;
 }
@@ -53,9 +77,14 @@ export interface AlertmanagerRender {
   readonly warnings: readonly string[];
 }
 
-export function alertmanagerConfig(channels: Channels): { document: object; warnings: string[] } {
+export function alertmanagerConfig(
+  channels: Channels,
+  options: AlertmanagerOptions = {},
+): { document: object; warnings: string[] } {
   const warnings: string[] = [];
-  const receivers = RECEIVERS.map((name) => receiver(name, channels));
+  const receivers = RECEIVERS.map((name) => receiver(name, channels, options));
+  const scale = options.timeScale ?? 1;
+  const files = { ...ALERTMANAGER_SECRET_FILES, ...options.secretFiles };
   const usable = new Set(receivers.filter(hasIntegration).map((config) => config['name'] as ReceiverName));
   if (!usable.has('oncall'))
     warnings.push(
@@ -76,18 +105,19 @@ export function alertmanagerConfig(channels: Channels): { document: object; warn
     global['smtp_smarthost'] = channels.smtp.smarthost;
     global['smtp_from'] = channels.smtp.from;
     if (channels.smtp.username !== undefined) global['smtp_auth_username'] = channels.smtp.username;
-    if (channels.smtp.password) global['smtp_auth_password_file'] = ALERTMANAGER_SECRET_FILES.smtpPassword;
-    global['smtp_require_tls'] = true;
+    if (channels.smtp.password) global['smtp_auth_password_file'] = files.smtpPassword;
+    global['smtp_require_tls'] = channels.smtp.requireTls;
   }
+  if (options.pagerdutyUrl !== undefined) global['pagerduty_url'] = options.pagerdutyUrl;
   return {
     document: {
       global,
       route: {
         receiver: 'oncall',
         group_by: ['alertname', 'service'],
-        group_wait: '30s',
-        group_interval: '5m',
-        repeat_interval: '4h',
+        group_wait: scaledDuration(30, scale),
+        group_interval: scaledDuration(300, scale),
+        repeat_interval: scaledDuration(4 * 3600, scale),
         routes,
       },
       receivers,
@@ -105,7 +135,11 @@ export function alertmanagerConfig(channels: Channels): { document: object; warn
   };
 }
 
-export function renderAlertmanagerConfig(channels: Channels, profile: string): AlertmanagerRender {
-  const { document, warnings } = alertmanagerConfig(channels);
+export function renderAlertmanagerConfig(
+  channels: Channels,
+  profile: string,
+  options: AlertmanagerOptions = {},
+): AlertmanagerRender {
+  const { document, warnings } = alertmanagerConfig(channels, options);
   return { text: renderYaml(document, `Alertmanager configuration, profile ${profile}`), warnings };
 }

@@ -142,6 +142,8 @@ export function prometheusConfig(model: StackModel, options: PrometheusRenderOpt
   return {
     global: {
       scrape_interval: `${String(scrape)}s`,
+      // Prometheus refuses a timeout longer than the interval (its default is 10s).
+      ...(scrape < 10 ? { scrape_timeout: `${String(scrape)}s` } : {}),
       evaluation_interval: `${String(evaluation)}s`,
       external_labels: { environment: model.profile },
     },

@@ -23,10 +23,10 @@ export function renderedAlert(model: StackModel, rule: AlertRule): Record<string
 export function rulesDocument(model: StackModel): object {
   return {
     groups: [
-      { name: RULE_GROUPS.recording, rules: recordingRules() },
+      { name: RULE_GROUPS.recording, rules: recordingRules(model.timeScale) },
       {
         name: RULE_GROUPS.alerts,
-        rules: alertRules(model.settings.alerts).map((rule) => renderedAlert(model, rule)),
+        rules: alertRules(model.settings.alerts, model.timeScale).map((rule) => renderedAlert(model, rule)),
       },
     ],
   };

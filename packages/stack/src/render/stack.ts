@@ -92,7 +92,9 @@ export function renderComposeStack(options: ComposeRenderOptions): StackRender {
   const { generated } = resolveStackSecrets(options.profile, options.env, options.existingSecrets);
   const model = buildModel({ ...options.model, profile: options.profile, target: 'compose' });
   const channels = resolveChannels(options.env);
-  const alertmanager = renderAlertmanagerConfig(channels.channels, model.profile);
+  const alertmanager = renderAlertmanagerConfig(channels.channels, model.profile, {
+    timeScale: model.timeScale,
+  });
   const has = (component: (typeof model.components)[number]): boolean => model.components.includes(component);
 
   const files: RenderedFile[] = [
