@@ -1,0 +1,81 @@
+/**
+ * `pyairtable-hub`: the hub as a standalone process. Prints one JSON line with its addresses
+ * once it listens (for scripts and `obs`), and closes cleanly on SIGINT and SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { HUB_DEFAULTS, startHub } from './hub.js';
+
+export const HUB_HELP = `Usage: pyairtable-hub [options]
+
+The Docker-free backend for traces: OTLP/HTTP in, a durable store, Jaeger's query API out.
+
+Options:
+  --data-dir <dir>      where the store lives (default: ./.pyairtable-hub)
+  --host <address>      interface to listen on (default: ${HUB_DEFAULTS.host})
+  --otlp-http-port <n>  OTLP/HTTP port (default: ${String(HUB_DEFAULTS.otlpHttpPort)}; 0 picks a free one)
+  --query-port <n>      query API port (default: ${String(HUB_DEFAULTS.queryPort)})
+  -h, --help            this help
+
+Environment: HUB_INGEST_TOKEN and HUB_API_TOKEN require bearer tokens for ingest and for the API.
+`;
+
+function port(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) > 65535)
+    throw new Error(`--${name} "${value}" is not a port (0-65535)`);
+  return Number(value);
+}
+
+export async function runHubCli(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        'data-dir': { type: 'string', default: '.pyairtable-hub' },
+        host: { type: 'string', default: HUB_DEFAULTS.host },
+        'otlp-http-port': { type: 'string' },
+        'query-port': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    process.stderr.write(`pyairtable-hub: ${(error as Error).message}\n\n${HUB_HELP}`);
+    return 2;
+  }
+  if (values.help === true) {
+    process.stdout.write(HUB_HELP);
+    return 0;
+  }
+  let hub;
+  try {
+    hub = await startHub({
+      dataDir: values['data-dir'],
+      host: values.host,
+      otlpHttpPort: port('otlp-http-port', values['otlp-http-port'], HUB_DEFAULTS.otlpHttpPort),
+      queryPort: port('query-port', values['query-port'], HUB_DEFAULTS.queryPort),
+      ...(env['HUB_INGEST_TOKEN'] === undefined ? {} : { ingestToken: env['HUB_INGEST_TOKEN'] }),
+      ...(env['HUB_API_TOKEN'] === undefined ? {} : { apiToken: env['HUB_API_TOKEN'] }),
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    process.stderr.write(
+      `pyairtable-hub: ${code === 'EADDRINUSE' ? 'a port is already in use; choose another with --otlp-http-port/--query-port' : (error as Error).message}\n`,
+    );
+    return 1;
+  }
+  process.stdout.write(
+    `${JSON.stringify({ otlpHttp: hub.otlpHttpUrl, query: hub.queryUrl, dataDir: values['data-dir'] })}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await hub.close();
+  return 0;
+}

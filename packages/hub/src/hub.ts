@@ -1,0 +1,262 @@
+/**
+ * The hub process: an OTLP/HTTP receiver (the collector's role) and a Jaeger-compatible query
+ * API (Jaeger's role) over one durable store. Both listen on 127.0.0.1 unless told otherwise.
+ *
+ * Ingest follows the OTLP/HTTP specification: protobuf or JSON, gzip, 200 with a (partial)
+ * success answer in the request's encoding, 400 with the reason for a malformed body, 413 over
+ * the size limit, 415 for another content type, 503 with Retry-After when the write queue is
+ * full, so a client retries rather than losing data silently. A request is answered 200 only
+ * after its spans are committed.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gunzip } from 'node:zlib';
+import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
+import { ExportTraceServiceResponse, RpcStatus } from './otlp/proto.js';
+import type { DecodedTraces } from './otlp/spans.js';
+import { PayloadError, decodeTraceJson, decodeTraceProtobuf } from './otlp/spans.js';
+import { handleQuery } from './query-api.js';
+import { SpanStore } from './store.js';
+
+export interface HubOptions {
+  readonly dataDir: string;
+  readonly host?: string;
+  /** OTLP/HTTP port (default 4318; 0 picks a free one). */
+  readonly otlpHttpPort?: number;
+  /** Query API port (default 16686, the spec's Jaeger port). */
+  readonly queryPort?: number;
+  /** Largest request body accepted, after decompression (default 16 MiB). */
+  readonly maxBodyBytes?: number;
+  /** Batches waiting to be written before ingest answers 503 (default 64). */
+  readonly maxQueuedBatches?: number;
+  readonly ingestToken?: string;
+  readonly apiToken?: string;
+}
+
+export interface Hub {
+  readonly otlpHttpUrl: string;
+  readonly queryUrl: string;
+  readonly store: SpanStore;
+  close(): Promise<void>;
+}
+
+export const HUB_DEFAULTS = {
+  host: '127.0.0.1',
+  otlpHttpPort: 4318,
+  queryPort: 16686,
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxQueuedBatches: 64,
+} as const;
+
+const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_UNAVAILABLE = 14;
+
+class BodyTooLarge extends Error {}
+
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        request.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      resolve(Buffer.concat(chunks));
+    });
+    request.on('error', reject);
+  });
+}
+
+function gunzipLimited(body: Buffer, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    gunzip(body, { maxOutputLength: limit }, (error, result) => {
+      if (error === null) resolve(result);
+      else if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') reject(new BodyTooLarge());
+      else reject(new PayloadError(`gzip body could not be decompressed: ${error.message}`));
+    });
+  });
+}
+
+export function bearerAllowed(request: IncomingMessage, token: string | undefined): boolean {
+  if (token === undefined) return true;
+  const header = request.headers.authorization ?? '';
+  const expected = Buffer.from(`Bearer ${token}`);
+  const given = Buffer.from(header);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address() as AddressInfo;
+      resolve(`http://${host}:${String(address.port)}`);
+    });
+  });
+}
+
+export async function startHub(options: HubOptions): Promise<Hub> {
+  const host = options.host ?? HUB_DEFAULTS.host;
+  const maxBody = options.maxBodyBytes ?? HUB_DEFAULTS.maxBodyBytes;
+  const maxQueued = options.maxQueuedBatches ?? HUB_DEFAULTS.maxQueuedBatches;
+  const store = await SpanStore.open(options.dataDir);
+  const serviceKey = RESOURCE_ATTRIBUTES.serviceName;
+
+  // One writer: batches commit in arrival order; `queued` bounds what waits.
+  let queued = 0;
+  let tail: Promise<void> = Promise.resolve();
+  const write = (decoded: DecodedTraces): Promise<void> => {
+    queued++;
+    const done = tail.then(() => store.append(decoded.spans));
+    tail = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done.finally(() => {
+      queued--;
+    });
+  };
+
+  const answer = (
+    response: ServerResponse,
+    status: number,
+    json: boolean,
+    body: object,
+    headers: Record<string, string> = {},
+  ): void => {
+    if (json) {
+      response.writeHead(status, { 'content-type': 'application/json', ...headers });
+      response.end(JSON.stringify(body));
+      return;
+    }
+    const type = status === 200 ? ExportTraceServiceResponse : RpcStatus;
+    response.writeHead(status, { 'content-type': 'application/x-protobuf', ...headers });
+    response.end(type.encode(type.fromObject(body)).finish());
+  };
+
+  const ingest = createServer((request, response) => {
+    void (async () => {
+      const path = (request.url ?? '').split('?')[0];
+      const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+      const json = contentType === 'application/json';
+      if (request.method !== 'POST' || path !== '/v1/traces') {
+        answer(response, path === '/v1/logs' || path === '/v1/metrics' ? 501 : 404, true, {
+          code: 12,
+          message: `${request.method ?? ''} ${path ?? ''} is not served here; send traces to POST /v1/traces`,
+        });
+        request.resume();
+        return;
+      }
+      if (!bearerAllowed(request, options.ingestToken)) {
+        answer(
+          response,
+          401,
+          json,
+          { code: 16, message: 'a valid bearer token is required' },
+          { 'www-authenticate': 'Bearer' },
+        );
+        request.resume();
+        return;
+      }
+      if (!json && contentType !== 'application/x-protobuf') {
+        answer(response, 415, true, {
+          code: GRPC_INVALID_ARGUMENT,
+          message: 'use application/x-protobuf or application/json',
+        });
+        request.resume();
+        return;
+      }
+      try {
+        let body = await readBody(request, maxBody);
+        const encoding = (request.headers['content-encoding'] ?? '').toLowerCase();
+        if (encoding === 'gzip') body = await gunzipLimited(body, maxBody);
+        else if (encoding !== '' && encoding !== 'identity')
+          throw new PayloadError(`content-encoding ${encoding} is not supported; use gzip or none`);
+        const decoded = json ? decodeTraceJson(body, serviceKey) : decodeTraceProtobuf(body, serviceKey);
+        if (queued >= maxQueued) {
+          answer(
+            response,
+            503,
+            json,
+            { code: GRPC_UNAVAILABLE, message: 'the write queue is full; retry' },
+            { 'retry-after': '1' },
+          );
+          return;
+        }
+        await write(decoded);
+        answer(
+          response,
+          200,
+          json,
+          decoded.rejected === 0
+            ? {}
+            : {
+                partialSuccess: {
+                  rejectedSpans: String(decoded.rejected),
+                  errorMessage: decoded.rejectReason ?? '',
+                },
+              },
+        );
+      } catch (error) {
+        if (error instanceof BodyTooLarge)
+          answer(response, 413, json, {
+            code: GRPC_INVALID_ARGUMENT,
+            message: `the body exceeds ${String(maxBody)} bytes`,
+          });
+        else if (error instanceof PayloadError)
+          answer(response, 400, json, { code: GRPC_INVALID_ARGUMENT, message: error.message });
+        else
+          answer(
+            response,
+            503,
+            json,
+            { code: GRPC_UNAVAILABLE, message: 'the store could not write; retry' },
+            { 'retry-after': '1' },
+          );
+      }
+    })().catch(() => {
+      if (!response.headersSent) response.writeHead(500).end();
+    });
+  });
+
+  const query = createServer((request, response) => {
+    if (!bearerAllowed(request, options.apiToken)) {
+      response.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+      response.end(JSON.stringify({ error: { code: 16, message: 'a valid bearer token is required' } }));
+      return;
+    }
+    handleQuery(store, request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { code: 13, message: (error as Error).message } }));
+    });
+  });
+
+  const otlpHttpUrl = await listen(ingest, options.otlpHttpPort ?? HUB_DEFAULTS.otlpHttpPort, host);
+  const queryUrl = await listen(query, options.queryPort ?? HUB_DEFAULTS.queryPort, host);
+  return {
+    otlpHttpUrl,
+    queryUrl,
+    store,
+    async close() {
+      await Promise.all(
+        [ingest, query].map(
+          (server) =>
+            new Promise((resolve) => {
+              server.close(resolve);
+              server.closeAllConnections();
+            }),
+        ),
+      );
+      await tail;
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+/**
+ * @pyairtable/hub: the Docker-free backend for traces (and, next, logs): OTLP in, a durable
+ * DuckDB store, Jaeger's query API out.
+ */
+export { startHub, HUB_DEFAULTS, bearerAllowed } from './hub.js';
+export type { Hub, HubOptions } from './hub.js';
+export { SpanStore, STORE_FILE } from './store.js';
+export type { TraceQuery } from './store.js';
+export {
+  PayloadError,
+  decodeTraceJson,
+  decodeTraceProtobuf,
+  spansFromRequest,
+  toOtlpJson,
+} from './otlp/spans.js';
+export type { SpanRecord, KeyValue, AnyValue, DecodedTraces } from './otlp/spans.js';
+export { QueryError, parseDuration, parseTime } from './query-api.js';
+export { runHubCli, HUB_HELP } from './cli.js';

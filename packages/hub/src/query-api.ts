@@ -1,0 +1,126 @@
+/**
+ * Jaeger v2's HTTP query API (api_v3, the grpc-gateway JSON of its QueryService): traces come
+ * back as OTLP/JSON wrapped in `{"result": ...}`, errors as `{"error": {code, message}}`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { toOtlpJson } from './otlp/spans.js';
+import type { SpanStore, TraceQuery } from './store.js';
+
+const SPAN_KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
+const TRACE_ID = /^[0-9a-f]{32}$/;
+
+export class QueryError extends Error {
+  override readonly name = 'QueryError';
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+const error = (code: number, message: string): object => ({ error: { code, message } });
+
+/** RFC 3339 (what Jaeger's API takes) to Unix nanoseconds. */
+export function parseTime(name: string, value: string): bigint {
+  const match = /^(.+?)(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(value);
+  const millis = match === null ? Number.NaN : Date.parse(`${match[1] ?? ''}${match[3] ?? ''}`);
+  if (match === null || Number.isNaN(millis))
+    throw new QueryError(`${name}="${value}" is not an RFC 3339 time such as 2026-11-28T10:00:00Z`);
+  const fraction = (match[2] ?? '').padEnd(9, '0');
+  return BigInt(millis) * 1_000_000n + BigInt(fraction === '' ? 0 : Number(fraction));
+}
+
+/** A Go-style duration (`1.5s`, `250ms`, `2m`) to nanoseconds. */
+export function parseDuration(name: string, value: string): bigint {
+  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  const match = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$/.exec(value);
+  if (match === null) throw new QueryError(`${name}="${value}" is not a duration such as 250ms, 1.5s or 2m`);
+  return BigInt(Math.round(Number(match[1]) * (units[match[2] ?? 's'] ?? 1e9)));
+}
+
+function traceQuery(params: URLSearchParams): TraceQuery {
+  const get = (name: string): string | undefined => {
+    const value = params.get(name);
+    return value === null || value === '' ? undefined : value;
+  };
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of params) {
+    const match = /^query\.attributes\[(.+)\]$/.exec(name);
+    if (match?.[1] !== undefined) attributes[match[1]] = value;
+  }
+  const limit = get('query.num_traces') ?? get('query.search_depth');
+  if (limit !== undefined && !/^\d+$/.test(limit))
+    throw new QueryError(`query.num_traces="${limit}" is not a whole number`);
+  const service = get('query.service_name');
+  const operation = get('query.operation_name');
+  const startMin = get('query.start_time_min');
+  const startMax = get('query.start_time_max');
+  const durationMin = get('query.duration_min');
+  const durationMax = get('query.duration_max');
+  return {
+    ...(service === undefined ? {} : { service }),
+    ...(operation === undefined ? {} : { operation }),
+    ...(startMin === undefined ? {} : { startMinNs: parseTime('query.start_time_min', startMin) }),
+    ...(startMax === undefined ? {} : { startMaxNs: parseTime('query.start_time_max', startMax) }),
+    ...(durationMin === undefined ? {} : { durationMinNs: parseDuration('query.duration_min', durationMin) }),
+    ...(durationMax === undefined ? {} : { durationMaxNs: parseDuration('query.duration_max', durationMax) }),
+    ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+    ...(limit === undefined ? {} : { limit: Number(limit) }),
+  };
+}
+
+export async function handleQuery(
+  store: SpanStore,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://hub');
+  if (request.method !== 'GET') {
+    send(response, 405, error(12, 'the query API answers GET only'));
+    return;
+  }
+  try {
+    if (url.pathname === '/api/v3/services') {
+      send(response, 200, { services: await store.services() });
+      return;
+    }
+    if (url.pathname === '/api/v3/operations') {
+      const service = url.searchParams.get('service');
+      if (service === null || service === '')
+        throw new QueryError('service is required: /api/v3/operations?service=<name>');
+      const kindName = url.searchParams.get('span_kind') ?? '';
+      const kind =
+        kindName === ''
+          ? undefined
+          : SPAN_KINDS.indexOf(kindName.toLowerCase() as (typeof SPAN_KINDS)[number]);
+      if (kind === -1) throw new QueryError(`span_kind="${kindName}" is not one of ${SPAN_KINDS.join(', ')}`);
+      const operations = await store.operations(service, kind);
+      send(response, 200, {
+        operations: operations.map((operation) => ({
+          name: operation.name,
+          spanKind: SPAN_KINDS[operation.kind] ?? '',
+        })),
+      });
+      return;
+    }
+    const traceMatch = /^\/api\/v3\/traces\/([^/]+)$/.exec(url.pathname);
+    if (traceMatch?.[1] !== undefined) {
+      const traceId = traceMatch[1].toLowerCase();
+      if (!TRACE_ID.test(traceId))
+        throw new QueryError(`"${traceMatch[1]}" is not a trace id (32 hex digits)`);
+      const spans = await store.trace(traceId);
+      if (spans.length === 0) send(response, 404, error(5, `trace ${traceId} not found`));
+      else send(response, 200, { result: toOtlpJson(spans) });
+      return;
+    }
+    if (url.pathname === '/api/v3/traces') {
+      const traces = await store.findTraces(traceQuery(url.searchParams));
+      send(response, 200, { result: toOtlpJson(traces.flat()) });
+      return;
+    }
+    send(response, 404, error(5, `${url.pathname} is not part of the query API`));
+  } catch (caught) {
+    if (caught instanceof QueryError) send(response, 400, error(3, caught.message));
+    else throw caught;
+  }
+}
