@@ -1,10 +1,11 @@
 /**
- * The hub's durable store: DuckDB in one file of the data directory. Columnar and fast at
- * appends and at the percentile queries RED needs (bench/hub-store.mjs measured it before it
- * was chosen). A batch is acknowledged only after its transaction has committed to DuckDB's
+ * The hub's durable store: DuckDB in one file of the data directory, columnar and fast at the
+ * percentile queries RED needs (bench/hub-ingest.mjs measures ingest, search latency and
+ * memory). A batch is acknowledged only after its transaction has committed to DuckDB's
  * write-ahead log, so acknowledged data survives a restart and `kill -9`. One writer; reads go
  * through their own connection.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -14,6 +15,12 @@ import type { KeyValue, SpanRecord } from './otlp/spans.js';
 export const STORE_FILE = 'hub.duckdb';
 
 const SCHEMA = [
+  // Resource and scope are shared by every span of a batch: stored once, referenced by key.
+  `CREATE TABLE IF NOT EXISTS origins (
+     origin_key VARCHAR PRIMARY KEY,
+     resource JSON NOT NULL,
+     scope JSON NOT NULL
+   )`,
   `CREATE TABLE IF NOT EXISTS spans (
      trace_id VARCHAR NOT NULL,
      span_id VARCHAR NOT NULL,
@@ -25,8 +32,9 @@ const SCHEMA = [
      end_ns BIGINT NOT NULL,
      duration_ns BIGINT NOT NULL,
      status_code TINYINT NOT NULL,
-     attrs JSON NOT NULL,
-     record JSON NOT NULL
+     attrs VARCHAR NOT NULL,
+     origin_key VARCHAR NOT NULL,
+     record VARCHAR NOT NULL
    )`,
 ];
 
@@ -52,19 +60,58 @@ function attributeText(entry: KeyValue): string {
   return JSON.stringify(value);
 }
 
+/** What a span has beyond its columns and its origin (no replacer: JSON.stringify's fast path). */
 const serialiseRecord = (span: SpanRecord): string =>
-  JSON.stringify(span, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  JSON.stringify({
+    traceState: span.traceState,
+    flags: span.flags,
+    statusMessage: span.statusMessage,
+    attributes: span.attributes,
+    events: span.events,
+    links: span.links,
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
+  });
 
-function parseRecord(text: string): SpanRecord {
-  const raw = JSON.parse(text) as Record<string, unknown>;
+/** Columns of the span queries, in this order. */
+const SPAN_COLUMNS =
+  's.trace_id, s.span_id, s.parent_span_id, s.service, s.name, s.kind, s.start_ns, s.end_ns, s.status_code, s.record, o.resource, o.scope';
+
+function spanFromRow(row: readonly unknown[]): SpanRecord {
+  const record = JSON.parse(String(row[9])) as Pick<
+    SpanRecord,
+    | 'traceState'
+    | 'flags'
+    | 'statusMessage'
+    | 'attributes'
+    | 'events'
+    | 'links'
+    | 'droppedAttributesCount'
+    | 'droppedEventsCount'
+    | 'droppedLinksCount'
+  >;
   return {
-    ...(raw as unknown as SpanRecord),
-    startTimeUnixNano: BigInt(raw['startTimeUnixNano'] as string),
-    endTimeUnixNano: BigInt(raw['endTimeUnixNano'] as string),
+    ...record,
+    traceId: String(row[0]),
+    spanId: String(row[1]),
+    parentSpanId: String(row[2]),
+    serviceName: String(row[3]),
+    name: String(row[4]),
+    kind: Number(row[5]),
+    startTimeUnixNano: row[6] as bigint,
+    endTimeUnixNano: row[7] as bigint,
+    statusCode: Number(row[8]),
+    resource: JSON.parse(String(row[10])) as KeyValue[],
+    scope: JSON.parse(String(row[11])) as SpanRecord['scope'],
   };
 }
 
 export class SpanStore {
+  /** Origins already stored, by the resource object a decoded batch shares among its spans. */
+  private readonly originKeys = new WeakMap<object, string>();
+  private readonly knownOrigins = new Set<string>();
+
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
@@ -86,9 +133,31 @@ export class SpanStore {
   /** Appends a batch in one transaction; resolves once it is committed (durable). */
   async append(spans: readonly SpanRecord[]): Promise<void> {
     if (spans.length === 0) return;
+    const origins = new Map<string, { resource: string; scope: string }>();
+    const originOf = (span: SpanRecord): string => {
+      let key = this.originKeys.get(span.scope);
+      if (key === undefined) {
+        const resource = JSON.stringify(span.resource);
+        const scope = JSON.stringify(span.scope);
+        key = createHash('sha256').update(resource).update('\n').update(scope).digest('hex').slice(0, 32);
+        this.originKeys.set(span.scope, key);
+        if (!this.knownOrigins.has(key)) origins.set(key, { resource, scope });
+      }
+      return key;
+    };
+    const keys = spans.map(originOf);
+    if (origins.size > 0) {
+      for (const [key, origin] of origins)
+        await this.writer.run('INSERT OR IGNORE INTO origins VALUES ($1, $2, $3)', [
+          key,
+          origin.resource,
+          origin.scope,
+        ]);
+      for (const key of origins.keys()) this.knownOrigins.add(key);
+    }
     const appender = await this.writer.createAppender('spans');
     try {
-      for (const span of spans) {
+      for (const [index, span] of spans.entries()) {
         appender.appendVarchar(span.traceId);
         appender.appendVarchar(span.spanId);
         appender.appendVarchar(span.parentSpanId);
@@ -104,6 +173,7 @@ export class SpanStore {
             Object.fromEntries(span.attributes.map((entry) => [entry.key, attributeText(entry)])),
           ),
         );
+        appender.appendVarchar(keys[index] ?? '');
         appender.appendVarchar(serialiseRecord(span));
         appender.endRow();
       }
@@ -130,10 +200,10 @@ export class SpanStore {
 
   async trace(traceId: string): Promise<SpanRecord[]> {
     const result = await this.reader.runAndReadAll(
-      'SELECT record FROM spans WHERE trace_id = $1 ORDER BY start_ns',
+      `SELECT ${SPAN_COLUMNS} FROM spans s JOIN origins o USING (origin_key) WHERE s.trace_id = $1 ORDER BY s.start_ns`,
       [traceId],
     );
-    return result.getRows().map((row) => parseRecord(String(row[0])));
+    return result.getRows().map(spanFromRow);
   }
 
   /** Traces with at least one span matching every condition, newest first, whole. */
@@ -163,11 +233,12 @@ export class SpanStore {
     const traceIds = ids.getRows().map((row) => String(row[0]));
     if (traceIds.length === 0) return [];
     const spans = await this.reader.runAndReadAll(
-      `SELECT trace_id, record FROM spans WHERE trace_id IN (${traceIds.map((_id, index) => `$${String(index + 1)}`).join(', ')}) ORDER BY start_ns`,
+      `SELECT ${SPAN_COLUMNS} FROM spans s JOIN origins o USING (origin_key)
+       WHERE s.trace_id IN (${traceIds.map((_id, index) => `$${String(index + 1)}`).join(', ')}) ORDER BY s.start_ns`,
       traceIds,
     );
     const byTrace = new Map<string, SpanRecord[]>(traceIds.map((id) => [id, []]));
-    for (const row of spans.getRows()) byTrace.get(String(row[0]))?.push(parseRecord(String(row[1])));
+    for (const row of spans.getRows()) byTrace.get(String(row[0]))?.push(spanFromRow(row));
     return [...byTrace.values()];
   }
 
