@@ -3,6 +3,8 @@
  * once it listens (for scripts and `obs`), and closes cleanly on SIGINT and SIGTERM.
  */
 import { parseArgs } from 'node:util';
+import type { Environment } from '@pyairtable/conventions';
+import { ENVIRONMENTS } from '@pyairtable/conventions';
 import { HUB_DEFAULTS, startHub } from './hub.js';
 
 export const HUB_HELP = `Usage: pyairtable-hub [options]
@@ -11,6 +13,7 @@ The Docker-free backend for traces: OTLP/HTTP in, a durable store, Jaeger's quer
 
 Options:
   --data-dir <dir>      where the store lives (default: ./.pyairtable-hub)
+  --profile <profile>   the sampling policy: development (keep all), staging, production
   --host <address>      interface to listen on (default: ${HUB_DEFAULTS.host})
   --otlp-http-port <n>  OTLP/HTTP port (default: ${String(HUB_DEFAULTS.otlpHttpPort)}; 0 picks a free one)
   --query-port <n>      query API port (default: ${String(HUB_DEFAULTS.queryPort)})
@@ -33,6 +36,7 @@ export async function runHubCli(argv: readonly string[], env: NodeJS.ProcessEnv)
       args: [...argv],
       options: {
         'data-dir': { type: 'string', default: '.pyairtable-hub' },
+        profile: { type: 'string', default: 'development' },
         host: { type: 'string', default: HUB_DEFAULTS.host },
         'otlp-http-port': { type: 'string' },
         'query-port': { type: 'string' },
@@ -49,10 +53,17 @@ export async function runHubCli(argv: readonly string[], env: NodeJS.ProcessEnv)
     process.stdout.write(HUB_HELP);
     return 0;
   }
+  if (!(ENVIRONMENTS as readonly string[]).includes(values.profile)) {
+    process.stderr.write(
+      `pyairtable-hub: --profile "${values.profile}" is unknown; use one of ${ENVIRONMENTS.join(', ')}\n`,
+    );
+    return 2;
+  }
   let hub;
   try {
     hub = await startHub({
       dataDir: values['data-dir'],
+      profile: values.profile as Environment,
       host: values.host,
       otlpHttpPort: port('otlp-http-port', values['otlp-http-port'], HUB_DEFAULTS.otlpHttpPort),
       queryPort: port('query-port', values['query-port'], HUB_DEFAULTS.queryPort),

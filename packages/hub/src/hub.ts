@@ -13,7 +13,11 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
-import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
+import type { Environment } from '@pyairtable/conventions';
+import { RESOURCE_ATTRIBUTES, SAMPLING_POLICIES, createPiiMasker } from '@pyairtable/conventions';
+import type { RefusalReason } from './counters.js';
+import { HubCounters } from './counters.js';
+import { TailSampler, maskSpan } from './pipeline.js';
 import { ExportTraceServiceResponse, RpcStatus } from './otlp/proto.js';
 import type { DecodedTraces } from './otlp/spans.js';
 import { PayloadError, decodeTraceJson, decodeTraceProtobuf } from './otlp/spans.js';
@@ -22,6 +26,12 @@ import { SpanStore } from './store.js';
 
 export interface HubOptions {
   readonly dataDir: string;
+  /** The sampling policy's profile (default development: everything kept). */
+  readonly profile?: Environment;
+  /** Mask PII with the contract's rules before storing (default true). */
+  readonly maskPii?: boolean;
+  /** Tests: the clock the sampler's decision wait runs on. */
+  readonly now?: () => number;
   readonly host?: string;
   /** OTLP/HTTP port (default 4318; 0 picks a free one). */
   readonly otlpHttpPort?: number;
@@ -39,6 +49,9 @@ export interface Hub {
   readonly otlpHttpUrl: string;
   readonly queryUrl: string;
   readonly store: SpanStore;
+  readonly counters: HubCounters;
+  /** Decides every trace whose wait is over now (the hub also does it every second). */
+  decideDue(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -109,13 +122,16 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const maxQueued = options.maxQueuedBatches ?? HUB_DEFAULTS.maxQueuedBatches;
   const store = await SpanStore.open(options.dataDir);
   const serviceKey = RESOURCE_ATTRIBUTES.serviceName;
+  const counters = new HubCounters();
+  const masker = options.maskPii === false ? undefined : createPiiMasker();
+  const sampler = new TailSampler(SAMPLING_POLICIES[options.profile ?? 'development'], options.now);
 
   // One writer: batches commit in arrival order; `queued` bounds what waits.
   let queued = 0;
   let tail: Promise<void> = Promise.resolve();
-  const write = (decoded: DecodedTraces): Promise<void> => {
+  const serialised = (work: () => Promise<void>): Promise<void> => {
     queued++;
-    const done = tail.then(() => store.append(decoded.spans));
+    const done = tail.then(work);
     tail = done.then(
       () => undefined,
       () => undefined,
@@ -123,6 +139,40 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     return done.finally(() => {
       queued--;
     });
+  };
+  const write = (decoded: DecodedTraces): Promise<void> => {
+    counters.received.inc(decoded.spans.length);
+    counters.rejected.inc(decoded.rejected);
+    const masked = masker === undefined ? decoded.spans : decoded.spans.map((span) => maskSpan(masker, span));
+    const { keep, lateDropped } = sampler.observe(masked);
+    if (lateDropped > 0) counters.sampledOut.inc({ reason: 'not_sampled' }, lateDropped);
+    return serialised(async () => {
+      await store.append(keep);
+      counters.stored.inc(keep.length);
+    });
+  };
+  const decideDue = async (): Promise<void> => {
+    const decisions = sampler.due();
+    counters.pendingTraces.set(sampler.pendingTraces);
+    if (decisions.length === 0) return;
+    for (const decision of decisions)
+      counters.tracesDecided.inc({ decision: decision.keep ? 'keep' : 'drop', reason: decision.reason });
+    const dropped = decisions.filter((decision) => !decision.keep);
+    if (dropped.length === 0) return;
+    await serialised(async () => {
+      await store.deleteTraces(dropped.map((decision) => decision.traceId));
+      counters.sampledOut.inc(
+        { reason: 'not_sampled' },
+        dropped.reduce((sum, decision) => sum + decision.spans, 0),
+      );
+    });
+  };
+  const decider = setInterval(() => {
+    decideDue().catch(() => undefined);
+  }, 1000);
+  decider.unref();
+  const refuse = (reason: RefusalReason): void => {
+    counters.refused.inc({ reason });
   };
 
   const answer = (
@@ -156,6 +206,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         return;
       }
       if (!bearerAllowed(request, options.ingestToken)) {
+        refuse('unauthorized');
         answer(
           response,
           401,
@@ -167,6 +218,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         return;
       }
       if (!json && contentType !== 'application/x-protobuf') {
+        refuse('unsupported_type');
         answer(response, 415, true, {
           code: GRPC_INVALID_ARGUMENT,
           message: 'use application/x-protobuf or application/json',
@@ -182,6 +234,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
           throw new PayloadError(`content-encoding ${encoding} is not supported; use gzip or none`);
         const decoded = json ? decodeTraceJson(body, serviceKey) : decodeTraceProtobuf(body, serviceKey);
         if (queued >= maxQueued) {
+          refuse('queue_full');
           answer(
             response,
             503,
@@ -206,14 +259,17 @@ export async function startHub(options: HubOptions): Promise<Hub> {
               },
         );
       } catch (error) {
-        if (error instanceof BodyTooLarge)
+        if (error instanceof BodyTooLarge) {
+          refuse('too_large');
           answer(response, 413, json, {
             code: GRPC_INVALID_ARGUMENT,
             message: `the body exceeds ${String(maxBody)} bytes`,
           });
-        else if (error instanceof PayloadError)
+        } else if (error instanceof PayloadError) {
+          refuse('malformed');
           answer(response, 400, json, { code: GRPC_INVALID_ARGUMENT, message: error.message });
-        else
+        } else {
+          refuse('store_error');
           answer(
             response,
             503,
@@ -221,6 +277,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
             { code: GRPC_UNAVAILABLE, message: 'the store could not write; retry' },
             { 'retry-after': '1' },
           );
+        }
       }
     })().catch(() => {
       if (!response.headersSent) response.writeHead(500).end();
@@ -231,6 +288,16 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     if (!bearerAllowed(request, options.apiToken)) {
       response.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
       response.end(JSON.stringify({ error: { code: 16, message: 'a valid bearer token is required' } }));
+      return;
+    }
+    if (request.url === '/metrics') {
+      counters.registry
+        .metrics()
+        .then((text) => {
+          response.writeHead(200, { 'content-type': counters.registry.contentType });
+          response.end(text);
+        })
+        .catch(() => response.writeHead(500).end());
       return;
     }
     handleQuery(store, request, response).catch((error: unknown) => {
@@ -245,7 +312,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     otlpHttpUrl,
     queryUrl,
     store,
+    counters,
+    decideDue,
     async close() {
+      clearInterval(decider);
       await Promise.all(
         [ingest, query].map(
           (server) =>

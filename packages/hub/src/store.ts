@@ -183,6 +183,17 @@ export class SpanStore {
     }
   }
 
+  /** Removes whole traces (the sampler's drops), in one transaction. */
+  async deleteTraces(traceIds: readonly string[]): Promise<void> {
+    for (let start = 0; start < traceIds.length; start += 1000) {
+      const chunk = traceIds.slice(start, start + 1000);
+      await this.writer.run(
+        `DELETE FROM spans WHERE trace_id IN (${chunk.map((_id, index) => `$${String(index + 1)}`).join(', ')})`,
+        [...chunk],
+      );
+    }
+  }
+
   async services(): Promise<string[]> {
     const result = await this.reader.runAndReadAll('SELECT DISTINCT service FROM spans ORDER BY service');
     return result.getRows().map((row) => String(row[0]));

@@ -1,0 +1,68 @@
+/**
+ * The hub's own counters, on `/metrics` of the query listener: what arrived, what was stored,
+ * what the sampler removed and why, and what was refused and why. Never silent loss: every span
+ * the hub does not keep is in one of these.
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+import { SAMPLING_REASONS } from '@pyairtable/conventions';
+
+export const REFUSAL_REASONS = [
+  'malformed',
+  'too_large',
+  'unsupported_type',
+  'unauthorized',
+  'queue_full',
+  'store_error',
+] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+export class HubCounters {
+  readonly registry = new Registry();
+  readonly received = new Counter({
+    name: 'pyairtable_hub_spans_received_total',
+    help: 'Spans decoded from accepted requests.',
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'pyairtable_hub_spans_rejected_total',
+    help: 'Spans refused one by one (invalid ids), reported to the client as a partial success.',
+    registers: [this.registry],
+  });
+  readonly stored = new Counter({
+    name: 'pyairtable_hub_spans_stored_total',
+    help: 'Spans committed to the store.',
+    registers: [this.registry],
+  });
+  readonly sampledOut = new Counter({
+    name: 'pyairtable_hub_spans_sampled_out_total',
+    help: 'Spans of traces the tail-sampling policy dropped, by reason.',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly tracesDecided = new Counter({
+    name: 'pyairtable_hub_traces_decided_total',
+    help: 'Tail-sampling decisions, by outcome and the rule that decided.',
+    labelNames: ['decision', 'reason'],
+    registers: [this.registry],
+  });
+  readonly refused = new Counter({
+    name: 'pyairtable_hub_requests_refused_total',
+    help: 'Ingest requests refused whole, by reason (the client was told, with a 4xx or 503).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly pendingTraces = new Gauge({
+    name: 'pyairtable_hub_traces_pending_decision',
+    help: 'Traces waiting for their tail-sampling decision.',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    // Every label value exists from the start, so a rate over a new series is never missed.
+    for (const reason of REFUSAL_REASONS) this.refused.inc({ reason }, 0);
+    for (const reason of SAMPLING_REASONS) {
+      this.tracesDecided.inc({ decision: reason === 'not_sampled' ? 'drop' : 'keep', reason }, 0);
+      if (reason === 'not_sampled') this.sampledOut.inc({ reason }, 0);
+    }
+  }
+}
