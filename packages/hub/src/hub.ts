@@ -21,6 +21,7 @@ import { TailSampler, maskSpan } from './pipeline.js';
 import { ExportTraceServiceResponse, RpcStatus } from './otlp/proto.js';
 import type { DecodedTraces } from './otlp/spans.js';
 import { PayloadError, decodeTraceJson, decodeTraceProtobuf } from './otlp/spans.js';
+import { handleLegacyQuery } from './legacy-api.js';
 import { handleQuery } from './query-api.js';
 import { SpanStore } from './store.js';
 
@@ -300,10 +301,12 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         .catch(() => response.writeHead(500).end());
       return;
     }
-    handleQuery(store, request, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: { code: 13, message: (error as Error).message } }));
-    });
+    handleLegacyQuery(store, request, response)
+      .then((handled) => (handled ? undefined : handleQuery(store, request, response)))
+      .catch((error: unknown) => {
+        if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ error: { code: 13, message: (error as Error).message } }));
+      });
   });
 
   const otlpHttpUrl = await listen(ingest, options.otlpHttpPort ?? HUB_DEFAULTS.otlpHttpPort, host);

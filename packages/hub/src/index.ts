@@ -19,3 +19,4 @@ export { runHubCli, HUB_HELP } from './cli.js';
 export { TailSampler, maskSpan, maskKeyValues, MAX_PENDING_TRACES } from './pipeline.js';
 export type { Decision } from './pipeline.js';
 export { HubCounters, REFUSAL_REASONS } from './counters.js';
+export { jaegerTrace, handleLegacyQuery } from './legacy-api.js';

@@ -253,6 +253,23 @@ export class SpanStore {
     return [...byTrace.values()];
   }
 
+  /** Calls between services: a span whose parent belongs to another service, counted per pair. */
+  async dependencies(
+    startNs: bigint,
+    endNs: bigint,
+  ): Promise<{ parent: string; child: string; callCount: number }[]> {
+    const result = await this.reader.runAndReadAll(
+      `SELECT p.service, c.service, count(*) FROM spans c
+       JOIN spans p ON c.trace_id = p.trace_id AND c.parent_span_id = p.span_id
+       WHERE p.service <> c.service AND c.start_ns BETWEEN $1 AND $2
+       GROUP BY 1, 2 ORDER BY 1, 2`,
+      [startNs, endNs],
+    );
+    return result
+      .getRows()
+      .map((row) => ({ parent: String(row[0]), child: String(row[1]), callCount: Number(row[2]) }));
+  }
+
   async spanCount(): Promise<number> {
     const result = await this.reader.runAndReadAll('SELECT count(*) FROM spans');
     return Number(result.getRows()[0]?.[0] ?? 0);
