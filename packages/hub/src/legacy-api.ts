@@ -130,10 +130,10 @@ function legacyQuery(params: URLSearchParams, nowNs: bigint): TraceQuery {
     try {
       parsed = JSON.parse(tagsParam);
     } catch {
-      throw new QueryError('tags must be a JSON object such as {"http.route":"/api/records"}');
+      throw new QueryError('tags must be a JSON object such as {"region":"eu-west-1"}');
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-      throw new QueryError('tags must be a JSON object such as {"http.route":"/api/records"}');
+      throw new QueryError('tags must be a JSON object such as {"region":"eu-west-1"}');
     attributes = Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, String(value)]));
   }
   const end = microsParam('end', params.get('end'));
