@@ -14,6 +14,8 @@ The Docker-free backend for traces: OTLP/HTTP in, a durable store, Jaeger's quer
 Options:
   --data-dir <dir>      where the store lives (default: ./.pyairtable-hub)
   --profile <profile>   the sampling policy: development (keep all), staging, production
+  --retention-days <n>  delete spans older than this (default: 7, the contract's trace retention)
+  --max-size-mb <n>     size cap of the store; the oldest spans go first (default: 2048)
   --host <address>      interface to listen on (default: ${HUB_DEFAULTS.host})
   --otlp-http-port <n>  OTLP/HTTP port (default: ${String(HUB_DEFAULTS.otlpHttpPort)}; 0 picks a free one)
   --query-port <n>      query API port (default: ${String(HUB_DEFAULTS.queryPort)})
@@ -37,6 +39,8 @@ export async function runHubCli(argv: readonly string[], env: NodeJS.ProcessEnv)
       options: {
         'data-dir': { type: 'string', default: '.pyairtable-hub' },
         profile: { type: 'string', default: 'development' },
+        'retention-days': { type: 'string' },
+        'max-size-mb': { type: 'string' },
         host: { type: 'string', default: HUB_DEFAULTS.host },
         'otlp-http-port': { type: 'string' },
         'query-port': { type: 'string' },
@@ -59,11 +63,28 @@ export async function runHubCli(argv: readonly string[], env: NodeJS.ProcessEnv)
     );
     return 2;
   }
+  const positive = (name: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const number = Number(value);
+    if (!(number > 0)) throw new Error(`--${name} "${value}" must be a positive number`);
+    return number;
+  };
+  let retentionDays: number | undefined;
+  let maxSizeMb: number | undefined;
+  try {
+    retentionDays = positive('retention-days', values['retention-days']);
+    maxSizeMb = positive('max-size-mb', values['max-size-mb']);
+  } catch (error) {
+    process.stderr.write(`pyairtable-hub: ${(error as Error).message}\n`);
+    return 2;
+  }
   let hub;
   try {
     hub = await startHub({
       dataDir: values['data-dir'],
       profile: values.profile as Environment,
+      ...(retentionDays === undefined ? {} : { retentionDays }),
+      ...(maxSizeMb === undefined ? {} : { maxStoreBytes: maxSizeMb * 1024 * 1024 }),
       host: values.host,
       otlpHttpPort: port('otlp-http-port', values['otlp-http-port'], HUB_DEFAULTS.otlpHttpPort),
       queryPort: port('query-port', values['query-port'], HUB_DEFAULTS.queryPort),

@@ -51,6 +51,12 @@ export class HubCounters {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly evicted = new Counter({
+    name: 'pyairtable_hub_spans_evicted_total',
+    help: 'Spans deleted by retention: older than the retention (age) or beyond the size cap (size).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly pendingTraces = new Gauge({
     name: 'pyairtable_hub_traces_pending_decision',
     help: 'Traces waiting for their tail-sampling decision.',
@@ -60,6 +66,7 @@ export class HubCounters {
   constructor() {
     // Every label value exists from the start, so a rate over a new series is never missed.
     for (const reason of REFUSAL_REASONS) this.refused.inc({ reason }, 0);
+    for (const reason of ['age', 'size']) this.evicted.inc({ reason }, 0);
     for (const reason of SAMPLING_REASONS) {
       this.tracesDecided.inc({ decision: reason === 'not_sampled' ? 'drop' : 'keep', reason }, 0);
       if (reason === 'not_sampled') this.sampledOut.inc({ reason }, 0);

@@ -14,7 +14,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
 import type { Environment } from '@pyairtable/conventions';
-import { RESOURCE_ATTRIBUTES, SAMPLING_POLICIES, createPiiMasker } from '@pyairtable/conventions';
+import {
+  RESOURCE_ATTRIBUTES,
+  SAMPLING_POLICIES,
+  TRACES_RETENTION,
+  createPiiMasker,
+} from '@pyairtable/conventions';
 import type { RefusalReason } from './counters.js';
 import { HubCounters } from './counters.js';
 import { TailSampler, maskSpan } from './pipeline.js';
@@ -31,8 +36,12 @@ export interface HubOptions {
   readonly profile?: Environment;
   /** Mask PII with the contract's rules before storing (default true). */
   readonly maskPii?: boolean;
-  /** Tests: the clock the sampler's decision wait runs on. */
+  /** Tests: the clock the sampler's decision wait and retention run on (milliseconds). */
   readonly now?: () => number;
+  /** Spans older than this are deleted (default: the contract's trace retention, 7 days). */
+  readonly retentionDays?: number;
+  /** The store's size cap; beyond it the oldest spans go first (default 2 GiB). */
+  readonly maxStoreBytes?: number;
   readonly host?: string;
   /** OTLP/HTTP port (default 4318; 0 picks a free one). */
   readonly otlpHttpPort?: number;
@@ -53,6 +62,8 @@ export interface Hub {
   readonly counters: HubCounters;
   /** Decides every trace whose wait is over now (the hub also does it every second). */
   decideDue(): Promise<void>;
+  /** Applies retention now (the hub also does it every minute). */
+  enforceRetention(): Promise<{ deletedByAge: number; deletedBySize: number }>;
   close(): Promise<void>;
 }
 
@@ -62,6 +73,7 @@ export const HUB_DEFAULTS = {
   queryPort: 16686,
   maxBodyBytes: 16 * 1024 * 1024,
   maxQueuedBatches: 64,
+  maxStoreBytes: 2 * 1024 ** 3,
 } as const;
 
 const GRPC_INVALID_ARGUMENT = 3;
@@ -172,6 +184,26 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     decideDue().catch(() => undefined);
   }, 1000);
   decider.unref();
+  const clock = options.now ?? Date.now;
+  const maxAgeNs =
+    BigInt(Math.round((options.retentionDays ?? TRACES_RETENTION.deleteAfterDays) * 86_400)) * 1_000_000_000n;
+  const enforceRetention = async (): Promise<{ deletedByAge: number; deletedBySize: number }> => {
+    let outcome = { deletedByAge: 0, deletedBySize: 0 };
+    await serialised(async () => {
+      outcome = await store.enforceRetention({
+        nowNs: BigInt(clock()) * 1_000_000n,
+        maxAgeNs,
+        maxBytes: options.maxStoreBytes ?? HUB_DEFAULTS.maxStoreBytes,
+      });
+    });
+    counters.evicted.inc({ reason: 'age' }, outcome.deletedByAge);
+    counters.evicted.inc({ reason: 'size' }, outcome.deletedBySize);
+    return outcome;
+  };
+  const retention = setInterval(() => {
+    enforceRetention().catch(() => undefined);
+  }, 60_000);
+  retention.unref();
   const refuse = (reason: RefusalReason): void => {
     counters.refused.inc({ reason });
   };
@@ -317,8 +349,10 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     store,
     counters,
     decideDue,
+    enforceRetention,
     async close() {
       clearInterval(decider);
+      clearInterval(retention);
       await Promise.all(
         [ingest, query].map(
           (server) =>

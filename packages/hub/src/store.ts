@@ -270,6 +270,61 @@ export class SpanStore {
       .map((row) => ({ parent: String(row[0]), child: String(row[1]), callCount: Number(row[2]) }));
   }
 
+  /** Row groups of the span table: the unit in which DuckDB returns space after deletes. */
+  async rowGroups(): Promise<number> {
+    const result = await this.reader.runAndReadAll(
+      "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('spans')",
+    );
+    return Number(result.getRows()[0]?.[0] ?? 0);
+  }
+
+  /** Bytes the database's used blocks occupy (freed blocks are reused, so this falls after deletes). */
+  async usedBytes(): Promise<number> {
+    await this.writer.run('CHECKPOINT');
+    const result = await this.reader.runAndReadAll(
+      'SELECT used_blocks, block_size FROM pragma_database_size()',
+    );
+    const row = result.getRows()[0];
+    return row === undefined ? 0 : Number(row[0]) * Number(row[1]);
+  }
+
+  /**
+   * Deletes spans older than `maxAgeNs` (by start time), then, while the store uses more than
+   * `maxBytes`, the oldest spans beyond the share that brings it under the cap. Oldest first,
+   * always: the newest data is what a developer is looking at.
+   */
+  async enforceRetention(limits: {
+    readonly nowNs: bigint;
+    readonly maxAgeNs: bigint;
+    readonly maxBytes: number;
+  }): Promise<{ deletedByAge: number; deletedBySize: number }> {
+    const byAge = await this.writer.runAndReadAll('DELETE FROM spans WHERE start_ns < $1', [
+      limits.nowNs - limits.maxAgeNs,
+    ]);
+    const deletedByAge = byAge.rowsChanged;
+    let deletedBySize = 0;
+    let previous = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 5; round++) {
+      const used = await this.usedBytes();
+      // DuckDB returns space a row group at a time (about 120,000 rows): when a pass freed
+      // nothing, deleting more would not either, and would only lose data.
+      if (used <= limits.maxBytes || used >= previous) break;
+      previous = used;
+      // Down to 90% of the cap, not just under it: a store at its cap would evict on every
+      // batch; the slack also absorbs DuckDB returning space a row group at a time.
+      const share = Math.min(1, (used - limits.maxBytes * 0.9) / used);
+      const cutoff = await this.writer.runAndReadAll(
+        'SELECT quantile_disc(start_ns, $1::DOUBLE) FROM spans',
+        [share],
+      );
+      const value = cutoff.getRows()[0]?.[0];
+      if (value === null || value === undefined) break;
+      const deleted = await this.writer.runAndReadAll('DELETE FROM spans WHERE start_ns <= $1', [value]);
+      deletedBySize += deleted.rowsChanged;
+    }
+    return { deletedByAge, deletedBySize };
+  }
+
   async spanCount(): Promise<number> {
     const result = await this.reader.runAndReadAll('SELECT count(*) FROM spans');
     return Number(result.getRows()[0]?.[0] ?? 0);

@@ -17,7 +17,7 @@ import {
 } from '@pyairtable/conventions';
 import { POSITIVES, SENSITIVE_KEYS, plainFetch, sampleValue, tempDir } from '@pyairtable/test-support';
 import type { Hub, SpanRecord } from '@pyairtable/hub';
-import { TailSampler, startHub } from '@pyairtable/hub';
+import { SpanStore, TailSampler, startHub } from '@pyairtable/hub';
 
 const production = SAMPLING_POLICIES.production;
 let counter = 0;
@@ -212,4 +212,105 @@ describe('the hub’s pipeline, end to end', () => {
       for (const file of files) expect(file.includes(positive.text)).toBe(false);
     for (const file of files) expect(file.includes('hunter2-secret-value')).toBe(false);
   });
+});
+
+describe('retention', () => {
+  const dir = tempDir('hub-retention');
+  let hub: Hub;
+  const dayNs = 86_400_000_000_000n;
+  const nowMs = Date.now();
+  beforeAll(async () => {
+    hub = await startHub({
+      dataDir: dir.path,
+      otlpHttpPort: 0,
+      queryPort: 0,
+      now: () => nowMs,
+      maxStoreBytes: 64 * 1024 ** 3,
+    });
+  });
+  afterAll(async () => {
+    await hub.close();
+    dir.cleanup();
+  });
+
+  const sendTrace = async (id: string, ageNs: bigint, spans = 1): Promise<void> => {
+    const start = BigInt(nowMs) * 1_000_000n - ageNs;
+    const response = await plainFetch(`${hub.otlpHttpUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceSpans: [
+          {
+            resource: {
+              attributes: [{ key: RESOURCE_ATTRIBUTES.serviceName, value: { stringValue: 'kept' } }],
+            },
+            scopeSpans: [
+              {
+                spans: Array.from({ length: spans }, (_unused, index) => ({
+                  traceId: id,
+                  spanId: (index + 1).toString(16).padStart(16, '0'),
+                  name: 'op',
+                  startTimeUnixNano: String(start),
+                  endTimeUnixNano: String(start + 1_000_000n),
+                  attributes: [{ key: 'payload', value: { stringValue: 'x'.repeat(2000) } }],
+                })),
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(response.status).toBe(200);
+  };
+  const stored = async (id: string): Promise<boolean> =>
+    (await plainFetch(`${hub.queryUrl}/api/v3/traces/${id}`)).status === 200;
+
+  it('deletes spans older than the contract’s 7 days, not those just inside', async () => {
+    await sendTrace('e1'.repeat(16), 8n * dayNs);
+    await sendTrace('e2'.repeat(16), 7n * dayNs - 3_600_000_000_000n);
+    const outcome = await hub.enforceRetention();
+    expect(outcome.deletedByAge).toBe(1);
+    expect(await stored('e1'.repeat(16))).toBe(false);
+    expect(await stored('e2'.repeat(16))).toBe(true);
+  });
+
+  it('beyond the size cap, deletes the oldest first and keeps the newest', async () => {
+    // Enough spans for several of DuckDB's row groups (space is returned a row group at a time).
+    const store = await SpanStore.open(`${dir.path}-capped`);
+    try {
+      const batches = 560;
+      for (let batch = 0; batch < batches; batch++) {
+        const start = BigInt(nowMs) * 1_000_000n - BigInt(batches - batch) * 1_000_000_000n;
+        await store.append(
+          Array.from({ length: 512 }, (_unused, index) => ({
+            ...span(`${batch.toString(16).padStart(16, '0')}${'7'.repeat(16)}`, 'sized'),
+            spanId: (index + 1).toString(16).padStart(16, '0'),
+            startTimeUnixNano: start,
+            endTimeUnixNano: start + 1_000_000n,
+            attributes: [
+              { key: 'payload', value: { stringValue: `${String(batch * 512 + index)}-${'y'.repeat(64)}` } },
+            ],
+          })),
+        );
+      }
+      const used = await store.usedBytes();
+      const rowGroupBytes = used / (await store.rowGroups());
+      const cap = Math.floor(used * 0.6);
+      const outcome = await store.enforceRetention({
+        nowNs: BigInt(nowMs) * 1_000_000n,
+        maxAgeNs: 7n * dayNs,
+        maxBytes: cap,
+      });
+      expect(outcome.deletedBySize).toBeGreaterThan(0);
+      // Within one row group of the cap: DuckDB frees space a whole row group at a time.
+      expect(await store.usedBytes()).toBeLessThanOrEqual(cap + rowGroupBytes);
+      expect(await store.usedBytes()).toBeLessThan(used * 0.75);
+      const trace = (batch: number): Promise<SpanRecord[]> =>
+        store.trace(`${batch.toString(16).padStart(16, '0')}${'7'.repeat(16)}`);
+      expect(await trace(0)).toHaveLength(0);
+      expect(await trace(batches - 1)).toHaveLength(512);
+    } finally {
+      store.close();
+    }
+  }, 120_000);
 });
