@@ -4,20 +4,24 @@
  */
 import { EXIT_CODES, UsageError, exitCodeFor } from './errors.js';
 import type { CliIo } from './io.js';
+import { runHubCli } from '@pyairtable/hub';
 import { renderCommand } from './commands/render.js';
 
 export { EXIT_CODES, UsageError, exitCodeFor } from './errors.js';
 export type { CliIo } from './io.js';
 export { RENDER_HELP } from './commands/render.js';
 
-const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => number>> = {
+const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => number | Promise<number>>> = {
   render: renderCommand,
+  // The hub owns its process (listeners, signals); obs hands it the arguments.
+  hub: (args, io) => runHubCli(args, io.env),
 };
 
 export const HELP = `Usage: obs <command> [options]
 
 Commands:
   render   write the stack's deployment files (obs render --help)
+  hub      run the hub: OTLP in, durable store, Jaeger's API out (obs hub --help)
 
 Run obs <command> --help for a command's options.
 `;

@@ -197,5 +197,11 @@ describe('the obs executable', () => {
     expect(result.stdout).toContain('Usage: obs render');
     const failing = spawnSync(process.execPath, [bin, 'render'], { encoding: 'utf8' });
     expect(failing.status).toBe(EXIT_CODES.usage);
+    const hub = spawnSync(process.execPath, [bin, 'hub', '--help'], { encoding: 'utf8' });
+    expect(hub.status).toBe(0);
+    expect(hub.stdout).toContain('--data-dir');
+    const badHub = spawnSync(process.execPath, [bin, 'hub', '--profile', 'prod'], { encoding: 'utf8' });
+    expect(badHub.status).toBe(EXIT_CODES.usage);
+    expect(badHub.stderr).toContain('--profile "prod" is unknown');
   });
 });

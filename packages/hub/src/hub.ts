@@ -76,6 +76,9 @@ export const HUB_DEFAULTS = {
   maxStoreBytes: 2 * 1024 ** 3,
 } as const;
 
+/** Where files in the collector file exporter's format are imported (on the ingest listener). */
+export const IMPORT_PATH = '/import/otlp-json';
+
 const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_UNAVAILABLE = 14;
 
@@ -225,11 +228,84 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     response.end(type.encode(type.fromObject(body)).finish());
   };
 
+  /**
+   * Files in the collector file exporter's format (one OTLP/JSON trace request per line), as
+   * exported by `/api/v3/traces/{id}?format=file`. Masked like any span; not sampled: an
+   * import is deliberate. Lines that cannot be read are reported by number; the rest are stored.
+   */
+  const importFile = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    try {
+      let body = await readBody(request, maxBody);
+      if ((request.headers['content-encoding'] ?? '').toLowerCase() === 'gzip')
+        body = await gunzipLimited(body, maxBody);
+      const errors: { line: number; message: string }[] = [];
+      let imported = 0;
+      let rejected = 0;
+      const lines = body.toString('utf8').split('\n');
+      for (const [index, line] of lines.entries()) {
+        if (line.trim() === '') continue;
+        try {
+          const decoded = decodeTraceJson(Buffer.from(line), serviceKey);
+          const spans =
+            masker === undefined ? decoded.spans : decoded.spans.map((span) => maskSpan(masker, span));
+          counters.received.inc(decoded.spans.length);
+          counters.rejected.inc(decoded.rejected);
+          rejected += decoded.rejected;
+          await serialised(async () => {
+            await store.append(spans);
+            counters.stored.inc(spans.length);
+          });
+          imported += spans.length;
+        } catch (error) {
+          if (!(error instanceof PayloadError)) throw error;
+          if (errors.length < 100) errors.push({ line: index + 1, message: error.message });
+        }
+      }
+      answer(response, errors.length > 0 && imported === 0 ? 400 : 200, true, { imported, rejected, errors });
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        refuse('too_large');
+        answer(response, 413, true, {
+          code: GRPC_INVALID_ARGUMENT,
+          message: `the file exceeds ${String(maxBody)} bytes`,
+        });
+      } else if (error instanceof PayloadError) {
+        refuse('malformed');
+        answer(response, 400, true, { code: GRPC_INVALID_ARGUMENT, message: error.message });
+      } else {
+        refuse('store_error');
+        answer(
+          response,
+          503,
+          true,
+          { code: GRPC_UNAVAILABLE, message: 'the store could not write; retry' },
+          { 'retry-after': '1' },
+        );
+      }
+    }
+  };
+
   const ingest = createServer((request, response) => {
     void (async () => {
       const path = (request.url ?? '').split('?')[0];
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       const json = contentType === 'application/json';
+      if (request.method === 'POST' && path === IMPORT_PATH) {
+        if (!bearerAllowed(request, options.ingestToken)) {
+          refuse('unauthorized');
+          answer(
+            response,
+            401,
+            true,
+            { code: 16, message: 'a valid bearer token is required' },
+            { 'www-authenticate': 'Bearer' },
+          );
+          request.resume();
+          return;
+        }
+        await importFile(request, response);
+        return;
+      }
       if (request.method !== 'POST' || path !== '/v1/traces') {
         answer(response, path === '/v1/logs' || path === '/v1/metrics' ? 501 : 404, true, {
           code: 12,

@@ -228,8 +228,7 @@ export async function handleLegacyQuery(
       send(response, 200, ok(edges));
       return true;
     }
-    send(response, 404, failure(404, `${path} is not part of the API`));
-    return true;
+    return false;
   } catch (caught) {
     if (caught instanceof QueryError) {
       send(response, 400, failure(400, caught.message));

@@ -110,7 +110,58 @@ export async function handleQuery(
         throw new QueryError(`"${traceMatch[1]}" is not a trace id (32 hex digits)`);
       const spans = await store.trace(traceId);
       if (spans.length === 0) send(response, 404, error(5, `trace ${traceId} not found`));
-      else send(response, 200, { result: toOtlpJson(spans) });
+      else if (url.searchParams.get('format') === 'file') {
+        // One line of the collector file exporter's format: import takes it back as it is.
+        response.writeHead(200, {
+          'content-type': 'application/x-ndjson',
+          'content-disposition': `attachment; filename="trace-${traceId}.jsonl"`,
+        });
+        response.end(`${JSON.stringify(toOtlpJson(spans))}\n`);
+      } else send(response, 200, { result: toOtlpJson(spans) });
+      return;
+    }
+    if (url.pathname === '/api/red') {
+      const end = url.searchParams.get('end');
+      const start = url.searchParams.get('start');
+      const endNs = end === null || end === '' ? BigInt(Date.now()) * 1_000_000n : parseTime('end', end);
+      const startNs =
+        start === null || start === ''
+          ? endNs - parseDuration('lookback', url.searchParams.get('lookback') ?? '15m')
+          : parseTime('start', start);
+      if (startNs >= endNs) throw new QueryError('start must be before end');
+      const service = url.searchParams.get('service');
+      const kindName = url.searchParams.get('span_kind') ?? '';
+      const kinds =
+        kindName === ''
+          ? undefined
+          : kindName === 'all'
+            ? [0, 1, 2, 3, 4, 5]
+            : [SPAN_KINDS.indexOf(kindName.toLowerCase() as (typeof SPAN_KINDS)[number])];
+      if (kinds?.includes(-1) === true)
+        throw new QueryError(`span_kind="${kindName}" is not one of ${SPAN_KINDS.join(', ')}, all`);
+      const seconds = Number(endNs - startNs) / 1e9;
+      const rows = await store.red({
+        startNs,
+        endNs,
+        ...(service === null || service === '' ? {} : { service }),
+        ...(kinds === undefined ? {} : { kinds }),
+      });
+      send(response, 200, {
+        window: {
+          start: new Date(Number(startNs / 1_000_000n)).toISOString(),
+          end: new Date(Number(endNs / 1_000_000n)).toISOString(),
+        },
+        operations: rows.map((row) => ({
+          service: row.service,
+          operation: row.operation,
+          requests: row.requests,
+          ratePerSecond: row.requests / seconds,
+          errorRatio: row.requests === 0 ? 0 : row.errors / row.requests,
+          p50Ms: row.p50Ns / 1e6,
+          p95Ms: row.p95Ns / 1e6,
+          p99Ms: row.p99Ns / 1e6,
+        })),
+      });
       return;
     }
     if (url.pathname === '/api/v3/traces') {

@@ -270,6 +270,47 @@ export class SpanStore {
       .map((row) => ({ parent: String(row[0]), child: String(row[1]), callCount: Number(row[2]) }));
   }
 
+  /** RED per service and operation over a time window: requests, errors and latency quantiles. */
+  async red(query: {
+    readonly startNs: bigint;
+    readonly endNs: bigint;
+    readonly service?: string;
+    /** Span kinds counted as requests (default server and consumer: what a service answers). */
+    readonly kinds?: readonly number[];
+  }): Promise<
+    {
+      service: string;
+      operation: string;
+      requests: number;
+      errors: number;
+      p50Ns: number;
+      p95Ns: number;
+      p99Ns: number;
+    }[]
+  > {
+    const kinds = (query.kinds ?? [2, 5]).filter((kind) => Number.isInteger(kind) && kind >= 0 && kind <= 5);
+    const values: (string | bigint)[] = [query.startNs, query.endNs];
+    const serviceCondition =
+      query.service === undefined ? '' : `AND service = $${String(values.push(query.service))}`;
+    const result = await this.reader.runAndReadAll(
+      `SELECT service, name, count(*), count(*) FILTER (WHERE status_code = 2),
+              quantile_cont(duration_ns, 0.5), quantile_cont(duration_ns, 0.95), quantile_cont(duration_ns, 0.99)
+       FROM spans WHERE start_ns BETWEEN $1 AND $2 ${serviceCondition}
+         AND kind IN (${kinds.length > 0 ? kinds.join(', ') : '-1'})
+       GROUP BY 1, 2 ORDER BY 1, 2`,
+      values,
+    );
+    return result.getRows().map((row) => ({
+      service: String(row[0]),
+      operation: String(row[1]),
+      requests: Number(row[2]),
+      errors: Number(row[3]),
+      p50Ns: Number(row[4]),
+      p95Ns: Number(row[5]),
+      p99Ns: Number(row[6]),
+    }));
+  }
+
   /** Row groups of the span table: the unit in which DuckDB returns space after deletes. */
   async rowGroups(): Promise<number> {
     const result = await this.reader.runAndReadAll(
