@@ -57,6 +57,21 @@ export class HubCounters {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly logsStored = new Counter({
+    name: 'pyairtable_hub_log_records_stored_total',
+    help: 'Log records committed to the store.',
+    registers: [this.registry],
+  });
+  readonly logsRejected = new Counter({
+    name: 'pyairtable_hub_log_records_rejected_total',
+    help: 'Log lines refused because they are not records of the contract (reported per line to the sender).',
+    registers: [this.registry],
+  });
+  readonly logsEvicted = new Counter({
+    name: 'pyairtable_hub_log_records_evicted_total',
+    help: "Log records deleted at the end of their category's retention.",
+    registers: [this.registry],
+  });
   readonly pendingTraces = new Gauge({
     name: 'pyairtable_hub_traces_pending_decision',
     help: 'Traces waiting for their tail-sampling decision.',

@@ -13,12 +13,13 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
-import type { Environment } from '@pyairtable/conventions';
+import type { Environment, LogRecord } from '@pyairtable/conventions';
 import {
   RESOURCE_ATTRIBUTES,
   SAMPLING_POLICIES,
   TRACES_RETENTION,
   createPiiMasker,
+  validateLogRecord,
 } from '@pyairtable/conventions';
 import type { RefusalReason } from './counters.js';
 import { HubCounters } from './counters.js';
@@ -78,6 +79,8 @@ export const HUB_DEFAULTS = {
 
 /** Where files in the collector file exporter's format are imported (on the ingest listener). */
 export const IMPORT_PATH = '/import/otlp-json';
+/** Where services' stdout log lines in the contract's schema are sent (on the ingest listener). */
+export const LOG_LINES_PATH = '/ingest/logs';
 
 const GRPC_INVALID_ARGUMENT = 3;
 const GRPC_UNAVAILABLE = 14;
@@ -198,6 +201,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         maxAgeNs,
         maxBytes: options.maxStoreBytes ?? HUB_DEFAULTS.maxStoreBytes,
       });
+      counters.logsEvicted.inc(await store.enforceLogRetention(BigInt(clock()) * 1_000_000n));
     });
     counters.evicted.inc({ reason: 'age' }, outcome.deletedByAge);
     counters.evicted.inc({ reason: 'size' }, outcome.deletedBySize);
@@ -285,11 +289,92 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     }
   };
 
+  /**
+   * JSON lines in the contract's log schema (what the SDK writes on stdout). Each line is
+   * validated; a line that is not a contract record is reported by number with its problems,
+   * the others are masked and stored. All refused: 400.
+   */
+  const ingestLogLines = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    try {
+      let body = await readBody(request, maxBody);
+      if ((request.headers['content-encoding'] ?? '').toLowerCase() === 'gzip')
+        body = await gunzipLimited(body, maxBody);
+      const records: LogRecord[] = [];
+      const errors: { line: number; message: string }[] = [];
+      for (const [index, line] of body.toString('utf8').split('\n').entries()) {
+        if (line.trim() === '') continue;
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(line);
+        } catch {
+          errors.push({ line: index + 1, message: 'not JSON' });
+          continue;
+        }
+        const validation = validateLogRecord(parsed);
+        if (validation.ok)
+          records.push(
+            masker === undefined ? validation.value : (masker.maskValue(validation.value) as LogRecord),
+          );
+        else
+          errors.push({
+            line: index + 1,
+            message: validation.problems.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
+          });
+      }
+      counters.logsRejected.inc(errors.length);
+      await serialised(async () => {
+        await store.appendLogs(records);
+        counters.logsStored.inc(records.length);
+      });
+      answer(response, records.length === 0 && errors.length > 0 ? 400 : 200, true, {
+        stored: records.length,
+        rejected: errors.length,
+        errors: errors.slice(0, 100),
+      });
+    } catch (error) {
+      if (error instanceof BodyTooLarge) {
+        refuse('too_large');
+        answer(response, 413, true, {
+          code: GRPC_INVALID_ARGUMENT,
+          message: `the body exceeds ${String(maxBody)} bytes`,
+        });
+      } else if (error instanceof PayloadError) {
+        refuse('malformed');
+        answer(response, 400, true, { code: GRPC_INVALID_ARGUMENT, message: error.message });
+      } else {
+        refuse('store_error');
+        answer(
+          response,
+          503,
+          true,
+          { code: GRPC_UNAVAILABLE, message: 'the store could not write; retry' },
+          { 'retry-after': '1' },
+        );
+      }
+    }
+  };
+
   const ingest = createServer((request, response) => {
     void (async () => {
       const path = (request.url ?? '').split('?')[0];
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       const json = contentType === 'application/json';
+      if (request.method === 'POST' && path === LOG_LINES_PATH) {
+        if (!bearerAllowed(request, options.ingestToken)) {
+          refuse('unauthorized');
+          answer(
+            response,
+            401,
+            true,
+            { code: 16, message: 'a valid bearer token is required' },
+            { 'www-authenticate': 'Bearer' },
+          );
+          request.resume();
+          return;
+        }
+        await ingestLogLines(request, response);
+        return;
+      }
       if (request.method === 'POST' && path === IMPORT_PATH) {
         if (!bearerAllowed(request, options.ingestToken)) {
           refuse('unauthorized');

@@ -2,7 +2,7 @@
  * @pyairtable/hub: the Docker-free backend for traces (and, next, logs): OTLP in, a durable
  * DuckDB store, Jaeger's query API out.
  */
-export { startHub, HUB_DEFAULTS, IMPORT_PATH, bearerAllowed } from './hub.js';
+export { startHub, HUB_DEFAULTS, IMPORT_PATH, LOG_LINES_PATH, bearerAllowed } from './hub.js';
 export type { Hub, HubOptions } from './hub.js';
 export { SpanStore, STORE_FILE } from './store.js';
 export type { TraceQuery } from './store.js';
@@ -20,3 +20,4 @@ export { TailSampler, maskSpan, maskKeyValues, MAX_PENDING_TRACES } from './pipe
 export type { Decision } from './pipeline.js';
 export { HubCounters, REFUSAL_REASONS } from './counters.js';
 export { jaegerTrace, handleLegacyQuery } from './legacy-api.js';
+export type { LogQuery } from './log-store.js';

@@ -120,6 +120,42 @@ export async function handleQuery(
       } else send(response, 200, { result: toOtlpJson(spans) });
       return;
     }
+    if (url.pathname === '/api/logs') {
+      const get = (name: string): string | undefined => {
+        const value = url.searchParams.get(name);
+        return value === null || value === '' ? undefined : value;
+      };
+      const limit = get('limit');
+      if (limit !== undefined && !/^\d+$/.test(limit))
+        throw new QueryError(`limit="${limit}" is not a whole number`);
+      const start = get('start');
+      const end = get('end');
+      const lookback = get('lookback');
+      const endNs = end === undefined ? undefined : parseTime('end', end);
+      const startNs =
+        start !== undefined
+          ? parseTime('start', start)
+          : lookback === undefined
+            ? undefined
+            : (endNs ?? BigInt(Date.now()) * 1_000_000n) - parseDuration('lookback', lookback);
+      const service = get('service');
+      const level = get('level');
+      const category = get('category');
+      const traceId = get('trace_id');
+      const text = get('q');
+      const logs = await store.searchLogs({
+        ...(startNs === undefined ? {} : { startNs }),
+        ...(endNs === undefined ? {} : { endNs }),
+        ...(service === undefined ? {} : { service }),
+        ...(level === undefined ? {} : { level }),
+        ...(category === undefined ? {} : { category }),
+        ...(traceId === undefined ? {} : { traceId }),
+        ...(text === undefined ? {} : { text }),
+        ...(limit === undefined ? {} : { limit: Number(limit) }),
+      });
+      send(response, 200, { logs });
+      return;
+    }
     if (url.pathname === '/api/red') {
       const end = url.searchParams.get('end');
       const start = url.searchParams.get('start');

@@ -10,6 +10,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { LogRecord } from '@pyairtable/conventions';
+import type { LogQuery } from './log-store.js';
+import { LOG_SCHEMA, appendLogs, enforceLogRetention, searchLogs } from './log-store.js';
 import type { KeyValue, SpanRecord } from './otlp/spans.js';
 
 export const STORE_FILE = 'hub.duckdb';
@@ -125,7 +128,7 @@ export class SpanStore {
       memory_limit: options.memoryLimit ?? '256MB',
     });
     const writer = await instance.connect();
-    for (const statement of SCHEMA) await writer.run(statement);
+    for (const statement of [...SCHEMA, LOG_SCHEMA]) await writer.run(statement);
     const reader = await instance.connect();
     return new SpanStore(instance, writer, reader);
   }
@@ -309,6 +312,18 @@ export class SpanStore {
       p95Ns: Number(row[5]),
       p99Ns: Number(row[6]),
     }));
+  }
+
+  async appendLogs(records: readonly LogRecord[]): Promise<void> {
+    await appendLogs(this.writer, records);
+  }
+
+  searchLogs(query: LogQuery): Promise<unknown[]> {
+    return searchLogs(this.reader, query);
+  }
+
+  enforceLogRetention(nowNs: bigint): Promise<number> {
+    return enforceLogRetention(this.writer, nowNs);
   }
 
   /** Row groups of the span table: the unit in which DuckDB returns space after deletes. */

@@ -1,0 +1,86 @@
+/**
+ * Log records in the contract's schema (the Filebeat, Logstash and Elasticsearch roles): JSON
+ * lines validated against the contract, masked, stored in the same DuckDB file as the spans,
+ * searched by time, service, level, category, trace id and text, and kept per category for
+ * the contract's retention.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { LogCategory, LogRecord } from '@pyairtable/conventions';
+import { LOG_CATEGORIES, LOG_FIELDS, LOG_RETENTION } from '@pyairtable/conventions';
+
+export const LOG_SCHEMA = `CREATE TABLE IF NOT EXISTS logs (
+  time_ns BIGINT NOT NULL,
+  service VARCHAR NOT NULL,
+  level VARCHAR NOT NULL,
+  category VARCHAR NOT NULL,
+  trace_id VARCHAR NOT NULL,
+  message VARCHAR NOT NULL,
+  record VARCHAR NOT NULL
+)`;
+
+export interface LogQuery {
+  readonly startNs?: bigint;
+  readonly endNs?: bigint;
+  readonly service?: string;
+  readonly level?: string;
+  readonly category?: string;
+  readonly traceId?: string;
+  /** Words that must all appear in the record (message or fields), case-insensitively. */
+  readonly text?: string;
+  readonly limit?: number;
+}
+
+export async function appendLogs(writer: DuckDBConnection, records: readonly LogRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const appender = await writer.createAppender('logs');
+  try {
+    for (const record of records) {
+      appender.appendBigInt(BigInt(Date.parse(record[LOG_FIELDS.timestamp])) * 1_000_000n);
+      appender.appendVarchar(record.service.name);
+      appender.appendVarchar(record.log_level);
+      appender.appendVarchar(record.category);
+      appender.appendVarchar(record.trace?.id ?? '');
+      appender.appendVarchar(record.message);
+      appender.appendVarchar(JSON.stringify(record));
+      appender.endRow();
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
+export async function searchLogs(reader: DuckDBConnection, query: LogQuery): Promise<unknown[]> {
+  const conditions: string[] = [];
+  const values: (string | bigint)[] = [];
+  const bind = (value: string | bigint): string => `$${String(values.push(value))}`;
+  if (query.startNs !== undefined) conditions.push(`time_ns >= ${bind(query.startNs)}`);
+  if (query.endNs !== undefined) conditions.push(`time_ns <= ${bind(query.endNs)}`);
+  if (query.service !== undefined) conditions.push(`service = ${bind(query.service)}`);
+  if (query.level !== undefined) conditions.push(`level = ${bind(query.level.toUpperCase())}`);
+  if (query.category !== undefined) conditions.push(`category = ${bind(query.category)}`);
+  if (query.traceId !== undefined) conditions.push(`trace_id = ${bind(query.traceId.toLowerCase())}`);
+  for (const word of (query.text ?? '').split(/\s+/).filter(Boolean))
+    conditions.push(`contains(lower(record), ${bind(word.toLowerCase())})`);
+  const limit = Math.min(Math.max(1, query.limit ?? 100), 1000);
+  const result = await reader.runAndReadAll(
+    `SELECT record FROM logs ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+     ORDER BY time_ns DESC LIMIT ${String(limit)}`,
+    values,
+  );
+  return result.getRows().map((row) => JSON.parse(String(row[0])) as unknown);
+}
+
+/** Deletes each category's records older than its retention; returns how many went. */
+export async function enforceLogRetention(writer: DuckDBConnection, nowNs: bigint): Promise<number> {
+  let deleted = 0;
+  for (const category of LOG_CATEGORIES as readonly LogCategory[]) {
+    const maxAgeNs = BigInt(LOG_RETENTION[category].deleteAfterDays) * 86_400_000_000_000n;
+    const result = await writer.runAndReadAll('DELETE FROM logs WHERE category = $1 AND time_ns < $2', [
+      category,
+      nowNs - maxAgeNs,
+    ]);
+    deleted += result.rowsChanged;
+  }
+  return deleted;
+}

@@ -1,0 +1,114 @@
+/**
+ * Logs the way a service writes them: our SDK's stdout lines (the contract's schema) sent to
+ * the hub's JSON-lines endpoint, validated line by line, masked, searchable, and kept for their
+ * category's retention.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOG_FIELDS, LOG_RETENTION, PII_MASK } from '@pyairtable/conventions';
+import { captureLines, plainFetch, tempDir } from '@pyairtable/test-support';
+import { initTelemetry } from '@pyairtable/telemetry';
+import type { Hub } from '@pyairtable/hub';
+import { LOG_LINES_PATH, startHub } from '@pyairtable/hub';
+
+const DAY_MS = 86_400_000;
+
+describe('hub logs', () => {
+  const dir = tempDir('hub-logs');
+  let hub: Hub;
+  const nowMs = Date.now();
+  let traceId = '';
+  beforeAll(async () => {
+    hub = await startHub({ dataDir: dir.path, otlpHttpPort: 0, queryPort: 0, now: () => nowMs });
+    const capture = captureLines();
+    const telemetry = initTelemetry({
+      serviceName: 'billing',
+      exportTraces: false,
+      logDestination: capture.stream,
+      runtimeMetrics: false,
+    });
+    await telemetry.traceAsync('charge', (span) => {
+      traceId = span.spanContext().traceId;
+      telemetry.logger.info({ attributes: { invoice: 'inv-42' } }, 'charged card for ann@example.com');
+      telemetry
+        .log('security')
+        .warn(
+          { event: { action: 'user.login', outcome: 'failure', reason: 'bad password' } },
+          'login refused',
+        );
+    });
+    telemetry.logger.error('payment gateway timeout');
+    await telemetry.shutdown();
+    const body = `${capture.raw.join('\n')}\n{"not":"a record"}\nnot json\n`;
+    const response = await plainFetch(`${hub.otlpHttpUrl}${LOG_LINES_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body,
+    });
+    expect(response.status).toBe(200);
+    const answer = (await response.json()) as {
+      stored: number;
+      rejected: number;
+      errors: { line: number; message: string }[];
+    };
+    expect(answer.stored).toBe(3);
+    expect(answer.rejected).toBe(2);
+    expect(answer.errors.map((error) => error.line)).toEqual([4, 5]);
+    expect(answer.errors[1]?.message).toBe('not JSON');
+  });
+  afterAll(async () => {
+    await hub.close();
+    dir.cleanup();
+  });
+
+  const search = async (query: string): Promise<Record<string, unknown>[]> =>
+    (
+      (await (await plainFetch(`${hub.queryUrl}/api/logs?${query}`)).json()) as {
+        logs: Record<string, unknown>[];
+      }
+    ).logs;
+  const messages = async (query: string): Promise<string[]> =>
+    (await search(query)).map((record) => String(record[LOG_FIELDS.message])).sort();
+
+  it('finds records by service, level, category, trace id and text, newest first', async () => {
+    expect(await messages('service=billing')).toHaveLength(3);
+    expect(await messages('level=error')).toEqual(['payment gateway timeout']);
+    expect(await messages('category=security')).toEqual(['login refused']);
+    expect(await messages(`trace_id=${traceId}`)).toEqual([`charged card for ${PII_MASK}`, 'login refused']);
+    expect(await messages('q=inv-42')).toEqual([`charged card for ${PII_MASK}`]);
+    expect(await messages('q=gateway%20TIMEOUT')).toEqual(['payment gateway timeout']);
+    expect(await messages('service=nobody')).toEqual([]);
+    expect((await plainFetch(`${hub.queryUrl}/api/logs?limit=many`)).status).toBe(400);
+  });
+
+  it('stores what the contract says, PII masked', async () => {
+    const all = await search('service=billing');
+    expect(JSON.stringify(all)).not.toContain('ann@example.com');
+  });
+
+  it('keeps each category for its own retention', async () => {
+    const record = (category: string, ageDays: number, message: string): string =>
+      JSON.stringify({
+        [LOG_FIELDS.timestamp]: new Date(nowMs - ageDays * DAY_MS).toISOString(),
+        service: { name: 'aged', tier: 'application' },
+        log_level: 'INFO',
+        message,
+        category,
+        ...(category === 'security' ? { event: { action: 'user.login', outcome: 'success' } } : {}),
+      });
+    const security = LOG_RETENTION.security.deleteAfterDays;
+    const application = LOG_RETENTION.application.deleteAfterDays;
+    const lines = [
+      record('security', security - 1, 'security inside'),
+      record('security', security + 1, 'security outside'),
+      record('application', application - 1, 'application inside'),
+      record('application', application + 1, 'application outside'),
+    ];
+    const response = await plainFetch(`${hub.otlpHttpUrl}${LOG_LINES_PATH}`, {
+      method: 'POST',
+      body: lines.join('\n'),
+    });
+    expect(((await response.json()) as { stored: number }).stored).toBe(4);
+    await hub.enforceRetention();
+    expect(await messages('service=aged')).toEqual(['application inside', 'security inside']);
+  });
+});
