@@ -24,7 +24,8 @@ import {
 import type { RefusalReason } from './counters.js';
 import { HubCounters } from './counters.js';
 import { TailSampler, maskSpan } from './pipeline.js';
-import { ExportTraceServiceResponse, RpcStatus } from './otlp/proto.js';
+import { decodeLogs } from './otlp/logs.js';
+import { ExportLogsServiceResponse, ExportTraceServiceResponse, RpcStatus } from './otlp/proto.js';
 import type { DecodedTraces } from './otlp/spans.js';
 import { PayloadError, decodeTraceJson, decodeTraceProtobuf } from './otlp/spans.js';
 import { handleLegacyQuery } from './legacy-api.js';
@@ -221,13 +222,14 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     json: boolean,
     body: object,
     headers: Record<string, string> = {},
+    okType = ExportTraceServiceResponse,
   ): void => {
     if (json) {
       response.writeHead(status, { 'content-type': 'application/json', ...headers });
       response.end(JSON.stringify(body));
       return;
     }
-    const type = status === 200 ? ExportTraceServiceResponse : RpcStatus;
+    const type = status === 200 ? okType : RpcStatus;
     response.writeHead(status, { 'content-type': 'application/x-protobuf', ...headers });
     response.end(type.encode(type.fromObject(body)).finish());
   };
@@ -391,10 +393,11 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         await importFile(request, response);
         return;
       }
-      if (request.method !== 'POST' || path !== '/v1/traces') {
-        answer(response, path === '/v1/logs' || path === '/v1/metrics' ? 501 : 404, true, {
+      const logs = path === '/v1/logs';
+      if (request.method !== 'POST' || (path !== '/v1/traces' && !logs)) {
+        answer(response, path === '/v1/metrics' ? 501 : 404, true, {
           code: 12,
-          message: `${request.method ?? ''} ${path ?? ''} is not served here; send traces to POST /v1/traces`,
+          message: `${request.method ?? ''} ${path ?? ''} is not served here; send traces to POST /v1/traces and logs to POST /v1/logs`,
         });
         request.resume();
         return;
@@ -426,6 +429,34 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         if (encoding === 'gzip') body = await gunzipLimited(body, maxBody);
         else if (encoding !== '' && encoding !== 'identity')
           throw new PayloadError(`content-encoding ${encoding} is not supported; use gzip or none`);
+        if (logs) {
+          const decodedLogs = decodeLogs(body, json);
+          counters.logsRejected.inc(decodedLogs.rejected);
+          const records =
+            masker === undefined
+              ? decodedLogs.records
+              : decodedLogs.records.map((record) => masker.maskValue(record) as LogRecord);
+          await serialised(async () => {
+            await store.appendLogs(records);
+            counters.logsStored.inc(records.length);
+          });
+          answer(
+            response,
+            200,
+            json,
+            decodedLogs.rejected === 0
+              ? {}
+              : {
+                  partialSuccess: {
+                    rejectedLogRecords: String(decodedLogs.rejected),
+                    errorMessage: decodedLogs.rejectReason ?? '',
+                  },
+                },
+            {},
+            ExportLogsServiceResponse,
+          );
+          return;
+        }
         const decoded = json ? decodeTraceJson(body, serviceKey) : decodeTraceProtobuf(body, serviceKey);
         if (queued >= maxQueued) {
           refuse('queue_full');

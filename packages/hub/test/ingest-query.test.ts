@@ -272,7 +272,7 @@ describe('hub ingest, the OTLP/HTTP way', () => {
     ).toBe(413);
     expect((await post('{}', { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await post('{}', { 'content-type': 'application/json' }, '/v2/traces')).status).toBe(404);
-    expect((await post('{}', { 'content-type': 'application/json' }, '/v1/logs')).status).toBe(501);
+    expect((await post('{}', { 'content-type': 'application/json' }, '/v1/metrics')).status).toBe(501);
   });
 
   it('never crashes on hostile input: thousands of random, truncated and mangled bodies each get an answer below 500', async () => {

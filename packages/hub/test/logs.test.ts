@@ -4,7 +4,7 @@
  * category's retention.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOG_FIELDS, LOG_RETENTION, PII_MASK } from '@pyairtable/conventions';
+import { LOG_FIELDS, LOG_RETENTION, PII_MASK, RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import { captureLines, plainFetch, tempDir } from '@pyairtable/test-support';
 import { initTelemetry } from '@pyairtable/telemetry';
 import type { Hub } from '@pyairtable/hub';
@@ -110,5 +110,77 @@ describe('hub logs', () => {
     expect(((await response.json()) as { stored: number }).stored).toBe(4);
     await hub.enforceRetention();
     expect(await messages('service=aged')).toEqual(['application inside', 'security inside']);
+  });
+});
+
+describe('hub logs over OTLP', () => {
+  const dir = tempDir('hub-otlp-logs');
+  let hub: Hub;
+  beforeAll(async () => {
+    hub = await startHub({ dataDir: dir.path, otlpHttpPort: 0, queryPort: 0 });
+  });
+  afterAll(async () => {
+    await hub.close();
+    dir.cleanup();
+  });
+
+  it.each(['http/protobuf', 'http/json'] as const)(
+    'receives our SDK’s OTLP log export (%s) as the same records it writes on stdout',
+    async (protocol) => {
+      const capture = captureLines();
+      const telemetry = initTelemetry({
+        serviceName: `exporter-${protocol.replace('/', '-')}`,
+        otlpEndpoint: hub.otlpHttpUrl,
+        otlpProtocol: protocol,
+        exportTraces: false,
+        exportLogs: true,
+        logDestination: capture.stream,
+        runtimeMetrics: false,
+      });
+      await telemetry.traceAsync('job', () => {
+        telemetry.logger.warn({ attributes: { batch: 7 } }, 'slow batch for bob@example.com');
+      });
+      telemetry.log('audit').info({ event: { action: 'record.delete', outcome: 'success' } }, 'deleted');
+      await telemetry.shutdown();
+      const response = await plainFetch(
+        `${hub.queryUrl}/api/logs?service=exporter-${protocol.replace('/', '-')}`,
+      );
+      const { logs } = (await response.json()) as { logs: Record<string, unknown>[] };
+      const byMessage = (records: Record<string, unknown>[]): Record<string, unknown>[] =>
+        [...records].sort((a, b) =>
+          String(a[LOG_FIELDS.message]).localeCompare(String(b[LOG_FIELDS.message])),
+        );
+      expect(byMessage(logs)).toEqual(byMessage(capture.lines));
+      expect(JSON.stringify(logs)).not.toContain('bob@example.com');
+    },
+  );
+
+  it('rejects a record that is not the contract’s alone, as a partial success', async () => {
+    const response = await plainFetch(`${hub.otlpHttpUrl}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        resourceLogs: [
+          {
+            resource: {
+              attributes: [{ key: RESOURCE_ATTRIBUTES.serviceName, value: { stringValue: 'Bad Name' } }],
+            },
+            scopeLogs: [
+              {
+                logRecords: [
+                  { timeUnixNano: String(BigInt(Date.now()) * 1_000_000n), body: { stringValue: 'x' } },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      partialSuccess: { rejectedLogRecords: string; errorMessage: string };
+    };
+    expect(body.partialSuccess.rejectedLogRecords).toBe('1');
+    expect(body.partialSuccess.errorMessage).toContain(LOG_FIELDS.serviceName);
   });
 });

@@ -1,0 +1,161 @@
+/**
+ * OTLP log requests to the contract's log records. The SDK's OTLP log export sends a record as
+ * body = message and attributes = the record's other fields by dotted path; other senders' logs
+ * become records the same way (service from the resource, level from the severity, category
+ * `application` unless an attribute says otherwise). Each record is validated against the
+ * contract; one that fails is rejected alone (partial success).
+ */
+import type { LogLevel, LogRecord } from '@pyairtable/conventions';
+import { LOG_FIELDS, RESOURCE_ATTRIBUTES, validateLogRecord } from '@pyairtable/conventions';
+import { DECODE_OPTIONS, ExportLogsServiceRequest } from './proto.js';
+import { PayloadError } from './spans.js';
+
+export interface DecodedLogs {
+  readonly records: LogRecord[];
+  readonly rejected: number;
+  readonly rejectReason?: string;
+}
+
+type Loose = Record<string, unknown>;
+const isObject = (value: unknown): value is Loose =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+function plain(value: unknown): unknown {
+  if (!isObject(value)) return undefined;
+  if (typeof value['stringValue'] === 'string') return value['stringValue'];
+  if (typeof value['boolValue'] === 'boolean') return value['boolValue'];
+  const int = value['intValue'];
+  if (typeof int === 'string' || typeof int === 'number') return Number(int);
+  if (typeof value['doubleValue'] === 'number') return value['doubleValue'];
+  if (isObject(value['arrayValue'])) return list(value['arrayValue']['values']).map(plain);
+  return undefined;
+}
+
+function hexId(value: unknown): string {
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
+  return typeof value === 'string' ? value.toLowerCase() : '';
+}
+
+/** OTLP severity numbers (1-24) to the contract's levels. */
+function level(severityText: unknown, severityNumber: unknown): LogLevel {
+  const text = typeof severityText === 'string' ? severityText.toUpperCase() : '';
+  if (['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].includes(text)) return text as LogLevel;
+  const number = typeof severityNumber === 'number' ? severityNumber : 9;
+  return number >= 21
+    ? 'FATAL'
+    : number >= 17
+      ? 'ERROR'
+      : number >= 13
+        ? 'WARN'
+        : number >= 9
+          ? 'INFO'
+          : number >= 5
+            ? 'DEBUG'
+            : 'TRACE';
+}
+
+function setPath(target: Loose, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = node[part];
+    if (!isObject(next)) node[part] = {};
+    node = node[part] as Loose;
+  }
+  node[parts[parts.length - 1] ?? path] = value;
+}
+
+/** Fields whose dotted paths nest into the record; everything else stays a flat attribute. */
+const NESTED_PREFIXES = [
+  'trace.',
+  'http.',
+  'cost.',
+  'error.',
+  'user.',
+  'tenant.',
+  'api_key.',
+  'event.',
+  'service.',
+];
+
+export function logsFromRequest(request: unknown): DecodedLogs {
+  if (!isObject(request)) throw new PayloadError('the body is not an ExportLogsServiceRequest object');
+  const records: LogRecord[] = [];
+  let rejected = 0;
+  let rejectReason: string | undefined;
+  for (const resourceEntry of list(request['resourceLogs']).filter(isObject)) {
+    const resource = Object.fromEntries(
+      list(isObject(resourceEntry['resource']) ? resourceEntry['resource']['attributes'] : undefined)
+        .filter(isObject)
+        .map((entry) => [String(entry['key']), plain(entry['value'])]),
+    );
+    for (const scopeEntry of list(resourceEntry['scopeLogs']).filter(isObject))
+      for (const log of list(scopeEntry['logRecords'])) {
+        if (!isObject(log)) {
+          rejected++;
+          continue;
+        }
+        const record: Loose = {};
+        const attributes: Record<string, unknown> = {};
+        const context: Record<string, unknown> = {};
+        for (const entry of list(log['attributes']).filter(isObject)) {
+          const key = String(entry['key']);
+          const value = plain(entry['value']);
+          if (value === undefined) continue;
+          if (key === LOG_FIELDS.category) record[key] = value;
+          else if (key.startsWith('attributes.')) attributes[key.slice('attributes.'.length)] = value;
+          else if (key.startsWith('context.')) context[key.slice('context.'.length)] = value;
+          else if (NESTED_PREFIXES.some((prefix) => key.startsWith(prefix))) setPath(record, key, value);
+          else attributes[key] = value;
+        }
+        const nanos =
+          typeof log['timeUnixNano'] === 'string' && log['timeUnixNano'] !== '0'
+            ? log['timeUnixNano']
+            : log['observedTimeUnixNano'];
+        const millis =
+          typeof nanos === 'string' || typeof nanos === 'number'
+            ? Number(BigInt(nanos) / 1_000_000n)
+            : Date.now();
+        const service = isObject(record['service']) ? record['service'] : {};
+        record['service'] = {
+          ...service,
+          name: service['name'] ?? resource[RESOURCE_ATTRIBUTES.serviceName] ?? 'unknown_service',
+        };
+        record[LOG_FIELDS.timestamp] = new Date(millis).toISOString();
+        record[LOG_FIELDS.level] = level(log['severityText'], log['severityNumber']);
+        const body = plain(log['body']);
+        record[LOG_FIELDS.message] = typeof body === 'string' ? body : JSON.stringify(body ?? '');
+        const traceId = hexId(log['traceId']);
+        const spanId = hexId(log['spanId']);
+        if (traceId !== '' && !isObject(record['trace']))
+          record['trace'] = { id: traceId, ...(spanId === '' ? {} : { span_id: spanId }) };
+        if (Object.keys(attributes).length > 0) record[LOG_FIELDS.attributes] = attributes;
+        if (Object.keys(context).length > 0) record[LOG_FIELDS.context] = context;
+        const validation = validateLogRecord(record);
+        if (validation.ok) records.push(validation.value);
+        else {
+          rejected++;
+          rejectReason ??= validation.problems
+            .map((problem) => `${problem.path}: ${problem.message}`)
+            .join('; ');
+        }
+      }
+  }
+  return { records, rejected, ...(rejectReason === undefined ? {} : { rejectReason }) };
+}
+
+export function decodeLogs(body: Uint8Array, json: boolean): DecodedLogs {
+  let message: unknown;
+  try {
+    message = json
+      ? (JSON.parse(Buffer.from(body).toString('utf8')) as unknown)
+      : ExportLogsServiceRequest.toObject(ExportLogsServiceRequest.decode(body), DECODE_OPTIONS);
+  } catch (error) {
+    throw new PayloadError(
+      `not ${json ? 'JSON' : 'a protobuf ExportLogsServiceRequest'}: ${(error as Error).message}`,
+    );
+  }
+  return logsFromRequest(message);
+}
