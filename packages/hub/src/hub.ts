@@ -215,6 +215,51 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   const refuse = (reason: RefusalReason): void => {
     counters.refused.inc({ reason });
   };
+  /** The body, decompressed, within the size limit. */
+  const readRequestBody = async (request: IncomingMessage): Promise<Buffer> => {
+    const body = await readBody(request, maxBody);
+    const encoding = (request.headers['content-encoding'] ?? '').toLowerCase();
+    if (encoding === 'gzip') return gunzipLimited(body, maxBody);
+    if (encoding !== '' && encoding !== 'identity')
+      throw new PayloadError(`content-encoding ${encoding} is not supported; use gzip or none`);
+    return body;
+  };
+  /** Answers 401 and returns false when a bearer token is required and this request has none. */
+  const authorised = (request: IncomingMessage, response: ServerResponse, json: boolean): boolean => {
+    if (bearerAllowed(request, options.ingestToken)) return true;
+    refuse('unauthorized');
+    answer(
+      response,
+      401,
+      json,
+      { code: 16, message: 'a valid bearer token is required' },
+      { 'www-authenticate': 'Bearer' },
+    );
+    request.resume();
+    return false;
+  };
+  /** The answer to an ingest that failed: 413, 400 with the reason, or 503 so the client retries. */
+  const answerFailure = (response: ServerResponse, error: unknown, json: boolean): void => {
+    if (error instanceof BodyTooLarge) {
+      refuse('too_large');
+      answer(response, 413, json, {
+        code: GRPC_INVALID_ARGUMENT,
+        message: `the body exceeds ${String(maxBody)} bytes`,
+      });
+    } else if (error instanceof PayloadError) {
+      refuse('malformed');
+      answer(response, 400, json, { code: GRPC_INVALID_ARGUMENT, message: error.message });
+    } else {
+      refuse('store_error');
+      answer(
+        response,
+        503,
+        json,
+        { code: GRPC_UNAVAILABLE, message: 'the store could not write; retry' },
+        { 'retry-after': '1' },
+      );
+    }
+  };
 
   const answer = (
     response: ServerResponse,
@@ -241,9 +286,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
    */
   const importFile = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
-      let body = await readBody(request, maxBody);
-      if ((request.headers['content-encoding'] ?? '').toLowerCase() === 'gzip')
-        body = await gunzipLimited(body, maxBody);
+      const body = await readRequestBody(request);
       const errors: { line: number; message: string }[] = [];
       let imported = 0;
       let rejected = 0;
@@ -269,25 +312,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       }
       answer(response, errors.length > 0 && imported === 0 ? 400 : 200, true, { imported, rejected, errors });
     } catch (error) {
-      if (error instanceof BodyTooLarge) {
-        refuse('too_large');
-        answer(response, 413, true, {
-          code: GRPC_INVALID_ARGUMENT,
-          message: `the file exceeds ${String(maxBody)} bytes`,
-        });
-      } else if (error instanceof PayloadError) {
-        refuse('malformed');
-        answer(response, 400, true, { code: GRPC_INVALID_ARGUMENT, message: error.message });
-      } else {
-        refuse('store_error');
-        answer(
-          response,
-          503,
-          true,
-          { code: GRPC_UNAVAILABLE, message: 'the store could not write; retry' },
-          { 'retry-after': '1' },
-        );
-      }
+      answerFailure(response, error, true);
     }
   };
 
@@ -298,9 +323,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
    */
   const ingestLogLines = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
-      let body = await readBody(request, maxBody);
-      if ((request.headers['content-encoding'] ?? '').toLowerCase() === 'gzip')
-        body = await gunzipLimited(body, maxBody);
+      const body = await readRequestBody(request);
       const records: LogRecord[] = [];
       const errors: { line: number; message: string }[] = [];
       for (const [index, line] of body.toString('utf8').split('\n').entries()) {
@@ -334,25 +357,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         errors: errors.slice(0, 100),
       });
     } catch (error) {
-      if (error instanceof BodyTooLarge) {
-        refuse('too_large');
-        answer(response, 413, true, {
-          code: GRPC_INVALID_ARGUMENT,
-          message: `the body exceeds ${String(maxBody)} bytes`,
-        });
-      } else if (error instanceof PayloadError) {
-        refuse('malformed');
-        answer(response, 400, true, { code: GRPC_INVALID_ARGUMENT, message: error.message });
-      } else {
-        refuse('store_error');
-        answer(
-          response,
-          503,
-          true,
-          { code: GRPC_UNAVAILABLE, message: 'the store could not write; retry' },
-          { 'retry-after': '1' },
-        );
-      }
+      answerFailure(response, error, true);
     }
   };
 
@@ -362,34 +367,12 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
       const json = contentType === 'application/json';
       if (request.method === 'POST' && path === LOG_LINES_PATH) {
-        if (!bearerAllowed(request, options.ingestToken)) {
-          refuse('unauthorized');
-          answer(
-            response,
-            401,
-            true,
-            { code: 16, message: 'a valid bearer token is required' },
-            { 'www-authenticate': 'Bearer' },
-          );
-          request.resume();
-          return;
-        }
+        if (!authorised(request, response, true)) return;
         await ingestLogLines(request, response);
         return;
       }
       if (request.method === 'POST' && path === IMPORT_PATH) {
-        if (!bearerAllowed(request, options.ingestToken)) {
-          refuse('unauthorized');
-          answer(
-            response,
-            401,
-            true,
-            { code: 16, message: 'a valid bearer token is required' },
-            { 'www-authenticate': 'Bearer' },
-          );
-          request.resume();
-          return;
-        }
+        if (!authorised(request, response, true)) return;
         await importFile(request, response);
         return;
       }
@@ -402,18 +385,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         request.resume();
         return;
       }
-      if (!bearerAllowed(request, options.ingestToken)) {
-        refuse('unauthorized');
-        answer(
-          response,
-          401,
-          json,
-          { code: 16, message: 'a valid bearer token is required' },
-          { 'www-authenticate': 'Bearer' },
-        );
-        request.resume();
-        return;
-      }
+      if (!authorised(request, response, json)) return;
       if (!json && contentType !== 'application/x-protobuf') {
         refuse('unsupported_type');
         answer(response, 415, true, {
@@ -424,11 +396,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         return;
       }
       try {
-        let body = await readBody(request, maxBody);
-        const encoding = (request.headers['content-encoding'] ?? '').toLowerCase();
-        if (encoding === 'gzip') body = await gunzipLimited(body, maxBody);
-        else if (encoding !== '' && encoding !== 'identity')
-          throw new PayloadError(`content-encoding ${encoding} is not supported; use gzip or none`);
+        const body = await readRequestBody(request);
         if (logs) {
           const decodedLogs = decodeLogs(body, json);
           counters.logsRejected.inc(decodedLogs.rejected);
@@ -484,25 +452,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
               },
         );
       } catch (error) {
-        if (error instanceof BodyTooLarge) {
-          refuse('too_large');
-          answer(response, 413, json, {
-            code: GRPC_INVALID_ARGUMENT,
-            message: `the body exceeds ${String(maxBody)} bytes`,
-          });
-        } else if (error instanceof PayloadError) {
-          refuse('malformed');
-          answer(response, 400, json, { code: GRPC_INVALID_ARGUMENT, message: error.message });
-        } else {
-          refuse('store_error');
-          answer(
-            response,
-            503,
-            json,
-            { code: GRPC_UNAVAILABLE, message: 'the store could not write; retry' },
-            { 'retry-after': '1' },
-          );
-        }
+        answerFailure(response, error, json);
       }
     })().catch(() => {
       if (!response.headersSent) response.writeHead(500).end();
