@@ -10,12 +10,11 @@ import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RESOURCE_ATTRIBUTES, SPAN_ATTRIBUTES } from '@pyairtable/conventions';
-import { captureLines, plainFetch, tempDir } from '@pyairtable/test-support';
+import { captureLines, plainFetch } from '@pyairtable/test-support';
 import { initTelemetry } from '@pyairtable/telemetry';
-import type { Hub } from '@pyairtable/hub';
-import { startHub } from '@pyairtable/hub';
+import { useHub } from './harness.js';
 
 interface OtlpSpan {
   traceId: string;
@@ -43,18 +42,10 @@ const attribute = (span: OtlpSpan | undefined, key: string): Record<string, unkn
   span?.attributes.find((entry) => entry.key === key)?.value;
 
 describe('hub ingest and query', () => {
-  const dir = tempDir('hub');
-  let hub: Hub;
-  beforeAll(async () => {
-    hub = await startHub({ dataDir: dir.path, otlpHttpPort: 0, queryPort: 0 });
-  });
-  afterAll(async () => {
-    await hub.close();
-    dir.cleanup();
-  });
+  const harness = useHub('hub');
 
   const get = async (path: string): Promise<{ status: number; body: unknown }> => {
-    const response = await plainFetch(`${hub.queryUrl}${path}`);
+    const response = await plainFetch(`${harness.hub.queryUrl}${path}`);
     return { status: response.status, body: await response.json() };
   };
 
@@ -107,7 +98,7 @@ describe('hub ingest and query', () => {
     'takes a trace from the plain OpenTelemetry SDK over %s and returns it intact through api_v3',
     async (encoding, make) => {
       const service = `plain-${encoding.toLowerCase()}`;
-      const { traceId, rootId, childId } = await exportWithPlainSdk(make(hub.otlpHttpUrl), service);
+      const { traceId, rootId, childId } = await exportWithPlainSdk(make(harness.hub.otlpHttpUrl), service);
       const { status, body } = await get(`/api/v3/traces/${traceId}`);
       expect(status).toBe(200);
       const result = body as TracesResult;
@@ -151,7 +142,7 @@ describe('hub ingest and query', () => {
   it('takes our SDK’s spans and finds them by service, operation, attribute and duration', async () => {
     const telemetry = initTelemetry({
       serviceName: 'orders',
-      otlpEndpoint: hub.otlpHttpUrl,
+      otlpEndpoint: harness.hub.otlpHttpUrl,
       logDestination: captureLines().stream,
       runtimeMetrics: false,
     });
@@ -201,21 +192,13 @@ describe('hub ingest and query', () => {
 });
 
 describe('hub ingest, the OTLP/HTTP way', () => {
-  const dir = tempDir('hub-ingest');
-  let hub: Hub;
-  beforeAll(async () => {
-    hub = await startHub({ dataDir: dir.path, otlpHttpPort: 0, queryPort: 0, maxBodyBytes: 64 * 1024 });
-  });
-  afterAll(async () => {
-    await hub.close();
-    dir.cleanup();
-  });
+  const harness = useHub('hub-ingest', { maxBodyBytes: 64 * 1024 });
 
   const post = (
     body: string | Uint8Array,
     headers: Record<string, string>,
     path = '/v1/traces',
-  ): Promise<Response> => plainFetch(`${hub.otlpHttpUrl}${path}`, { method: 'POST', headers, body });
+  ): Promise<Response> => plainFetch(`${harness.hub.otlpHttpUrl}${path}`, { method: 'POST', headers, body });
   const span = (traceId: string, spanId: string): object => ({
     traceId,
     spanId,
@@ -251,7 +234,7 @@ describe('hub ingest, the OTLP/HTTP way', () => {
         errorMessage: 'a span has no valid trace id (16 bytes, not all zero)',
       },
     });
-    expect((await plainFetch(`${hub.queryUrl}/api/v3/traces/${'1'.repeat(32)}`)).status).toBe(200);
+    expect((await plainFetch(`${harness.hub.queryUrl}/api/v3/traces/${'1'.repeat(32)}`)).status).toBe(200);
   });
 
   it('answers malformed bodies 400, oversized 413, other types 415, other paths 404 or 501', async () => {
@@ -310,6 +293,6 @@ describe('hub ingest, the OTLP/HTTP way', () => {
     }
     // Most of them are refused as malformed; the process is still serving.
     expect(statuses.get(400) ?? 0).toBeGreaterThan(1000);
-    expect((await plainFetch(`${hub.queryUrl}/api/v3/services`)).status).toBe(200);
+    expect((await plainFetch(`${harness.hub.queryUrl}/api/v3/services`)).status).toBe(200);
   }, 120_000);
 });

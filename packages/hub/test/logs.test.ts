@@ -9,6 +9,7 @@ import { captureLines, plainFetch, tempDir } from '@pyairtable/test-support';
 import { initTelemetry } from '@pyairtable/telemetry';
 import type { Hub } from '@pyairtable/hub';
 import { LOG_LINES_PATH, startHub } from '@pyairtable/hub';
+import { useHub } from './harness.js';
 
 const DAY_MS = 86_400_000;
 
@@ -114,15 +115,7 @@ describe('hub logs', () => {
 });
 
 describe('hub logs over OTLP', () => {
-  const dir = tempDir('hub-otlp-logs');
-  let hub: Hub;
-  beforeAll(async () => {
-    hub = await startHub({ dataDir: dir.path, otlpHttpPort: 0, queryPort: 0 });
-  });
-  afterAll(async () => {
-    await hub.close();
-    dir.cleanup();
-  });
+  const harness = useHub('hub-otlp-logs');
 
   it.each(['http/protobuf', 'http/json'] as const)(
     'receives our SDK’s OTLP log export (%s) as the same records it writes on stdout',
@@ -130,7 +123,7 @@ describe('hub logs over OTLP', () => {
       const capture = captureLines();
       const telemetry = initTelemetry({
         serviceName: `exporter-${protocol.replace('/', '-')}`,
-        otlpEndpoint: hub.otlpHttpUrl,
+        otlpEndpoint: harness.hub.otlpHttpUrl,
         otlpProtocol: protocol,
         exportTraces: false,
         exportLogs: true,
@@ -143,7 +136,7 @@ describe('hub logs over OTLP', () => {
       telemetry.log('audit').info({ event: { action: 'record.delete', outcome: 'success' } }, 'deleted');
       await telemetry.shutdown();
       const response = await plainFetch(
-        `${hub.queryUrl}/api/logs?service=exporter-${protocol.replace('/', '-')}`,
+        `${harness.hub.queryUrl}/api/logs?service=exporter-${protocol.replace('/', '-')}`,
       );
       const { logs } = (await response.json()) as { logs: Record<string, unknown>[] };
       const byMessage = (records: Record<string, unknown>[]): Record<string, unknown>[] =>
@@ -156,7 +149,7 @@ describe('hub logs over OTLP', () => {
   );
 
   it('rejects a record that is not the contract’s alone, as a partial success', async () => {
-    const response = await plainFetch(`${hub.otlpHttpUrl}/v1/logs`, {
+    const response = await plainFetch(`${harness.hub.otlpHttpUrl}/v1/logs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({

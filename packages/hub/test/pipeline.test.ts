@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SamplingPolicy } from '@pyairtable/conventions';
 import {
   CRITICAL_SERVICES,
@@ -15,9 +15,10 @@ import {
   createPiiMasker,
   inProbabilisticShare,
 } from '@pyairtable/conventions';
-import { POSITIVES, SENSITIVE_KEYS, plainFetch, sampleValue, tempDir } from '@pyairtable/test-support';
-import type { Hub, SpanRecord } from '@pyairtable/hub';
-import { SpanStore, TailSampler, startHub } from '@pyairtable/hub';
+import { POSITIVES, SENSITIVE_KEYS, plainFetch, sampleValue } from '@pyairtable/test-support';
+import type { SpanRecord } from '@pyairtable/hub';
+import { SpanStore, TailSampler } from '@pyairtable/hub';
+import { useHub } from './harness.js';
 
 const production = SAMPLING_POLICIES.production;
 let counter = 0;
@@ -103,25 +104,11 @@ describe('tail sampling (the contract’s policy)', () => {
 });
 
 describe('the hub’s pipeline, end to end', () => {
-  const dir = tempDir('hub-pipeline');
-  let hub: Hub;
   let now = 1_000_000;
-  beforeAll(async () => {
-    hub = await startHub({
-      dataDir: dir.path,
-      otlpHttpPort: 0,
-      queryPort: 0,
-      profile: 'production',
-      now: () => now,
-    });
-  });
-  afterAll(async () => {
-    await hub.close();
-    dir.cleanup();
-  });
+  const harness = useHub('hub-pipeline', { profile: 'production', now: () => now });
 
   const send = async (spans: object[], service = 'svc-a'): Promise<number> => {
-    const response = await plainFetch(`${hub.otlpHttpUrl}/v1/traces`, {
+    const response = await plainFetch(`${harness.hub.otlpHttpUrl}/v1/traces`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -147,7 +134,7 @@ describe('the hub’s pipeline, end to end', () => {
     ...extra,
   });
   const stored = async (id: string): Promise<boolean> =>
-    (await plainFetch(`${hub.queryUrl}/api/v3/traces/${id}`)).status === 200;
+    (await plainFetch(`${harness.hub.queryUrl}/api/v3/traces/${id}`)).status === 200;
 
   it('stores at once, then deletes the traces the policy drops, and counts them', async () => {
     const dropped = traceId(false);
@@ -157,13 +144,13 @@ describe('the hub’s pipeline, end to end', () => {
     // Acknowledged means stored, before any decision.
     expect(await stored(dropped)).toBe(true);
     now += production.decisionWaitSeconds * 1000 + 1;
-    await hub.decideDue();
+    await harness.hub.decideDue();
     expect(await stored(dropped)).toBe(false);
     expect(await stored(errored)).toBe(true);
     expect(await send([otlpSpan(dropped, '4'.repeat(16))])).toBe(200);
     expect(await stored(dropped)).toBe(false);
 
-    const metrics = await (await plainFetch(`${hub.queryUrl}/metrics`)).text();
+    const metrics = await (await plainFetch(`${harness.hub.queryUrl}/metrics`)).text();
     expect(sampleValue(metrics, 'pyairtable_hub_spans_sampled_out_total', { reason: 'not_sampled' })).toBe(3);
     expect(
       sampleValue(metrics, 'pyairtable_hub_traces_decided_total', { decision: 'keep', reason: 'error' }),
@@ -187,7 +174,7 @@ describe('the hub’s pipeline, end to end', () => {
         CRITICAL_SERVICES[0],
       ),
     ).toBe(200);
-    const body = (await (await plainFetch(`${hub.queryUrl}/api/v3/traces/${id}`)).json()) as {
+    const body = (await (await plainFetch(`${harness.hub.queryUrl}/api/v3/traces/${id}`)).json()) as {
       result: {
         resourceSpans: {
           scopeSpans: {
@@ -207,7 +194,9 @@ describe('the hub’s pipeline, end to end', () => {
     for (const key of SENSITIVE_KEYS) expect(values[key], key).toBe(PII_MASK);
 
     // At rest: none of the raw values is in the store's files.
-    const files = readdirSync(dir.path).map((name) => readFileSync(join(dir.path, name)).toString('latin1'));
+    const files = readdirSync(harness.dataDir).map((name) =>
+      readFileSync(join(harness.dataDir, name)).toString('latin1'),
+    );
     for (const positive of POSITIVES.slice(0, 5))
       for (const file of files) expect(file.includes(positive.text)).toBe(false);
     for (const file of files) expect(file.includes('hunter2-secret-value')).toBe(false);
@@ -215,27 +204,13 @@ describe('the hub’s pipeline, end to end', () => {
 });
 
 describe('retention', () => {
-  const dir = tempDir('hub-retention');
-  let hub: Hub;
   const dayNs = 86_400_000_000_000n;
   const nowMs = Date.now();
-  beforeAll(async () => {
-    hub = await startHub({
-      dataDir: dir.path,
-      otlpHttpPort: 0,
-      queryPort: 0,
-      now: () => nowMs,
-      maxStoreBytes: 64 * 1024 ** 3,
-    });
-  });
-  afterAll(async () => {
-    await hub.close();
-    dir.cleanup();
-  });
+  const harness = useHub('hub-retention', { now: () => nowMs, maxStoreBytes: 64 * 1024 ** 3 });
 
   const sendTrace = async (id: string, ageNs: bigint, spans = 1): Promise<void> => {
     const start = BigInt(nowMs) * 1_000_000n - ageNs;
-    const response = await plainFetch(`${hub.otlpHttpUrl}/v1/traces`, {
+    const response = await plainFetch(`${harness.hub.otlpHttpUrl}/v1/traces`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -263,12 +238,12 @@ describe('retention', () => {
     expect(response.status).toBe(200);
   };
   const stored = async (id: string): Promise<boolean> =>
-    (await plainFetch(`${hub.queryUrl}/api/v3/traces/${id}`)).status === 200;
+    (await plainFetch(`${harness.hub.queryUrl}/api/v3/traces/${id}`)).status === 200;
 
   it('deletes spans older than the contract’s 7 days, not those just inside', async () => {
     await sendTrace('e1'.repeat(16), 8n * dayNs);
     await sendTrace('e2'.repeat(16), 7n * dayNs - 3_600_000_000_000n);
-    const outcome = await hub.enforceRetention();
+    const outcome = await harness.hub.enforceRetention();
     expect(outcome.deletedByAge).toBe(1);
     expect(await stored('e1'.repeat(16))).toBe(false);
     expect(await stored('e2'.repeat(16))).toBe(true);
@@ -276,7 +251,7 @@ describe('retention', () => {
 
   it('beyond the size cap, deletes the oldest first and keeps the newest', async () => {
     // Enough spans for several of DuckDB's row groups (space is returned a row group at a time).
-    const store = await SpanStore.open(`${dir.path}-capped`);
+    const store = await SpanStore.open(`${harness.dataDir}-capped`);
     try {
       const batches = 560;
       for (let batch = 0; batch < batches; batch++) {

@@ -1,0 +1,24 @@
+/** A hub on free loopback ports in a fresh data directory, for one describe block. */
+import { afterAll, beforeAll } from 'vitest';
+import { tempDir } from '@pyairtable/test-support';
+import type { Hub, HubOptions } from '@pyairtable/hub';
+import { startHub } from '@pyairtable/hub';
+
+export interface HubHarness {
+  /** Started before the block's own `beforeAll` hooks run. */
+  hub: Hub;
+  readonly dataDir: string;
+}
+
+export function useHub(name: string, options: Omit<HubOptions, 'dataDir'> = {}): HubHarness {
+  const dir = tempDir(name);
+  const harness = { dataDir: dir.path } as HubHarness;
+  beforeAll(async () => {
+    harness.hub = await startHub({ otlpHttpPort: 0, queryPort: 0, ...options, dataDir: dir.path });
+  });
+  afterAll(async () => {
+    await harness.hub.close();
+    dir.cleanup();
+  });
+  return harness;
+}
