@@ -37,10 +37,10 @@ const hub = spawn(
     'packages/hub/bin/hub.js',
     '--data-dir',
     dataDir,
-    '--otlp-http-port',
-    '0',
-    '--query-port',
-    '0',
+    ...['otlp-http-port', 'otlp-grpc-port', 'prometheus-port', 'query-port'].flatMap((flag) => [
+      `--${flag}`,
+      '0',
+    ]),
   ],
   {
     stdio: ['ignore', 'pipe', 'inherit'],

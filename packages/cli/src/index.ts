@@ -14,7 +14,7 @@ export { RENDER_HELP } from './commands/render.js';
 const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => number | Promise<number>>> = {
   render: renderCommand,
   // The hub owns its process (listeners, signals); obs hands it the arguments.
-  hub: (args, io) => runHubCli(args, io.env),
+  hub: (args, io) => runHubCli(args, io.env, 'obs hub'),
 };
 
 export const HELP = `Usage: obs <command> [options]

@@ -1,105 +1,134 @@
 /**
- * `pyairtable-hub`: the hub as a standalone process. Prints one JSON line with its addresses
+ * `pyairtable-hub` (and `obs hub`): the hub as a standalone process. Prints one JSON line with its addresses
  * once it listens (for scripts and `obs`), and closes cleanly on SIGINT and SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import type { Environment } from '@pyairtable/conventions';
 import { ENVIRONMENTS } from '@pyairtable/conventions';
+import type { HubOptions } from './hub.js';
 import { HUB_DEFAULTS, startHub } from './hub.js';
 
-export const HUB_HELP = `Usage: pyairtable-hub [options]
+/** The help text, under the name the hub was started by (`pyairtable-hub` or `obs hub`). */
+export function hubHelp(program = 'pyairtable-hub'): string {
+  return `Usage: ${program} [options]
 
-The Docker-free backend for traces: OTLP/HTTP in, a durable store, Jaeger's query API out.
+The Docker-free backend for traces, logs and metrics: OTLP in (HTTP and gRPC), a durable store,
+Jaeger's query API out, and the received metrics for Prometheus to scrape.
 
 Options:
-  --data-dir <dir>      where the store lives (default: ./.pyairtable-hub)
-  --profile <profile>   the sampling policy: development (keep all), staging, production
-  --retention-days <n>  delete spans older than this (default: 7, the contract's trace retention)
-  --max-size-mb <n>     size cap of the store; the oldest spans go first (default: 2048)
-  --host <address>      interface to listen on (default: ${HUB_DEFAULTS.host})
-  --otlp-http-port <n>  OTLP/HTTP port (default: ${String(HUB_DEFAULTS.otlpHttpPort)}; 0 picks a free one)
-  --query-port <n>      query API port (default: ${String(HUB_DEFAULTS.queryPort)})
-  -h, --help            this help
+  --data-dir <dir>          where the store lives (default: ./.pyairtable-hub)
+  --profile <profile>       the sampling policy: development (keep all), staging, production
+  --retention-days <n>      delete spans older than this (default: 7, the contract's trace retention)
+  --max-size-mb <n>         size cap of the store; the oldest spans go first (default: 2048)
+  --max-memory-mb <n>       resident memory above which ingest answers 503 Retry-After (default: 1024)
+  --host <address>          interface to listen on (default: ${HUB_DEFAULTS.host})
+  --otlp-http-port <n>      OTLP/HTTP port (default: ${String(HUB_DEFAULTS.otlpHttpPort)}; 0 picks a free one)
+  --otlp-grpc-port <n>      OTLP/gRPC port (default: ${String(HUB_DEFAULTS.otlpGrpcPort)})
+  --prometheus-port <n>     received metrics for Prometheus, at /metrics (default: ${String(HUB_DEFAULTS.prometheusPort)})
+  --query-port <n>          query API: Jaeger's /api and /api/v3, /api/logs, /api/red (default: ${String(HUB_DEFAULTS.queryPort)})
+  -h, --help                this help
 
 Environment: HUB_INGEST_TOKEN and HUB_API_TOKEN require bearer tokens for ingest and for the API.
+
+Once listening it prints one JSON line with its addresses; SIGINT or SIGTERM closes it cleanly.
 `;
+}
+export const HUB_HELP = hubHelp();
+
+class ArgumentError extends Error {}
 
 function port(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) > 65535)
-    throw new Error(`--${name} "${value}" is not a port (0-65535)`);
+    throw new ArgumentError(`--${name} "${value}" is not a port (0-65535)`);
   return Number(value);
 }
 
-export async function runHubCli(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  let values;
+function positive(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!(number > 0)) throw new ArgumentError(`--${name} "${value}" must be a positive number`);
+  return number;
+}
+
+const PORT_FLAGS = ['otlp-http-port', 'otlp-grpc-port', 'prometheus-port', 'query-port'] as const;
+
+export async function runHubCli(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  program = 'pyairtable-hub',
+): Promise<number> {
+  const help = hubHelp(program);
+  let options: HubOptions;
   try {
-    ({ values } = parseArgs({
+    const { values } = parseArgs({
       args: [...argv],
       options: {
         'data-dir': { type: 'string', default: '.pyairtable-hub' },
         profile: { type: 'string', default: 'development' },
         'retention-days': { type: 'string' },
         'max-size-mb': { type: 'string' },
+        'max-memory-mb': { type: 'string' },
         host: { type: 'string', default: HUB_DEFAULTS.host },
         'otlp-http-port': { type: 'string' },
+        'otlp-grpc-port': { type: 'string' },
+        'prometheus-port': { type: 'string' },
         'query-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
       allowPositionals: false,
-    }));
+    });
+    if (values.help === true) {
+      process.stdout.write(help);
+      return 0;
+    }
+    const profile = values.profile;
+    if (!(ENVIRONMENTS as readonly string[]).includes(profile))
+      throw new ArgumentError(`--profile "${profile}" is unknown; use one of ${ENVIRONMENTS.join(', ')}`);
+    const retentionDays = positive('retention-days', values['retention-days']);
+    const maxSizeMb = positive('max-size-mb', values['max-size-mb']);
+    const maxMemoryMb = positive('max-memory-mb', values['max-memory-mb']);
+    options = {
+      dataDir: values['data-dir'],
+      profile: profile as Environment,
+      ...(retentionDays === undefined ? {} : { retentionDays }),
+      ...(maxSizeMb === undefined ? {} : { maxStoreBytes: maxSizeMb * 1024 * 1024 }),
+      ...(maxMemoryMb === undefined ? {} : { maxMemoryBytes: maxMemoryMb * 1024 * 1024 }),
+      host: values.host,
+      otlpHttpPort: port('otlp-http-port', values['otlp-http-port'], HUB_DEFAULTS.otlpHttpPort),
+      otlpGrpcPort: port('otlp-grpc-port', values['otlp-grpc-port'], HUB_DEFAULTS.otlpGrpcPort),
+      prometheusPort: port('prometheus-port', values['prometheus-port'], HUB_DEFAULTS.prometheusPort),
+      queryPort: port('query-port', values['query-port'], HUB_DEFAULTS.queryPort),
+      ...(env['HUB_INGEST_TOKEN'] === undefined ? {} : { ingestToken: env['HUB_INGEST_TOKEN'] }),
+      ...(env['HUB_API_TOKEN'] === undefined ? {} : { apiToken: env['HUB_API_TOKEN'] }),
+    };
   } catch (error) {
-    process.stderr.write(`pyairtable-hub: ${(error as Error).message}\n\n${HUB_HELP}`);
-    return 2;
-  }
-  if (values.help === true) {
-    process.stdout.write(HUB_HELP);
-    return 0;
-  }
-  if (!(ENVIRONMENTS as readonly string[]).includes(values.profile)) {
-    process.stderr.write(
-      `pyairtable-hub: --profile "${values.profile}" is unknown; use one of ${ENVIRONMENTS.join(', ')}\n`,
-    );
-    return 2;
-  }
-  const positive = (name: string, value: string | undefined): number | undefined => {
-    if (value === undefined) return undefined;
-    const number = Number(value);
-    if (!(number > 0)) throw new Error(`--${name} "${value}" must be a positive number`);
-    return number;
-  };
-  let retentionDays: number | undefined;
-  let maxSizeMb: number | undefined;
-  try {
-    retentionDays = positive('retention-days', values['retention-days']);
-    maxSizeMb = positive('max-size-mb', values['max-size-mb']);
-  } catch (error) {
-    process.stderr.write(`pyairtable-hub: ${(error as Error).message}\n`);
+    process.stderr.write(`${program}: ${(error as Error).message}\n\n${help}`);
     return 2;
   }
   let hub;
   try {
-    hub = await startHub({
-      dataDir: values['data-dir'],
-      profile: values.profile as Environment,
-      ...(retentionDays === undefined ? {} : { retentionDays }),
-      ...(maxSizeMb === undefined ? {} : { maxStoreBytes: maxSizeMb * 1024 * 1024 }),
-      host: values.host,
-      otlpHttpPort: port('otlp-http-port', values['otlp-http-port'], HUB_DEFAULTS.otlpHttpPort),
-      queryPort: port('query-port', values['query-port'], HUB_DEFAULTS.queryPort),
-      ...(env['HUB_INGEST_TOKEN'] === undefined ? {} : { ingestToken: env['HUB_INGEST_TOKEN'] }),
-      ...(env['HUB_API_TOKEN'] === undefined ? {} : { apiToken: env['HUB_API_TOKEN'] }),
-    });
+    hub = await startHub(options);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const failure = error as NodeJS.ErrnoException & { port?: number };
     process.stderr.write(
-      `pyairtable-hub: ${code === 'EADDRINUSE' ? 'a port is already in use; choose another with --otlp-http-port/--query-port' : (error as Error).message}\n`,
+      `${program}: ${
+        failure.code === 'EADDRINUSE'
+          ? `${failure.message}: a port is already in use; choose others with ${PORT_FLAGS.map((name) => `--${name}`).join(', ')} (0 picks a free one)`
+          : failure.message
+      }\n`,
     );
     return 1;
   }
   process.stdout.write(
-    `${JSON.stringify({ otlpHttp: hub.otlpHttpUrl, query: hub.queryUrl, dataDir: values['data-dir'] })}\n`,
+    `${JSON.stringify({
+      otlpHttp: hub.otlpHttpUrl,
+      otlpGrpc: hub.otlpGrpcAddress,
+      prometheus: hub.prometheusUrl,
+      query: hub.queryUrl,
+      dataDir: options.dataDir,
+    })}\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -12,6 +12,7 @@ export const REFUSAL_REASONS = [
   'unsupported_type',
   'unauthorized',
   'queue_full',
+  'memory_limit',
   'store_error',
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
@@ -70,6 +71,21 @@ export class HubCounters {
   readonly logsEvicted = new Counter({
     name: 'pyairtable_hub_log_records_evicted_total',
     help: "Log records deleted at the end of their category's retention.",
+    registers: [this.registry],
+  });
+  readonly metricPointsReceived = new Counter({
+    name: 'pyairtable_hub_metric_points_received_total',
+    help: 'OTLP metric data points received.',
+    registers: [this.registry],
+  });
+  readonly metricPointsRejected = new Counter({
+    name: 'pyairtable_hub_metric_points_rejected_total',
+    help: 'OTLP metric data points refused one by one (unsupported type, type conflict, series limit), reported as a partial success.',
+    registers: [this.registry],
+  });
+  readonly metricSeries = new Gauge({
+    name: 'pyairtable_hub_metric_series',
+    help: 'Metric series held for Prometheus to scrape.',
     registers: [this.registry],
   });
   readonly pendingTraces = new Gauge({

@@ -1,8 +1,13 @@
 /**
- * @pyairtable/hub: the Docker-free backend for traces (and, next, logs): OTLP in, a durable
- * DuckDB store, Jaeger's query API out.
+ * @pyairtable/hub: the Docker-free backend for traces, logs and metrics: OTLP in (HTTP and
+ * gRPC), a durable DuckDB store, Jaeger's query API out, metrics for Prometheus to scrape.
  */
-export { startHub, HUB_DEFAULTS, IMPORT_PATH, LOG_LINES_PATH, bearerAllowed } from './hub.js';
+export { startHub, HUB_DEFAULTS } from './hub.js';
+export { IMPORT_PATH, LOG_LINES_PATH, bearerAllowed } from './otlp-http.js';
+export { Overloaded } from './ingest.js';
+export { MetricStore, METRIC_STORE_DEFAULTS } from './metric-store.js';
+export { decodeMetrics, metricsFromRequest, prometheusName } from './otlp/metrics.js';
+export type { MetricPoint, DecodedMetrics, MetricKind } from './otlp/metrics.js';
 export type { Hub, HubOptions } from './hub.js';
 export { SpanStore, STORE_FILE } from './store.js';
 export type { TraceQuery } from './store.js';
@@ -15,7 +20,7 @@ export {
 } from './otlp/spans.js';
 export type { SpanRecord, KeyValue, AnyValue, DecodedTraces } from './otlp/spans.js';
 export { QueryError, parseDuration, parseTime } from './query-api.js';
-export { runHubCli, HUB_HELP } from './cli.js';
+export { runHubCli, HUB_HELP, hubHelp } from './cli.js';
 export { TailSampler, maskSpan, maskKeyValues, MAX_PENDING_TRACES } from './pipeline.js';
 export type { Decision } from './pipeline.js';
 export { HubCounters, REFUSAL_REASONS } from './counters.js';

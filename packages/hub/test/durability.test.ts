@@ -22,7 +22,15 @@ function startHubProcess(dataDir: string): Promise<Running> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [BIN, '--data-dir', dataDir, '--otlp-http-port', '0', '--query-port', '0'],
+      [
+        BIN,
+        '--data-dir',
+        dataDir,
+        ...['otlp-http-port', 'otlp-grpc-port', 'prometheus-port', 'query-port'].flatMap((flag) => [
+          `--${flag}`,
+          '0',
+        ]),
+      ],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

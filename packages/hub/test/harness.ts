@@ -10,11 +10,14 @@ export interface HubHarness {
   readonly dataDir: string;
 }
 
+/** Every listener on a free port, so test files run side by side. */
+export const FREE_PORTS = { otlpHttpPort: 0, otlpGrpcPort: 0, prometheusPort: 0, queryPort: 0 } as const;
+
 export function useHub(name: string, options: Omit<HubOptions, 'dataDir'> = {}): HubHarness {
   const dir = tempDir(name);
   const harness = { dataDir: dir.path } as HubHarness;
   beforeAll(async () => {
-    harness.hub = await startHub({ otlpHttpPort: 0, queryPort: 0, ...options, dataDir: dir.path });
+    harness.hub = await startHub({ ...FREE_PORTS, ...options, dataDir: dir.path });
   });
   afterAll(async () => {
     await harness.hub.close();

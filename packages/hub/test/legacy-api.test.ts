@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import { plainFetch, tempDir } from '@pyairtable/test-support';
+import { FREE_PORTS } from './harness.js';
 import type { Hub } from '@pyairtable/hub';
 import { startHub } from '@pyairtable/hub';
 
@@ -31,7 +32,7 @@ describe('the legacy Jaeger API', () => {
   const dir = tempDir('hub-legacy');
   let hub: Hub;
   beforeAll(async () => {
-    hub = await startHub({ dataDir: dir.path, otlpHttpPort: 0, queryPort: 0 });
+    hub = await startHub({ dataDir: dir.path, ...FREE_PORTS });
     const resource = (service: string): object => ({
       attributes: [{ key: RESOURCE_ATTRIBUTES.serviceName, value: { stringValue: service } }],
     });

@@ -3,6 +3,7 @@
  * the hub's JSON-lines endpoint, validated line by line, masked, searchable, and kept for their
  * category's retention.
  */
+import { FREE_PORTS } from './harness.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOG_FIELDS, LOG_RETENTION, PII_MASK, RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import { captureLines, plainFetch, tempDir } from '@pyairtable/test-support';
@@ -19,7 +20,7 @@ describe('hub logs', () => {
   const nowMs = Date.now();
   let traceId = '';
   beforeAll(async () => {
-    hub = await startHub({ dataDir: dir.path, otlpHttpPort: 0, queryPort: 0, now: () => nowMs });
+    hub = await startHub({ dataDir: dir.path, ...FREE_PORTS, now: () => nowMs });
     const capture = captureLines();
     const telemetry = initTelemetry({
       serviceName: 'billing',

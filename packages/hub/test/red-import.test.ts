@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import { plainFetch, tempDir } from '@pyairtable/test-support';
+import { FREE_PORTS } from './harness.js';
 import type { Hub } from '@pyairtable/hub';
 import { IMPORT_PATH, startHub } from '@pyairtable/hub';
 
@@ -26,8 +27,8 @@ describe('RED and import/export', () => {
   let hub: Hub;
   let other: Hub;
   beforeAll(async () => {
-    hub = await startHub({ dataDir: dirs[0]?.path ?? '', otlpHttpPort: 0, queryPort: 0 });
-    other = await startHub({ dataDir: dirs[1]?.path ?? '', otlpHttpPort: 0, queryPort: 0 });
+    hub = await startHub({ dataDir: dirs[0]?.path ?? '', ...FREE_PORTS });
+    other = await startHub({ dataDir: dirs[1]?.path ?? '', ...FREE_PORTS });
     // 100 server spans of "GET /a": durations 1..100 ms, every tenth an error; 10 client spans ignored by default.
     const spans = Array.from({ length: 100 }, (_unused, index) => ({
       traceId: (index + 1).toString(16).padStart(32, '0'),

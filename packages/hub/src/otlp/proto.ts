@@ -1,6 +1,6 @@
 /**
  * The OTLP protobuf messages the hub receives and answers, as a protobufjs descriptor (OTLP
- * 1.x, `opentelemetry/proto/{common,resource,trace,logs,collector}/v1`). Field numbers are the
+ * 1.x, `opentelemetry/proto/{common,resource,trace,logs,metrics,collector}/v1`). Field numbers are the
  * specification's; the tests decode what the OpenTelemetry JS exporters encode, so a wrong
  * number fails them. Only messages the hub reads are described; unknown fields are skipped.
  */
@@ -155,6 +155,104 @@ const DESCRIPTOR = {
         ExportLogsPartialSuccess: {
           fields: { rejectedLogRecords: { type: 'int64', id: 1 }, errorMessage: { type: 'string', id: 2 } },
         },
+        ExportMetricsServiceRequest: {
+          fields: { resourceMetrics: { rule: 'repeated', type: 'ResourceMetrics', id: 1 } },
+        },
+        ResourceMetrics: {
+          fields: {
+            resource: { type: 'Resource', id: 1 },
+            scopeMetrics: { rule: 'repeated', type: 'ScopeMetrics', id: 2 },
+            schemaUrl: { type: 'string', id: 3 },
+          },
+        },
+        ScopeMetrics: {
+          fields: {
+            scope: { type: 'InstrumentationScope', id: 1 },
+            metrics: { rule: 'repeated', type: 'Metric', id: 2 },
+            schemaUrl: { type: 'string', id: 3 },
+          },
+        },
+        Metric: {
+          oneofs: { data: { oneof: ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] } },
+          fields: {
+            name: { type: 'string', id: 1 },
+            description: { type: 'string', id: 2 },
+            unit: { type: 'string', id: 3 },
+            gauge: { type: 'Gauge', id: 5 },
+            sum: { type: 'Sum', id: 7 },
+            histogram: { type: 'Histogram', id: 9 },
+            exponentialHistogram: { type: 'ExponentialHistogram', id: 10 },
+            summary: { type: 'Summary', id: 11 },
+          },
+        },
+        Gauge: { fields: { dataPoints: { rule: 'repeated', type: 'NumberDataPoint', id: 1 } } },
+        Sum: {
+          fields: {
+            dataPoints: { rule: 'repeated', type: 'NumberDataPoint', id: 1 },
+            aggregationTemporality: { type: 'int32', id: 2 },
+            isMonotonic: { type: 'bool', id: 3 },
+          },
+        },
+        Histogram: {
+          fields: {
+            dataPoints: { rule: 'repeated', type: 'HistogramDataPoint', id: 1 },
+            aggregationTemporality: { type: 'int32', id: 2 },
+          },
+        },
+        // Read only to count its points as rejected: the hub does not convert exponential buckets.
+        ExponentialHistogram: {
+          fields: {
+            dataPoints: { rule: 'repeated', type: 'ExponentialHistogramDataPoint', id: 1 },
+            aggregationTemporality: { type: 'int32', id: 2 },
+          },
+        },
+        ExponentialHistogramDataPoint: { fields: { timeUnixNano: { type: 'fixed64', id: 3 } } },
+        Summary: { fields: { dataPoints: { rule: 'repeated', type: 'SummaryDataPoint', id: 1 } } },
+        NumberDataPoint: {
+          oneofs: { value: { oneof: ['asDouble', 'asInt'] } },
+          fields: {
+            attributes: { rule: 'repeated', type: 'KeyValue', id: 7 },
+            startTimeUnixNano: { type: 'fixed64', id: 2 },
+            timeUnixNano: { type: 'fixed64', id: 3 },
+            asDouble: { type: 'double', id: 4 },
+            asInt: { type: 'sfixed64', id: 6 },
+            flags: { type: 'uint32', id: 8 },
+          },
+        },
+        HistogramDataPoint: {
+          fields: {
+            attributes: { rule: 'repeated', type: 'KeyValue', id: 9 },
+            startTimeUnixNano: { type: 'fixed64', id: 2 },
+            timeUnixNano: { type: 'fixed64', id: 3 },
+            count: { type: 'fixed64', id: 4 },
+            sum: { type: 'double', id: 5 },
+            bucketCounts: { rule: 'repeated', type: 'fixed64', id: 6 },
+            explicitBounds: { rule: 'repeated', type: 'double', id: 7 },
+            flags: { type: 'uint32', id: 10 },
+            min: { type: 'double', id: 11 },
+            max: { type: 'double', id: 12 },
+          },
+        },
+        SummaryDataPoint: {
+          fields: {
+            attributes: { rule: 'repeated', type: 'KeyValue', id: 7 },
+            startTimeUnixNano: { type: 'fixed64', id: 2 },
+            timeUnixNano: { type: 'fixed64', id: 3 },
+            count: { type: 'fixed64', id: 4 },
+            sum: { type: 'double', id: 5 },
+            quantileValues: { rule: 'repeated', type: 'ValueAtQuantile', id: 6 },
+            flags: { type: 'uint32', id: 8 },
+          },
+        },
+        ValueAtQuantile: {
+          fields: { quantile: { type: 'double', id: 1 }, value: { type: 'double', id: 2 } },
+        },
+        ExportMetricsServiceResponse: {
+          fields: { partialSuccess: { type: 'ExportMetricsPartialSuccess', id: 1 } },
+        },
+        ExportMetricsPartialSuccess: {
+          fields: { rejectedDataPoints: { type: 'int64', id: 1 }, errorMessage: { type: 'string', id: 2 } },
+        },
         // google.rpc.Status, the body of an OTLP/HTTP error answer (details are not sent).
         RpcStatus: { fields: { code: { type: 'int32', id: 1 }, message: { type: 'string', id: 2 } } },
       },
@@ -168,6 +266,8 @@ export const ExportTraceServiceResponse = root.lookupType('otlp.ExportTraceServi
 export const RpcStatus = root.lookupType('otlp.RpcStatus');
 export const ExportLogsServiceRequest = root.lookupType('otlp.ExportLogsServiceRequest');
 export const ExportLogsServiceResponse = root.lookupType('otlp.ExportLogsServiceResponse');
+export const ExportMetricsServiceRequest = root.lookupType('otlp.ExportMetricsServiceRequest');
+export const ExportMetricsServiceResponse = root.lookupType('otlp.ExportMetricsServiceResponse');
 
 /** Decoded to plain objects: 64-bit numbers as strings (nanoseconds exceed 2^53), bytes as Uint8Array. */
 export const DECODE_OPTIONS: protobuf.IConversionOptions = { longs: String, defaults: false, arrays: true };

@@ -1,0 +1,267 @@
+/**
+ * OTLP metric requests (protobuf or JSON) to Prometheus samples, translated the way the
+ * collector's `prometheus` exporter does (the role the hub plays in local mode): names
+ * sanitised with the unit as a suffix and `_total` on monotonic sums, attributes as labels,
+ * `job` and `instance` from the resource. Gauges, sums, explicit-bucket histograms and
+ * summaries are read; exponential histograms are rejected point by point (partial success).
+ */
+import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
+import { DECODE_OPTIONS, ExportMetricsServiceRequest } from './proto.js';
+import { PayloadError } from './spans.js';
+
+export type MetricKind = 'gauge' | 'counter' | 'histogram' | 'summary';
+
+export interface MetricPoint {
+  readonly name: string;
+  readonly kind: MetricKind;
+  readonly help: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Delta points are added to what the series holds; cumulative ones replace it. */
+  readonly delta: boolean;
+  readonly value: number;
+  readonly count: number;
+  readonly sum: number;
+  /** Histograms: upper bounds and the count in each bucket (not cumulative), one more than bounds. */
+  readonly bounds: readonly number[];
+  readonly bucketCounts: readonly number[];
+  /** Summaries: [quantile, value] pairs. */
+  readonly quantiles: readonly (readonly [number, number])[];
+}
+
+export interface DecodedMetrics {
+  readonly points: MetricPoint[];
+  readonly rejected: number;
+  readonly rejectReason?: string;
+}
+
+const DELTA = 1;
+/** UCUM units the collector spells out as a name suffix. */
+const UNIT_WORDS: Readonly<Record<string, string>> = {
+  s: 'seconds',
+  ms: 'milliseconds',
+  us: 'microseconds',
+  ns: 'nanoseconds',
+  min: 'minutes',
+  h: 'hours',
+  d: 'days',
+  By: 'bytes',
+  KiBy: 'kibibytes',
+  MiBy: 'mebibytes',
+  GiBy: 'gibibytes',
+  KBy: 'kilobytes',
+  MBy: 'megabytes',
+  GBy: 'gigabytes',
+  '%': 'percent',
+  Hz: 'hertz',
+  V: 'volts',
+  W: 'watts',
+  A: 'amperes',
+  Cel: 'celsius',
+  m: 'meters',
+};
+
+type Loose = Record<string, unknown>;
+const isObject = (value: unknown): value is Loose =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+function numeric(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '') return Number(value);
+  return Number.NaN;
+}
+
+export function sanitizeName(name: string): string {
+  const cleaned = name.replace(/[^a-zA-Z0-9_:]/g, '_').replace(/_{2,}/g, '_');
+  return /^[0-9]/.test(cleaned) ? `_${cleaned}` : cleaned;
+}
+
+function sanitizeLabel(name: string): string {
+  const cleaned = name.replace(/[^a-zA-Z0-9_]/g, '_');
+  if (/^[0-9]/.test(cleaned)) return `key_${cleaned}`;
+  return cleaned.startsWith('__') ? `key${cleaned}` : cleaned;
+}
+
+/** The collector's naming: `<name>_<unit>[_total]`, `_ratio` for gauges in unit 1. */
+export function prometheusName(name: string, unit: string, kind: MetricKind): string {
+  let result = sanitizeName(name);
+  const bare = unit.replace(/\{[^}]*\}/g, '');
+  const [numerator = '', denominator] = bare.split('/');
+  const unitWord = numerator === '1' ? '' : (UNIT_WORDS[numerator] ?? numerator);
+  const perWord = denominator === undefined ? '' : (UNIT_WORDS[denominator] ?? denominator);
+  const suffix = sanitizeName([unitWord, perWord === '' ? '' : `per_${perWord}`].filter(Boolean).join('_'));
+  if (suffix !== '' && suffix !== '_' && !result.endsWith(`_${suffix}`)) result = `${result}_${suffix}`;
+  if (kind === 'gauge' && unit === '1' && !result.endsWith('_ratio')) result = `${result}_ratio`;
+  if (kind === 'counter' && !result.endsWith('_total')) result = `${result}_total`;
+  return result;
+}
+
+function plain(value: unknown): string {
+  if (!isObject(value)) return '';
+  if (typeof value['stringValue'] === 'string') return value['stringValue'];
+  if (typeof value['boolValue'] === 'boolean') return String(value['boolValue']);
+  const int = value['intValue'];
+  if (typeof int === 'string' || typeof int === 'number') return String(int);
+  if (typeof value['doubleValue'] === 'number') return String(value['doubleValue']);
+  if (isObject(value['arrayValue']))
+    return JSON.stringify(list(value['arrayValue']['values']).map((entry) => plain(entry)));
+  return '';
+}
+
+function labelsOf(attributes: unknown, base: Readonly<Record<string, string>>): Record<string, string> {
+  const labels: Record<string, string> = { ...base };
+  for (const entry of list(attributes).filter(isObject)) {
+    const key = sanitizeLabel(text(entry['key']));
+    if (key === '') continue;
+    const value = plain(entry['value']);
+    // Two attributes that sanitise to one label keep both values, as the collector does.
+    const existing = labels[key];
+    labels[key] = existing === undefined || key in base ? value : `${existing};${value}`;
+  }
+  return labels;
+}
+
+function resourceLabels(resource: unknown): Record<string, string> {
+  const attributes = new Map(
+    list(isObject(resource) ? resource['attributes'] : undefined)
+      .filter(isObject)
+      .map((entry) => [text(entry['key']), plain(entry['value'])]),
+  );
+  const service = attributes.get(RESOURCE_ATTRIBUTES.serviceName);
+  const namespace = attributes.get(RESOURCE_ATTRIBUTES.serviceNamespace);
+  const instance = attributes.get(RESOURCE_ATTRIBUTES.serviceInstanceId);
+  const labels: Record<string, string> = {};
+  if (service !== undefined && service !== '')
+    labels['job'] = namespace === undefined || namespace === '' ? service : `${namespace}/${service}`;
+  if (instance !== undefined && instance !== '') labels['instance'] = instance;
+  return labels;
+}
+
+const EMPTY = { value: 0, count: 0, sum: 0, bounds: [], bucketCounts: [], quantiles: [] } as const;
+
+/** Turns a decoded request (either encoding, as plain objects) into Prometheus points. */
+export function metricsFromRequest(request: unknown): DecodedMetrics {
+  if (!isObject(request)) throw new PayloadError('the body is not an ExportMetricsServiceRequest object');
+  const resourceMetrics = request['resourceMetrics'];
+  if (resourceMetrics !== undefined && !Array.isArray(resourceMetrics))
+    throw new PayloadError('resourceMetrics must be a list');
+  const points: MetricPoint[] = [];
+  let rejected = 0;
+  let rejectReason: string | undefined;
+  const reject = (howMany: number, reason: string): void => {
+    rejected += howMany;
+    rejectReason ??= reason;
+  };
+  for (const resourceEntry of list(resourceMetrics).filter(isObject)) {
+    const base = resourceLabels(resourceEntry['resource']);
+    for (const scopeEntry of list(resourceEntry['scopeMetrics']).filter(isObject))
+      for (const metric of list(scopeEntry['metrics']).filter(isObject)) {
+        const name = text(metric['name']);
+        const unit = text(metric['unit']);
+        const help = text(metric['description']);
+        if (name === '') {
+          reject(1, 'a metric has no name');
+          continue;
+        }
+        const data = (key: string): Loose | undefined => (isObject(metric[key]) ? metric[key] : undefined);
+        const gauge = data('gauge');
+        const sum = data('sum');
+        const histogram = data('histogram');
+        const summary = data('summary');
+        const exponential = data('exponentialHistogram');
+        if (exponential !== undefined) {
+          reject(
+            Math.max(1, list(exponential['dataPoints']).length),
+            `${name}: exponential histograms are not supported; use explicit buckets`,
+          );
+          continue;
+        }
+        const numberPoints = (source: Loose, kind: MetricKind, delta: boolean): void => {
+          const promName = prometheusName(name, unit, kind);
+          for (const point of list(source['dataPoints']).filter(isObject)) {
+            const value =
+              point['asDouble'] !== undefined ? numeric(point['asDouble']) : numeric(point['asInt']);
+            if (Number.isNaN(value) && point['asDouble'] === undefined) {
+              reject(1, `${name}: a data point has no value`);
+              continue;
+            }
+            points.push({
+              ...EMPTY,
+              name: promName,
+              kind,
+              help,
+              delta,
+              value,
+              labels: labelsOf(point['attributes'], base),
+            });
+          }
+        };
+        if (gauge !== undefined) numberPoints(gauge, 'gauge', false);
+        else if (sum !== undefined) {
+          const monotonic = sum['isMonotonic'] === true;
+          numberPoints(
+            sum,
+            monotonic ? 'counter' : 'gauge',
+            monotonic && numeric(sum['aggregationTemporality']) === DELTA,
+          );
+        } else if (histogram !== undefined) {
+          const promName = prometheusName(name, unit, 'histogram');
+          const delta = numeric(histogram['aggregationTemporality']) === DELTA;
+          for (const point of list(histogram['dataPoints']).filter(isObject)) {
+            const bounds = list(point['explicitBounds']).map(numeric);
+            const bucketCounts = list(point['bucketCounts']).map(numeric);
+            if (bucketCounts.length > 0 && bucketCounts.length !== bounds.length + 1) {
+              reject(
+                1,
+                `${name}: a histogram point has ${String(bucketCounts.length)} buckets for ${String(bounds.length)} bounds`,
+              );
+              continue;
+            }
+            points.push({
+              ...EMPTY,
+              name: promName,
+              kind: 'histogram',
+              help,
+              delta,
+              labels: labelsOf(point['attributes'], base),
+              count: numeric(point['count']) || 0,
+              sum: numeric(point['sum']) || 0,
+              bounds,
+              bucketCounts,
+            });
+          }
+        } else if (summary !== undefined) {
+          const promName = prometheusName(name, unit, 'summary');
+          for (const point of list(summary['dataPoints']).filter(isObject))
+            points.push({
+              ...EMPTY,
+              name: promName,
+              kind: 'summary',
+              help,
+              delta: false,
+              labels: labelsOf(point['attributes'], base),
+              count: numeric(point['count']) || 0,
+              sum: numeric(point['sum']) || 0,
+              quantiles: list(point['quantileValues'])
+                .filter(isObject)
+                .map((entry) => [numeric(entry['quantile']), numeric(entry['value'])] as const),
+            });
+        } else reject(1, `${name}: the metric has no data`);
+      }
+  }
+  return { points, rejected, ...(rejectReason === undefined ? {} : { rejectReason }) };
+}
+
+export function decodeMetrics(body: Uint8Array, json: boolean): DecodedMetrics {
+  let message: unknown;
+  try {
+    message = json
+      ? (JSON.parse(Buffer.from(body).toString('utf8')) as unknown)
+      : ExportMetricsServiceRequest.toObject(ExportMetricsServiceRequest.decode(body), DECODE_OPTIONS);
+  } catch (error) {
+    throw new PayloadError(
+      `not ${json ? 'JSON' : 'a protobuf ExportMetricsServiceRequest'}: ${(error as Error).message}`,
+    );
+  }
+  return metricsFromRequest(message);
+}
