@@ -142,7 +142,7 @@ export class MetricStore {
     for (const name of names) {
       const family = this.families.get(name);
       if (family === undefined) continue;
-      if (family.help !== '') lines.push(`# HELP ${name} ${escapeHelp(family.help)}`);
+      lines.push(`# HELP ${name} ${escapeHelp(family.help)}`);
       lines.push(`# TYPE ${name} ${family.kind}`);
       for (const series of family.series.values()) {
         if (family.kind === 'gauge' || family.kind === 'counter') {

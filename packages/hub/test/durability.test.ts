@@ -7,8 +7,8 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import { plainFetch, tempDir } from '@pyairtable/test-support';
+import { jsonSpan, traceRequestJson } from './otlp-requests.js';
 
 const BIN = fileURLToPath(new URL('../bin/hub.js', import.meta.url));
 
@@ -52,27 +52,17 @@ function startHubProcess(dataDir: string): Promise<Running> {
 }
 
 const batch = (index: number): string =>
-  JSON.stringify({
-    resourceSpans: [
-      {
-        resource: {
-          attributes: [{ key: RESOURCE_ATTRIBUTES.serviceName, value: { stringValue: 'durable' } }],
-        },
-        scopeSpans: [
-          {
-            spans: Array.from({ length: 50 }, (_unused, span) => ({
-              traceId: (index + 1).toString(16).padStart(32, '0'),
-              spanId: (span + 1).toString(16).padStart(16, '0'),
-              name: `op-${String(span)}`,
-              kind: 2,
-              startTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(index * 1000 + span)),
-              endTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(index * 1000 + span + 500)),
-            })),
-          },
-        ],
-      },
-    ],
-  });
+  traceRequestJson(
+    'durable',
+    Array.from({ length: 50 }, (_unused, span) =>
+      jsonSpan((index + 1).toString(16).padStart(32, '0'), (span + 1).toString(16).padStart(16, '0'), {
+        name: `op-${String(span)}`,
+        kind: 2,
+        startTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(index * 1000 + span)),
+        endTimeUnixNano: String(1_700_000_000_000_000_000n + BigInt(index * 1000 + span + 500)),
+      }),
+    ),
+  );
 
 describe('hub durability', () => {
   const dir = tempDir('hub-durable');

@@ -1,12 +1,13 @@
 /**
- * Traces in through OTLP/HTTP from real exporters (the plain OpenTelemetry JS SDK over protobuf
- * and JSON, and our SDK), out through Jaeger's api_v3, intact: ids, parent links, attributes of
+ * Traces in through OTLP from real exporters (the plain OpenTelemetry JS SDK over HTTP protobuf,
+ * HTTP JSON and gRPC, and our SDK), out through Jaeger's api_v3, intact: ids, parent links, attributes of
  * every type, events, links, status and resource.
  */
 import { gzipSync } from 'node:zlib';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -14,7 +15,9 @@ import { describe, expect, it } from 'vitest';
 import { RESOURCE_ATTRIBUTES, SPAN_ATTRIBUTES } from '@pyairtable/conventions';
 import { captureLines, plainFetch } from '@pyairtable/test-support';
 import { initTelemetry } from '@pyairtable/telemetry';
+import type { Hub } from '@pyairtable/hub';
 import { useHub } from './harness.js';
+import { jsonSpan, traceRequestJson, traceRequestProtobuf } from './otlp-requests.js';
 
 interface OtlpSpan {
   traceId: string;
@@ -92,13 +95,14 @@ describe('hub ingest and query', () => {
   }
 
   it.each([
-    ['protobuf', (url: string): SpanExporter => new ProtoExporter({ url: `${url}/v1/traces` })],
-    ['JSON', (url: string): SpanExporter => new JsonExporter({ url: `${url}/v1/traces` })],
+    ['protobuf', (hub: Hub): SpanExporter => new ProtoExporter({ url: `${hub.otlpHttpUrl}/v1/traces` })],
+    ['JSON', (hub: Hub): SpanExporter => new JsonExporter({ url: `${hub.otlpHttpUrl}/v1/traces` })],
+    ['gRPC', (hub: Hub): SpanExporter => new GrpcExporter({ url: `http://${hub.otlpGrpcAddress}` })],
   ])(
     'takes a trace from the plain OpenTelemetry SDK over %s and returns it intact through api_v3',
     async (encoding, make) => {
       const service = `plain-${encoding.toLowerCase()}`;
-      const { traceId, rootId, childId } = await exportWithPlainSdk(make(harness.hub.otlpHttpUrl), service);
+      const { traceId, rootId, childId } = await exportWithPlainSdk(make(harness.hub), service);
       const { status, body } = await get(`/api/v3/traces/${traceId}`);
       expect(status).toBe(200);
       const result = body as TracesResult;
@@ -199,25 +203,8 @@ describe('hub ingest, the OTLP/HTTP way', () => {
     headers: Record<string, string>,
     path = '/v1/traces',
   ): Promise<Response> => plainFetch(`${harness.hub.otlpHttpUrl}${path}`, { method: 'POST', headers, body });
-  const span = (traceId: string, spanId: string): object => ({
-    traceId,
-    spanId,
-    name: 'op',
-    kind: 1,
-    startTimeUnixNano: '1700000000000000000',
-    endTimeUnixNano: '1700000000100000000',
-  });
-  const request = (spans: object[]): string =>
-    JSON.stringify({
-      resourceSpans: [
-        {
-          resource: {
-            attributes: [{ key: RESOURCE_ATTRIBUTES.serviceName, value: { stringValue: 'ingest' } }],
-          },
-          scopeSpans: [{ spans }],
-        },
-      ],
-    });
+  const span = (traceId: string, spanId: string): object => jsonSpan(traceId, spanId);
+  const request = (spans: object[]): string => traceRequestJson('ingest', spans);
 
   it('accepts gzip, and reports spans it cannot keep as a partial success', async () => {
     const response = await post(
@@ -259,15 +246,18 @@ describe('hub ingest, the OTLP/HTTP way', () => {
   });
 
   it('never crashes on hostile input: thousands of random, truncated and mangled bodies each get an answer below 500', async () => {
-    const valid = Buffer.from(request([span('4'.repeat(32), '5'.repeat(16))]));
+    const validJson = Buffer.from(request([span('4'.repeat(32), '5'.repeat(16))]));
+    const validProtobuf = traceRequestProtobuf('fuzz', [{ traceId: '4'.repeat(32), spanId: '5'.repeat(16) }]);
     let seed = 42;
     const random = (): number => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed / 2 ** 31;
     };
     const statuses = new Map<number, number>();
-    for (let index = 0; index < 2000; index++) {
+    for (let index = 0; index < 3000; index++) {
       const kind = index % 4;
+      const protobuf = index % 2 === 0;
+      const valid = protobuf ? validProtobuf : validJson;
       let body: Uint8Array;
       if (kind === 0)
         body = Uint8Array.from({ length: Math.floor(random() * 512) }, () => Math.floor(random() * 256));
@@ -284,15 +274,17 @@ describe('hub ingest, the OTLP/HTTP way', () => {
             ],
           }),
         );
-      const response = await post(body, {
-        'content-type': index % 2 === 0 ? 'application/x-protobuf' : 'application/json',
-      });
+      const response = await post(
+        body,
+        { 'content-type': protobuf ? 'application/x-protobuf' : 'application/json' },
+        ['/v1/traces', '/v1/logs', '/v1/metrics'][index % 3],
+      );
       await response.arrayBuffer();
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
       expect(response.status, `body ${String(index)}`).toBeLessThan(500);
     }
     // Most of them are refused as malformed; the process is still serving.
-    expect(statuses.get(400) ?? 0).toBeGreaterThan(1000);
+    expect(statuses.get(400) ?? 0).toBeGreaterThan(1500);
     expect((await plainFetch(`${harness.hub.queryUrl}/api/v3/services`)).status).toBe(200);
   }, 120_000);
 });

@@ -3,24 +3,15 @@
  * export (the collector file exporter's format) and import into another hub.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import { plainFetch, tempDir } from '@pyairtable/test-support';
 import { FREE_PORTS } from './harness.js';
+import { traceRequestJson } from './otlp-requests.js';
 import type { Hub } from '@pyairtable/hub';
 import { IMPORT_PATH, startHub } from '@pyairtable/hub';
 
 const NOW_NS = BigInt(Date.now()) * 1_000_000n;
 
-function request(service: string, spans: object[]): string {
-  return JSON.stringify({
-    resourceSpans: [
-      {
-        resource: { attributes: [{ key: RESOURCE_ATTRIBUTES.serviceName, value: { stringValue: service } }] },
-        scopeSpans: [{ spans }],
-      },
-    ],
-  });
-}
+const request = traceRequestJson;
 
 describe('RED and import/export', () => {
   const dirs = [tempDir('hub-red'), tempDir('hub-import')];

@@ -158,7 +158,9 @@ export function metricsFromRequest(request: unknown): DecodedMetrics {
       for (const metric of list(scopeEntry['metrics']).filter(isObject)) {
         const name = text(metric['name']);
         const unit = text(metric['unit']);
-        const help = text(metric['description']);
+        // Prometheus' linter wants help on every family; the OTLP name says at least what it is.
+        const help =
+          text(metric['description']) || `${name} received over OTLP${unit === '' ? '' : ` (unit ${unit})`}`;
         if (name === '') {
           reject(1, 'a metric has no name');
           continue;
