@@ -16,12 +16,28 @@ export const EXIT_CODES = {
   usage: 2,
   configuration: 3,
   filesystem: 4,
+  /** A running stack has a part that fails its check (status, verify, doctor). */
+  unhealthy: 5,
+  /** The command needs a running stack and there is none. */
+  notRunning: 6,
 } as const;
+
+/** A command needs `obs up` running and it is not (or it crashed). */
+export class NotRunningError extends Error {
+  override readonly name = 'NotRunningError';
+}
+
+/** `obs up` cannot take a port it needs. */
+export class PortsInUseError extends Error {
+  override readonly name = 'PortsInUseError';
+}
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof UsageError || error instanceof ModelError) return EXIT_CODES.usage;
   if (error instanceof SecretsError) return EXIT_CODES.configuration;
   if (error instanceof RenderDirectoryError) return EXIT_CODES.filesystem;
+  if (error instanceof NotRunningError) return EXIT_CODES.notRunning;
+  if (error instanceof PortsInUseError) return EXIT_CODES.configuration;
   if (
     error instanceof Error &&
     'code' in error &&

@@ -6,12 +6,31 @@ import { EXIT_CODES, UsageError, exitCodeFor } from './errors.js';
 import type { CliIo } from './io.js';
 import { runHubCli } from '@pyairtable/hub';
 import { renderCommand } from './commands/render.js';
+import { upCommand } from './commands/up.js';
+import { downCommand } from './commands/down.js';
+import { statusCommand } from './commands/status.js';
+import { verifyCommand } from './commands/verify.js';
+import { trafficCommand } from './commands/traffic.js';
+import { doctorCommand } from './commands/doctor.js';
 
-export { EXIT_CODES, UsageError, exitCodeFor } from './errors.js';
+export { EXIT_CODES, NotRunningError, PortsInUseError, UsageError, exitCodeFor } from './errors.js';
 export type { CliIo } from './io.js';
 export { RENDER_HELP } from './commands/render.js';
+export { UP_HELP, accessTable, parseTimeScale, parsePortOffset } from './commands/up.js';
+export { samplingFindings } from './commands/doctor.js';
+export type { Finding } from './commands/doctor.js';
+export { TRAFFIC_SWITCHES } from './commands/traffic.js';
+export { LOCAL_ENGINES, SPEC_PORTS, HUB_PORTS } from './local/engines.js';
+export { readState, DEFAULT_DATA_DIR, STATE_FILE } from './local/state.js';
+export type { LocalState } from './local/state.js';
 
 const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => number | Promise<number>>> = {
+  up: upCommand,
+  down: downCommand,
+  status: statusCommand,
+  verify: verifyCommand,
+  traffic: trafficCommand,
+  doctor: doctorCommand,
   render: renderCommand,
   // The hub owns its process (listeners, signals); obs hands it the arguments.
   hub: (args, io) => runHubCli(args, io.env, 'obs hub'),

@@ -5,7 +5,7 @@
 export { COMPONENTS, COMPONENT_NAMES, COLLECTOR_PROMETHEUS_EXPORTER_PORT } from './components.js';
 export type { Component, ComponentName } from './components.js';
 export { buildModel, ModelError, PROFILES, SCRAPE_LABELS, TARGETS } from './model.js';
-export type { ModelOptions, ProfileSettings, StackModel, StaticService, Target } from './model.js';
+export type { LocalHub, ModelOptions, ProfileSettings, StackModel, StaticService, Target } from './model.js';
 export { resolveChannels, CHANNEL_VARIABLES, ALERTMANAGER_SECRET_FILES, RECEIVERS } from './alerting.js';
 export type { Channels, ChannelResolution, ReceiverName } from './alerting.js';
 export {

@@ -99,6 +99,16 @@ export interface StackModel {
    * 1/60 so the real rules and routes run with minutes turned into seconds.
    */
   readonly timeScale: number;
+  /** Local mode: the hub, in the collector's and Jaeger's place (scraped instead of them). */
+  readonly localHub?: LocalHub;
+}
+
+/** Where Prometheus finds the hub in local mode (`host:port` each). */
+export interface LocalHub {
+  /** The hub's own counters (`/metrics` on its query listener). */
+  readonly countersAddress: string;
+  /** Metrics received over OTLP, as the collector's Prometheus exporter serves them. */
+  readonly exporterAddress: string;
 }
 
 export interface ModelOptions {
@@ -114,6 +124,7 @@ export interface ModelOptions {
   readonly ports?: Partial<Record<ComponentName, number>>;
   /** Profile thresholds replaced (tests; a deployment with its own numbers). */
   readonly alertThresholds?: Partial<AlertThresholds>;
+  readonly localHub?: LocalHub;
 }
 
 /**
@@ -152,5 +163,6 @@ export function buildModel(options: ModelOptions): StackModel {
     ...(options.intervalsOverride === undefined ? {} : { intervalsOverride: options.intervalsOverride }),
     runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
     timeScale: options.timeScale ?? 1,
+    ...(options.localHub === undefined ? {} : { localHub: options.localHub }),
   };
 }

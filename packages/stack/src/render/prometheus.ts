@@ -138,6 +138,21 @@ export function prometheusConfig(model: StackModel, options: PrometheusRenderOpt
         honor_labels: true,
       },
     );
+  if (model.localHub !== undefined) {
+    const hubJob = (jobName: string, address: string): object => ({
+      job_name: jobName,
+      static_configs: [
+        {
+          targets: [address],
+          labels: { [IDENTITY_LABELS.service]: 'hub', [IDENTITY_LABELS.tier]: OBSERVABILITY_TIER },
+        },
+      ],
+    });
+    jobs.push(hubJob('hub', model.localHub.countersAddress), {
+      ...hubJob('hub-otlp-metrics', model.localHub.exporterAddress),
+      honor_labels: true,
+    });
+  }
   jobs.push(servicesJob(model, options.applicationNetwork ?? DEFAULT_APPLICATION_NETWORK));
   return {
     global: {

@@ -1,0 +1,56 @@
+/**
+ * obs down: stops a running `obs up` (SIGTERM: it stops its children in order and removes its
+ * state) and then anything a crashed one left behind, by the process ids in its state file.
+ */
+import type { CliIo } from '../io.js';
+import { DEFAULT_DATA_DIR, processAlive, readState, removeState } from '../local/state.js';
+import { dataDirArgs } from './status.js';
+
+export const DOWN_HELP = `Usage: obs down [--data-dir <dir>]
+
+Stops what obs up started from this data directory: every engine, the demo and the hub.
+The data stays (traces, logs, metrics); delete the directory to start afresh.
+
+Options:
+  --data-dir <dir>   the data directory obs up was started with (default: ./${DEFAULT_DATA_DIR})
+  -h, --help         this help
+`;
+
+async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!processAlive(pid)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return !processAlive(pid);
+}
+
+export async function downCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = dataDirArgs(args, DOWN_HELP, io);
+  if (parsed === undefined) return 0;
+  const state = readState(parsed.dataDir);
+  if (state === undefined) {
+    io.stdout(`nothing runs from ${parsed.dataDir}; nothing to stop.`);
+    return 0;
+  }
+  if (processAlive(state.pid)) {
+    io.stderr(`obs down: stopping obs up (pid ${String(state.pid)})`);
+    process.kill(state.pid, 'SIGTERM');
+    if (!(await waitGone(state.pid, 30_000))) {
+      io.stderr(`obs down: obs up did not stop within 30 s; killing it`);
+      process.kill(state.pid, 'SIGKILL');
+    }
+  }
+  // Whatever a crashed supervisor left running (its own stop removes the state first).
+  const leftovers = state.components.filter((component) => processAlive(component.pid));
+  for (const component of leftovers) {
+    if (component.pid === undefined) continue;
+    process.kill(component.pid, 'SIGCONT');
+    process.kill(component.pid, 'SIGTERM');
+    if (!(await waitGone(component.pid, 10_000))) process.kill(component.pid, 'SIGKILL');
+    io.stderr(`obs down: stopped ${component.name} (pid ${String(component.pid)}), left by a crashed obs up`);
+  }
+  removeState(parsed.dataDir);
+  io.stdout(`stopped: ${state.components.map((component) => component.name).join(', ')}`);
+  return 0;
+}

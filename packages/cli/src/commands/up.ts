@@ -1,0 +1,202 @@
+/**
+ * obs up [--mode docker|local] [--profile ...] [--demo] ...
+ *
+ * Docker mode where a Docker engine answers; local mode otherwise. Local mode runs in the
+ * foreground until Ctrl-C (or `obs down` from another terminal) and stops everything it started.
+ */
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import type { Environment } from '@pyairtable/conventions';
+import { ENVIRONMENTS } from '@pyairtable/conventions';
+import { UsageError } from '../errors.js';
+import type { CliIo } from '../io.js';
+import { demoLaunches, startDemoTraffic } from '../local/demo.js';
+import { SPEC_PORTS } from '../local/engines.js';
+import type { LocalState } from '../local/state.js';
+import { DEFAULT_DATA_DIR, processAlive, readState, resolveDataDir } from '../local/state.js';
+import { startLocal } from '../local/supervisor.js';
+import { table } from '../local/table.js';
+
+export const UP_HELP = `Usage: obs up [options]
+
+Brings up the observability stack. Docker mode renders the Compose deployment and starts it
+where a Docker engine answers; local mode (the default without one) runs the embedded hub and
+every engine installed on this machine natively, on loopback, and stays in the foreground:
+Ctrl-C, or obs down from another terminal, stops everything it started.
+
+Options:
+  --mode <mode>          local | docker (default: docker when a Docker engine answers, else local)
+  --profile <profile>    ${ENVIRONMENTS.join(' | ')} (default: development)
+  --demo                 also run the demo platform (four instrumented services, mock Airtable
+                         and LLM provider) with light background traffic
+  --no-traffic           with --demo: no background traffic (drive it with obs traffic)
+  --data-dir <dir>       where every component keeps its state (default: ./${DEFAULT_DATA_DIR})
+  --port-offset <n>      add n to every port, to run beside another stack (default: 0)
+  --time-scale <1/n>     run alert windows and waits n times faster (default: 1; demos and
+                         tests use 1/60 so minutes become seconds)
+  -h, --help             this help
+
+Engines local mode runs when installed (Debian packages): prometheus, prometheus-alertmanager,
+prometheus-node-exporter, prometheus-redis-exporter, prometheus-postgres-exporter, redis-server,
+postgresql. Alert channels come from the same variables as obs render (see obs render --help).
+`;
+
+function dockerAnswers(): boolean {
+  const info = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], {
+    timeout: 5000,
+    encoding: 'utf8',
+  });
+  return info.status === 0 && info.stdout.trim() !== '';
+}
+
+export function parseTimeScale(value: string): number {
+  const fraction = /^1\/(\d+)$/.exec(value);
+  const scale = fraction === null ? Number(value) : 1 / Number(fraction[1]);
+  if (!(scale > 0 && scale <= 1))
+    throw new UsageError(
+      `--time-scale "${value}" must be 1 or a fraction like 1/60 (minutes become seconds)`,
+    );
+  return scale;
+}
+
+export function parsePortOffset(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const offset = Number(value);
+  const highest = Math.max(...Object.values(SPEC_PORTS));
+  if (!Number.isInteger(offset) || offset < 0 || highest + offset > 65_535)
+    throw new UsageError(
+      `--port-offset "${value}" must be a whole number from 0 to ${String(65_535 - highest)}`,
+    );
+  return offset;
+}
+
+/** The spec's access table for what runs, and what does not with the command that fixes it. */
+export function accessTable(state: LocalState): string {
+  const rows = state.components.map((component) => [
+    component.name,
+    component.url,
+    component.purpose,
+    component.credentials ?? '-',
+    component.servedBy,
+  ]);
+  rows.push(
+    [
+      'hub (OTLP/HTTP)',
+      state.otlpHttpUrl,
+      'Send traces, logs and metrics here (OTEL_EXPORTER_OTLP_ENDPOINT)',
+      '-',
+      'embedded hub',
+    ],
+    ['hub (OTLP/gRPC)', `http://${state.otlpGrpcAddress}`, 'The same over gRPC', '-', 'embedded hub'],
+    [
+      'hub (metrics)',
+      `${state.hubExporterUrl}/metrics`,
+      'OTLP metrics for Prometheus to scrape',
+      '-',
+      'embedded hub',
+    ],
+  );
+  const lines = [table(['SERVICE', 'URL', 'PURPOSE', 'CREDENTIALS', 'SERVED BY'], rows)];
+  if (state.missing.length > 0) {
+    lines.push('', 'Not running:');
+    lines.push(
+      table(
+        ['SERVICE', 'PORT', 'WHY', 'FIX'],
+        state.missing.map((entry) => [entry.name, String(entry.port), entry.reason, entry.fix ?? '-']),
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+export async function upCommand(args: readonly string[], io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        mode: { type: 'string' },
+        profile: { type: 'string', default: 'development' },
+        demo: { type: 'boolean', default: false },
+        'no-traffic': { type: 'boolean', default: false },
+        'data-dir': { type: 'string' },
+        'port-offset': { type: 'string' },
+        'time-scale': { type: 'string', default: '1' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${UP_HELP}`);
+  }
+  if (values.help === true) {
+    io.stdout(UP_HELP);
+    return 0;
+  }
+  if (!(ENVIRONMENTS as readonly string[]).includes(values.profile))
+    throw new UsageError(`--profile "${values.profile}" is unknown; use one of ${ENVIRONMENTS.join(', ')}`);
+  if (values.mode !== undefined && values.mode !== 'local' && values.mode !== 'docker')
+    throw new UsageError(`--mode "${values.mode}" is unknown; use local or docker`);
+  const timeScale = parseTimeScale(values['time-scale']);
+  const portOffset = parsePortOffset(values['port-offset']);
+  const mode = values.mode ?? (dockerAnswers() ? 'docker' : 'local');
+  if (mode === 'docker') {
+    if (!dockerAnswers())
+      throw new UsageError(
+        'no Docker engine answers here (docker info failed). Start Docker, or run obs up --mode local to use the engines installed on this machine.',
+      );
+    io.stdout(
+      'Docker mode: render the deployment and start it:\n  obs render --target compose --profile development --out deploy/compose\n  docker compose -f deploy/compose/docker-compose.yml up -d\nThen obs verify checks it.',
+    );
+    return 0;
+  }
+
+  const dataDir = resolveDataDir(io.cwd, values['data-dir']);
+  const earlier = readState(dataDir);
+  if (earlier !== undefined && processAlive(earlier.pid))
+    throw new UsageError(
+      `obs up already runs for ${dataDir} (pid ${String(earlier.pid)}). See it with obs status; stop it with obs down.`,
+    );
+
+  const started = Date.now();
+  const stack = await startLocal({
+    dataDir,
+    profile: values.profile as Environment,
+    portOffset,
+    timeScale,
+    env: io.env,
+    demo: values.demo ? (context) => demoLaunches({ ...context, portOffset }) : () => [],
+    progress: (line) => {
+      io.stderr(`obs up: ${line}`);
+    },
+    onUnexpectedExit: (name, detail) => {
+      io.stderr(`obs up: ${name} stopped by itself (${detail}); the rest keeps running`);
+    },
+  });
+  io.stdout(
+    `\nPyAirtable observability, local mode (profile ${values.profile}), up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+  io.stdout(accessTable(stack.state));
+  io.stdout(
+    `\nState and logs: ${dataDir}. Check it with obs verify; Ctrl-C or obs down stops everything.${values.demo ? '' : '\nRun obs up --demo to see a PyAirtable-shaped platform being observed.'}`,
+  );
+  io.stdout(`ready ${JSON.stringify({ dataDir, pid: process.pid })}`);
+
+  const traffic =
+    values.demo && !values['no-traffic'] && stack.state.gatewayUrl !== undefined
+      ? startDemoTraffic(stack.state)
+      : undefined;
+  const reason = await new Promise<string>((resolve) => {
+    const onSignal = (signal: string): void => {
+      resolve(signal);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  io.stderr(`obs up: stopping (${reason})`);
+  traffic?.abort();
+  await stack.stop();
+  io.stderr('obs up: everything stopped');
+  return 0;
+}

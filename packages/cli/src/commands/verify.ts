@@ -1,0 +1,218 @@
+/**
+ * obs verify: the spec's health checks for every running component, then a canary through the
+ * pipeline: a trace, a log record and a metric, each confirmed where it should land (the hub's
+ * trace API, its log search, Prometheus). A table of results; exit 0 only if everything passed.
+ */
+import { randomBytes } from 'node:crypto';
+import { LOG_FIELDS, RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
+import { LOG_LINES_PATH } from '@pyairtable/hub';
+import { EXIT_CODES } from '../errors.js';
+import type { CliIo } from '../io.js';
+import type { LocalState } from '../local/state.js';
+import { DEFAULT_DATA_DIR } from '../local/state.js';
+import { table } from '../local/table.js';
+import { dataDirArgs, healthRows, runningState } from './status.js';
+
+export const VERIFY_HELP = `Usage: obs verify [--data-dir <dir>] [--timeout <seconds>]
+
+Checks a running stack end to end: every component's health check, then a canary trace, log
+record and metric sent through the pipeline and looked for in the hub and in Prometheus.
+Exit code 0 when all pass, 5 when any fails, 6 when nothing runs.
+
+Options:
+  --data-dir <dir>     the data directory obs up was started with (default: ./${DEFAULT_DATA_DIR})
+  --timeout <seconds>  how long each canary may take to arrive (default: 30)
+  -h, --help           this help
+`;
+
+export const CANARY_SERVICE = 'obs-verify';
+const CANARY_METRIC = 'obs_verify_canary';
+
+interface Check {
+  readonly name: string;
+  readonly passed: boolean | 'skipped';
+  readonly detail: string;
+}
+
+async function poll(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return false;
+}
+
+async function post(url: string, body: string): Promise<number> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  await response.body?.cancel();
+  return response.status;
+}
+
+async function canaries(state: LocalState, timeoutMs: number): Promise<Check[]> {
+  const id = randomBytes(8).toString('hex');
+  const traceId = randomBytes(16).toString('hex');
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const resource = {
+    attributes: [{ key: RESOURCE_ATTRIBUTES.serviceName, value: { stringValue: CANARY_SERVICE } }],
+  };
+  const checks: Check[] = [];
+
+  const traceStatus = await post(
+    `${state.otlpHttpUrl}/v1/traces`,
+    JSON.stringify({
+      resourceSpans: [
+        {
+          resource,
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId,
+                  spanId: randomBytes(8).toString('hex'),
+                  name: `canary ${id}`,
+                  kind: 1,
+                  startTimeUnixNano: String(nowNs),
+                  endTimeUnixNano: String(nowNs + 1_000_000n),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  );
+  const traceFound =
+    traceStatus === 200 &&
+    (await poll(async () => (await fetch(`${state.hubQueryUrl}/api/v3/traces/${traceId}`)).ok, timeoutMs));
+  checks.push({
+    name: 'canary trace',
+    passed: traceFound,
+    detail: traceFound
+      ? `trace ${traceId} found through the hub's /api/v3/traces`
+      : `sent (HTTP ${String(traceStatus)}) but not found within ${String(timeoutMs / 1000)} s`,
+  });
+
+  const logStatus = await post(
+    `${state.otlpHttpUrl}${LOG_LINES_PATH}`,
+    JSON.stringify({
+      [LOG_FIELDS.timestamp]: new Date().toISOString(),
+      service: { name: CANARY_SERVICE, tier: 'observability' },
+      log_level: 'INFO',
+      message: `obs verify canary ${id}`,
+      category: 'application',
+    }),
+  );
+  const logFound =
+    logStatus === 200 &&
+    (await poll(async () => {
+      const response = await fetch(`${state.hubQueryUrl}/api/logs?service=${CANARY_SERVICE}&q=${id}`);
+      const body = (await response.json()) as { logs?: unknown[] };
+      return (body.logs?.length ?? 0) > 0;
+    }, timeoutMs));
+  checks.push({
+    name: 'canary log record',
+    passed: logFound,
+    detail: logFound
+      ? `record ${id} found through the hub's log search`
+      : `sent (HTTP ${String(logStatus)}) but not found within ${String(timeoutMs / 1000)} s`,
+  });
+
+  const prometheus = state.components.find((component) => component.role === 'prometheus');
+  const value = Number.parseInt(id.slice(0, 6), 16);
+  const metricStatus = await post(
+    `${state.otlpHttpUrl}/v1/metrics`,
+    JSON.stringify({
+      resourceMetrics: [
+        {
+          resource,
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: CANARY_METRIC,
+                  description: 'obs verify canary: arrives in Prometheus through the hub.',
+                  gauge: {
+                    dataPoints: [
+                      {
+                        asDouble: value,
+                        timeUnixNano: String(nowNs),
+                        attributes: [{ key: 'canary', value: { stringValue: id } }],
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  );
+  if (prometheus === undefined)
+    checks.push({
+      name: 'canary metric',
+      passed: 'skipped',
+      detail: `accepted by the hub (HTTP ${String(metricStatus)}); Prometheus is not running, so it cannot be confirmed`,
+    });
+  else {
+    const query = encodeURIComponent(`${CANARY_METRIC}{canary="${id}"}`);
+    const metricFound =
+      metricStatus === 200 &&
+      (await poll(async () => {
+        const response = await fetch(`${prometheus.url}/api/v1/query?query=${query}`);
+        const body = (await response.json()) as { data?: { result?: { value?: [number, string] }[] } };
+        return Number(body.data?.result?.[0]?.value?.[1]) === value;
+      }, timeoutMs));
+    checks.push({
+      name: 'canary metric',
+      passed: metricFound,
+      detail: metricFound
+        ? `${CANARY_METRIC}{canary="${id}"} = ${String(value)} queried from Prometheus`
+        : `sent (HTTP ${String(metricStatus)}) but Prometheus did not have it within ${String(timeoutMs / 1000)} s (obs doctor: is the hub-otlp-metrics target up?)`,
+    });
+  }
+  return checks;
+}
+
+export async function verifyCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = dataDirArgs(args, VERIFY_HELP, io, { timeout: { type: 'string', default: '30' } });
+  if (parsed === undefined) return 0;
+  const timeoutSeconds = Number(parsed.values['timeout']);
+  const timeoutMs = (timeoutSeconds > 0 ? timeoutSeconds : 30) * 1000;
+  const state = runningState(parsed.dataDir);
+  const health = await healthRows(state);
+  const checks: Check[] = health.rows.map((row) => ({
+    name: `health: ${row[0] ?? ''}`,
+    passed: row[3] === 'healthy',
+    detail: `${row[2] ?? ''} ${row[4] ?? ''}`,
+  }));
+  checks.push(...(await canaries(state, timeoutMs)));
+  for (const missing of state.missing)
+    checks.push({
+      name: `health: ${missing.name}`,
+      passed: 'skipped',
+      detail: `${missing.reason}${missing.fix === undefined ? '' : `; ${missing.fix}`}`,
+    });
+  io.stdout(
+    table(
+      ['CHECK', 'RESULT', 'DETAIL'],
+      checks.map((check) => [
+        check.name,
+        check.passed === 'skipped' ? 'skipped' : check.passed ? 'pass' : 'FAIL',
+        check.detail,
+      ]),
+    ),
+  );
+  const failed = checks.filter((check) => check.passed === false);
+  io.stdout(
+    failed.length === 0
+      ? `\nAll ${String(checks.filter((check) => check.passed === true).length)} checks passed.`
+      : `\n${String(failed.length)} check(s) failed: obs doctor says why and what to do.`,
+  );
+  return failed.length === 0 ? 0 : EXIT_CODES.unhealthy;
+}

@@ -1,0 +1,63 @@
+/**
+ * The demo platform (`examples/demo`) as local mode runs it: every service as its own process on
+ * its port plus the run's offset, sending to the hub, using Redis and PostgreSQL when they run;
+ * and the light background traffic `obs up --demo` keeps going so there is always something to see.
+ */
+import type { DemoServiceName, InstrumentedServiceName } from '@pyairtable/demo';
+import { DEMO_SERVICES, demoServiceLaunch, runTraffic } from '@pyairtable/demo';
+import type { DemoLaunch } from './supervisor.js';
+import type { LocalState } from './state.js';
+
+export const DEMO_HEALTH_PATH = '/health';
+
+export function demoLaunches(context: {
+  readonly otlpHttpUrl: string;
+  readonly redisUrl?: string;
+  readonly databaseUrl?: string;
+  readonly portOffset: number;
+}): DemoLaunch[] {
+  const ports = Object.fromEntries(
+    DEMO_SERVICES.map((service) => [service.name, service.port + context.portOffset]),
+  ) as Record<DemoServiceName, number>;
+  const metricsPorts = Object.fromEntries(
+    DEMO_SERVICES.filter((service) => service.metricsPort !== undefined).map((service) => [
+      service.name,
+      (service.metricsPort ?? 0) + context.portOffset,
+    ]),
+  ) as Record<InstrumentedServiceName, number>;
+  return DEMO_SERVICES.map((service) => {
+    const launch = demoServiceLaunch(service.name, {
+      ports,
+      metricsPorts,
+      otlpEndpoint: context.otlpHttpUrl,
+      ...(context.redisUrl === undefined ? {} : { redisUrl: context.redisUrl }),
+      ...(context.databaseUrl === undefined ? {} : { databaseUrl: context.databaseUrl }),
+    });
+    const metricsPort =
+      service.metricsPort === undefined ? undefined : metricsPorts[service.name as InstrumentedServiceName];
+    return {
+      name: service.name,
+      purpose: `Demo: ${service.description}`,
+      port: ports[service.name],
+      metricsPort,
+      tier: service.tier,
+      command: launch.command,
+      args: launch.args,
+      env: launch.env,
+      healthPath: DEMO_HEALTH_PATH,
+    };
+  });
+}
+
+/** Two requests a second against the gateway until aborted: enough for every panel and rule. */
+export function startDemoTraffic(state: LocalState): AbortController {
+  const controller = new AbortController();
+  if (state.gatewayUrl !== undefined)
+    void runTraffic({
+      gatewayUrl: state.gatewayUrl,
+      ratePerSecond: 2,
+      durationMs: 3_600_000,
+      signal: controller.signal,
+    }).catch(() => undefined);
+  return controller;
+}
