@@ -154,8 +154,14 @@ export function buildModel(options: ModelOptions): StackModel {
       alerts: { ...PROFILES[options.profile].alerts, ...options.alertThresholds },
     },
     metricsRetentionDays: METRICS_RETENTION.deleteAfterDays,
+    // A port override moves the component's own port wherever it is asked for (its metrics are
+    // often served there too); other ports (a second listener) stay as given.
     address: (component, port) =>
-      `${target === 'compose' ? component : '127.0.0.1'}:${String(port ?? options.ports?.[component] ?? COMPONENTS[component].port)}`,
+      `${target === 'compose' ? component : '127.0.0.1'}:${String(
+        port === undefined || port === COMPONENTS[component].port
+          ? (options.ports?.[component] ?? COMPONENTS[component].port)
+          : port,
+      )}`,
     components,
     services: options.services ?? [],
     ruleFilesGlob:

@@ -103,6 +103,24 @@ describe('Prometheus configuration', () => {
     ]);
   });
 
+  it('in local mode, scrapes each component on its moved port and the hub in place of the collector', () => {
+    const model = buildModel({
+      profile: 'development',
+      target: 'local',
+      components: ['prometheus', 'node-exporter'],
+      ports: { prometheus: 19090, 'node-exporter': 19100 },
+      localHub: { countersAddress: '127.0.0.1:16686', exporterAddress: '127.0.0.1:8889' },
+    });
+    const jobs = (prometheusConfig(model) as { scrape_configs: Job[] }).scrape_configs;
+    const targets = (name: string): unknown =>
+      jobs.find((job) => job.job_name === name)?.static_configs?.[0]?.targets;
+    expect(targets('prometheus')).toEqual(['127.0.0.1:19090']);
+    expect(targets('node-exporter')).toEqual(['127.0.0.1:19100']);
+    expect(targets('hub')).toEqual(['127.0.0.1:16686']);
+    expect(targets('hub-otlp-metrics')).toEqual(['127.0.0.1:8889']);
+    expect(jobs.find((job) => job.job_name === 'hub-otlp-metrics')).toMatchObject({ honor_labels: true });
+  });
+
   it('keeps metrics 15 days, capped by size per profile', () => {
     expect(prometheusRetentionFlags(buildModel({ profile: 'production' }))).toEqual([
       '--storage.tsdb.retention.time=15d',
@@ -161,6 +179,7 @@ describe.runIf(engineAvailable(ENGINES.promtool))('promtool check config (real P
     const model = buildModel({
       profile: 'development',
       target: 'local',
+      localHub: { countersAddress: '127.0.0.1:16686', exporterAddress: '127.0.0.1:8889' },
       services: [
         {
           service: 'api-gateway',

@@ -25,6 +25,13 @@ export const ENGINES = {
   shellcheck: { command: 'shellcheck', debianPackage: 'shellcheck' },
   bash: { command: 'bash', debianPackage: 'bash' },
   curl: { command: 'curl', debianPackage: 'curl' },
+  nodeExporter: { command: 'prometheus-node-exporter', debianPackage: 'prometheus-node-exporter' },
+  redis: { command: 'redis-server', debianPackage: 'redis-server' },
+  redisExporter: { command: 'prometheus-redis-exporter', debianPackage: 'prometheus-redis-exporter' },
+  postgresExporter: {
+    command: 'prometheus-postgres-exporter',
+    debianPackage: 'prometheus-postgres-exporter',
+  },
 } as const satisfies Record<string, Engine>;
 
 export const inCi = (): boolean => {

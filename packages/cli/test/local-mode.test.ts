@@ -1,0 +1,260 @@
+/**
+ * Local mode end to end, with the real engines: `obs up --mode local --demo` starts the hub, the
+ * installed engines and the demo; `obs verify` passes; an injected incident fires its alert in
+ * Alertmanager and it resolves once the incident stops; `obs down` leaves no process and no
+ * listening port. And on a machine with no engines, the hub still starts and says what is missing.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES, engineAvailable, tempDir } from '@pyairtable/test-support';
+import type { CliIo, LocalState } from '@pyairtable/cli';
+import { EXIT_CODES, HUB_PORTS, LOCAL_ENGINES, SPEC_PORTS, main, readState } from '@pyairtable/cli';
+import { portFree } from '../src/local/probe.js';
+
+const OBS_BIN = fileURLToPath(new URL('../bin/obs.js', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+async function obs(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    stdout: (line) => out.push(line),
+    stderr: (line) => err.push(line),
+    env,
+    cwd: process.cwd(),
+  };
+  const code = await main(args, io);
+  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+interface Up {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  state: LocalState;
+}
+
+/** Starts `obs up` as its own process (it owns signals and children) and waits for "ready". */
+async function startUp(args: string[], env: NodeJS.ProcessEnv): Promise<Up> {
+  const child = spawn(process.execPath, [OBS_BIN, 'up', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
+  const dataDir = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`obs up did not get ready within 90 s:\n${stderr.join('\n')}`));
+    }, 90_000);
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      stdout.push(line);
+      if (line.startsWith('ready ')) {
+        clearTimeout(timer);
+        resolve((JSON.parse(line.slice('ready '.length)) as { dataDir: string }).dataDir);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`obs up exited with ${String(code)}:\n${stderr.join('\n')}`));
+    });
+  });
+  const state = readState(dataDir);
+  if (state === undefined) throw new Error('obs up is ready but wrote no state');
+  return { child, stdout, stderr, state };
+}
+
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function activeAlerts(alertmanagerUrl: string, name: string): Promise<{ status: { state: string } }[]> {
+  const response = await fetch(`${alertmanagerUrl}/api/v2/alerts?filter=alertname%3D%22${name}%22`);
+  return (await response.json()) as { status: { state: string } }[];
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`${what} did not happen within ${String(timeoutMs / 1000)} s`);
+}
+
+/** Every port a run with this offset uses (hub, engines, demo). */
+function portsOf(state: LocalState): number[] {
+  return [
+    ...state.components.map((component) => component.port),
+    ...Object.values(HUB_PORTS).map((port) => port + state.portOffset),
+  ];
+}
+
+describe('obs up --mode local --demo with the real engines', () => {
+  const dir = tempDir('obs-local');
+  const offset = 21_000;
+  const args = [
+    '--mode',
+    'local',
+    '--demo',
+    '--no-traffic',
+    '--data-dir',
+    dir.path,
+    '--port-offset',
+    String(offset),
+    '--time-scale',
+    '1/60',
+  ];
+  let up: Up | undefined;
+  const needed = [
+    ENGINES.prometheus,
+    ENGINES.alertmanager,
+    ENGINES.nodeExporter,
+    ENGINES.redis,
+    ENGINES.redisExporter,
+  ];
+
+  beforeAll(async () => {
+    if (!needed.every((engine) => engineAvailable(engine))) return;
+    up = await startUp(args, process.env);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (up !== undefined && alive(up.child.pid)) {
+      up.child.kill('SIGTERM');
+      await new Promise((resolve) => up?.child.once('exit', resolve));
+    }
+    dir.cleanup();
+  });
+
+  const url = (role: string): string => {
+    const component = up?.state.components.find((entry) => entry.name === role);
+    if (component === undefined)
+      throw new Error(`${role} is not running: ${JSON.stringify(up?.state.missing)}`);
+    return component.url;
+  };
+
+  it('runs every installed engine, the hub and the demo, and prints the access table', () => {
+    if (up === undefined) return;
+    const running = up.state.components.map((component) => component.name);
+    for (const role of ['hub', 'prometheus', 'alertmanager', 'node-exporter', 'redis', 'redis-exporter'])
+      expect(running).toContain(role);
+    for (const service of ['api-gateway', 'airtable-gateway', 'llm-orchestrator', 'automation-services'])
+      expect(running).toContain(service);
+    expect(up.state.components.find((component) => component.name === 'prometheus')?.port).toBe(
+      SPEC_PORTS.prometheus + offset,
+    );
+    const output = up.stdout.join('\n');
+    expect(output).toMatch(/SERVICE\s+URL\s+PURPOSE\s+CREDENTIALS\s+SERVED BY/);
+    expect(output).toContain(`http://127.0.0.1:${String(SPEC_PORTS.alertmanager + offset)}`);
+  });
+
+  it('passes obs status and obs verify: health, then a canary trace, log and metric confirmed in their backends', async () => {
+    if (up === undefined) return;
+    const status = await obs(['status', '--data-dir', dir.path]);
+    expect(status.stdout).not.toContain('UNHEALTHY');
+    expect(status.code).toBe(0);
+    const verify = await obs(['verify', '--data-dir', dir.path]);
+    expect(verify.stdout).toMatch(/canary trace\s+pass/);
+    expect(verify.stdout).toMatch(/canary log record\s+pass/);
+    expect(verify.stdout).toMatch(/canary metric\s+pass/);
+    expect(verify.code, verify.stdout).toBe(0);
+  }, 90_000);
+
+  it('fires HighErrorRate in Alertmanager under the errors incident, and resolves it once the incident stops', async () => {
+    if (up === undefined) return;
+    const alertmanager = url('alertmanager');
+    expect(await activeAlerts(alertmanager, 'HighErrorRate')).toEqual([]);
+    const incident = obs([
+      'traffic',
+      '--data-dir',
+      dir.path,
+      '--fault',
+      'errors',
+      '--rate',
+      '20',
+      '--duration',
+      '25',
+    ]);
+    await until(
+      async () => (await activeAlerts(alertmanager, 'HighErrorRate')).length > 0,
+      60_000,
+      'HighErrorRate firing',
+    );
+    expect((await incident).code).toBe(0);
+    // Clean traffic: the error ratio falls under the threshold and the alert resolves.
+    const clean = obs(['traffic', '--data-dir', dir.path, '--rate', '20', '--duration', '30']);
+    await until(
+      async () => (await activeAlerts(alertmanager, 'HighErrorRate')).length === 0,
+      60_000,
+      'HighErrorRate resolving',
+    );
+    expect((await clean).code).toBe(0);
+  }, 150_000);
+
+  it('obs down stops every process and frees every port', async () => {
+    if (up === undefined) return;
+    const state = up.state;
+    const down = await obs(['down', '--data-dir', dir.path]);
+    expect(down.code).toBe(0);
+    expect(alive(up.child.pid)).toBe(false);
+    for (const component of state.components) expect(alive(component.pid), component.name).toBe(false);
+    for (const port of portsOf(state)) expect(await portFree(port), `port ${String(port)}`).toBe(true);
+    expect(readState(dir.path)).toBeUndefined();
+    expect((await obs(['status', '--data-dir', dir.path])).code).toBe(EXIT_CODES.notRunning);
+  }, 60_000);
+});
+
+describe('obs up on a machine with no engines installed', () => {
+  const dir = tempDir('obs-bare');
+  let up: Up | undefined;
+
+  beforeAll(async () => {
+    // Only node itself on PATH: none of the engines can be found.
+    const bin = join(dir.path, 'bin');
+    mkdirSync(bin);
+    symlinkSync(process.execPath, join(bin, 'node'));
+    up = await startUp(['--mode', 'local', '--data-dir', join(dir.path, 'data'), '--port-offset', '22000'], {
+      ...process.env,
+      PATH: bin,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (up !== undefined && alive(up.child.pid)) {
+      up.child.kill('SIGTERM');
+      await new Promise((resolve) => up?.child.once('exit', resolve));
+    }
+    dir.cleanup();
+  });
+
+  it('still starts the hub and names every missing engine with the command that installs it', async () => {
+    const state = up?.state;
+    expect(state?.components.map((component) => component.name)).toContain('hub');
+    const output = up?.stdout.join('\n') ?? '';
+    for (const engine of LOCAL_ENGINES.filter((entry) => entry.role !== 'postgres')) {
+      expect(state?.missing.map((entry) => entry.name)).toContain(engine.role);
+      expect(output).toContain(`apt-get install ${engine.debianPackage}`);
+    }
+    const dataDir = join(dir.path, 'data');
+    const verify = await obs(['verify', '--data-dir', dataDir]);
+    expect(verify.stdout).toMatch(/canary trace\s+pass/);
+    expect(verify.stdout).toMatch(/canary metric\s+skipped/);
+    expect(verify.code).toBe(0);
+    const down = await obs(['down', '--data-dir', dataDir]);
+    expect(down.code).toBe(0);
+    expect(alive(up?.child.pid)).toBe(false);
+  }, 60_000);
+});
