@@ -4,7 +4,7 @@
  * and the light background traffic `obs up --demo` keeps going so there is always something to see.
  */
 import type { DemoServiceName, InstrumentedServiceName } from '@pyairtable/demo';
-import { DEMO_SERVICES, demoServiceLaunch, runTraffic } from '@pyairtable/demo';
+import { DEMO_SERVICES, TRAFFIC_LIMITS, demoServiceLaunch, runTraffic } from '@pyairtable/demo';
 import type { DemoLaunch } from './supervisor.js';
 import type { LocalState } from './state.js';
 
@@ -52,12 +52,22 @@ export function demoLaunches(context: {
 /** Two requests a second against the gateway until aborted: enough for every panel and rule. */
 export function startDemoTraffic(state: LocalState): AbortController {
   const controller = new AbortController();
-  if (state.gatewayUrl !== undefined)
-    void runTraffic({
-      gatewayUrl: state.gatewayUrl,
-      ratePerSecond: 2,
-      durationMs: 3_600_000,
-      signal: controller.signal,
-    }).catch(() => undefined);
+  const gatewayUrl = state.gatewayUrl;
+  if (gatewayUrl === undefined) return controller;
+  const serviceUrls = Object.fromEntries(
+    state.components.map((component) => [component.name, component.url]),
+  );
+  // One run lasts at most an hour; the next starts where it ends.
+  const loop = async (): Promise<void> => {
+    while (!controller.signal.aborted)
+      await runTraffic({
+        gatewayUrl,
+        serviceUrls,
+        ratePerSecond: 2,
+        durationMs: TRAFFIC_LIMITS.durationMs.max,
+        signal: controller.signal,
+      });
+  };
+  void loop().catch(() => undefined);
   return controller;
 }
