@@ -34,6 +34,11 @@ export class HubCounters {
     help: 'Spans committed to the store.',
     registers: [this.registry],
   });
+  readonly commits = new Counter({
+    name: 'pyairtable_hub_span_commits_total',
+    help: 'Transactions that committed spans; under concurrent senders one commit carries several requests.',
+    registers: [this.registry],
+  });
   readonly sampledOut = new Counter({
     name: 'pyairtable_hub_spans_sampled_out_total',
     help: 'Spans of traces the tail-sampling policy dropped, by reason.',

@@ -13,7 +13,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { RESOURCE_ATTRIBUTES, SPAN_ATTRIBUTES } from '@pyairtable/conventions';
-import { captureLines, plainFetch } from '@pyairtable/test-support';
+import { captureLines, plainFetch, sampleValue } from '@pyairtable/test-support';
 import { initTelemetry } from '@pyairtable/telemetry';
 import type { Hub } from '@pyairtable/hub';
 import { useHub } from './harness.js';
@@ -243,6 +243,29 @@ describe('hub ingest, the OTLP/HTTP way', () => {
     expect((await post('{}', { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await post('{}', { 'content-type': 'application/json' }, '/v2/traces')).status).toBe(404);
     expect((await post('{}', { 'content-type': 'application/json' }, '/v1/traces/')).status).toBe(404);
+  });
+
+  it('commits concurrent requests together and answers each once its spans are stored', async () => {
+    const counters = async (): Promise<string> =>
+      (await plainFetch(`${harness.hub.queryUrl}/metrics`)).text();
+    const commitsBefore = sampleValue(await counters(), 'pyairtable_hub_span_commits_total', {}) ?? 0;
+    const traceIds = Array.from({ length: 30 }, (_unused, index) =>
+      (index + 1).toString(16).padStart(32, 'c'),
+    );
+    const answers = await Promise.all(
+      traceIds.map((traceId) =>
+        post(traceRequestProtobuf('grouped', [{ traceId, spanId: '6'.repeat(16) }]), {
+          'content-type': 'application/x-protobuf',
+        }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(traceIds.map(() => 200));
+    for (const traceId of traceIds)
+      expect((await plainFetch(`${harness.hub.queryUrl}/api/v3/traces/${traceId}`)).status).toBe(200);
+    const commits =
+      (sampleValue(await counters(), 'pyairtable_hub_span_commits_total', {}) ?? 0) - commitsBefore;
+    expect(commits).toBeGreaterThan(0);
+    expect(commits).toBeLessThan(traceIds.length);
   });
 
   it('never crashes on hostile input: thousands of random, truncated and mangled bodies each get an answer below 500', async () => {
