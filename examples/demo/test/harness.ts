@@ -23,6 +23,12 @@ export interface ServiceProcess {
 
 const LISTENING = /listening on (\S+); metrics on (\S+?)"/;
 
+/** Children still running; killed if this test process exits without stopping them (a failed hook). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export function spawnService(name: DemoServiceName, env: Record<string, string>): Promise<ServiceProcess> {
   if (!existsSync(SERVICE_ENTRY))
     return Promise.reject(new Error(`${SERVICE_ENTRY} is missing: run npm run build first`));
@@ -32,6 +38,8 @@ export function spawnService(name: DemoServiceName, env: Record<string, string>)
     env: { ...process.env, ...launch.env, ENVIRONMENT: 'development', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   const stop = (): Promise<void> =>
     new Promise((resolve) => {
