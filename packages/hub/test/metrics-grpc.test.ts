@@ -64,7 +64,7 @@ async function exportMetrics(exporter: PushMetricExporter, service: string, requ
   const queue = meter.createUpDownCounter('demo.queue.depth');
   const ratio = meter.createGauge('demo.cache.hit', { unit: '1' });
   for (let index = 0; index < requests; index++) {
-    counter.add(1, { route: '/api/records', 'http.method': 'GET' });
+    counter.add(1, { route: '/api/records', 'deployment.zone': 'a' });
     duration.record(index % 2 === 0 ? 0.05 : 0.7, { route: '/api/records' });
   }
   queue.add(5);
@@ -89,7 +89,7 @@ describe('hub OTLP metrics', () => {
       await exportMetrics(make(`${harness.hub.otlpHttpUrl}/v1/metrics`), service, 4);
       const text = await scrape();
       const labels = { job: service, route: '/api/records' };
-      expect(sampleValue(text, 'demo_requests_total', { ...labels, http_method: 'GET' })).toBe(4);
+      expect(sampleValue(text, 'demo_requests_total', { ...labels, deployment_zone: 'a' })).toBe(4);
       expect(sampleValue(text, 'demo_duration_seconds_bucket', { ...labels, le: '0.1' })).toBe(2);
       expect(sampleValue(text, 'demo_duration_seconds_bucket', { ...labels, le: '1' })).toBe(4);
       expect(sampleValue(text, 'demo_duration_seconds_bucket', { ...labels, le: '+Inf' })).toBe(4);
