@@ -70,6 +70,13 @@ async function startUp(args: string[], env: NodeJS.ProcessEnv): Promise<Up> {
   return { child, stdout, stderr, state };
 }
 
+/** Stops an `obs up` a failed test left running (the tests stop it with obs down). */
+async function stopUp(up: Up | undefined): Promise<void> {
+  if (up === undefined || !alive(up.child.pid)) return;
+  up.child.kill('SIGTERM');
+  await new Promise((resolve) => up.child.once('exit', resolve));
+}
+
 function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
   try {
@@ -132,10 +139,7 @@ describe('obs up --mode local --demo with the real engines', () => {
   }, 120_000);
 
   afterAll(async () => {
-    if (up !== undefined && alive(up.child.pid)) {
-      up.child.kill('SIGTERM');
-      await new Promise((resolve) => up?.child.once('exit', resolve));
-    }
+    await stopUp(up);
     dir.cleanup();
   });
 
@@ -233,10 +237,7 @@ describe('obs up on a machine with no engines installed', () => {
   }, 120_000);
 
   afterAll(async () => {
-    if (up !== undefined && alive(up.child.pid)) {
-      up.child.kill('SIGTERM');
-      await new Promise((resolve) => up?.child.once('exit', resolve));
-    }
+    await stopUp(up);
     dir.cleanup();
   });
 

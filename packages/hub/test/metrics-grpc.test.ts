@@ -47,6 +47,19 @@ function grpcExport(
 }
 const TRACE_SERVICE = 'opentelemetry.proto.collector.trace.v1.TraceService';
 
+/** Posts OTLP/JSON metrics of one scope; resolves with the answer's partial success. */
+async function postMetrics(
+  otlpHttpUrl: string,
+  metrics: object[],
+): Promise<{ status: number; partialSuccess?: { rejectedDataPoints: string; errorMessage: string } }> {
+  const response = await plainFetch(`${otlpHttpUrl}/v1/metrics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics }] }] }),
+  });
+  return { status: response.status, ...((await response.json()) as object) };
+}
+
 async function exportMetrics(exporter: PushMetricExporter, service: string, requests: number): Promise<void> {
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ [RESOURCE_ATTRIBUTES.serviceName]: service }),
@@ -123,30 +136,13 @@ describe('hub OTLP metrics', () => {
   });
 
   it('rejects exponential histograms point by point as a partial success', async () => {
-    const response = await plainFetch(`${harness.hub.otlpHttpUrl}/v1/metrics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        resourceMetrics: [
-          {
-            scopeMetrics: [
-              {
-                metrics: [
-                  { name: 'kept', gauge: { dataPoints: [{ asDouble: 1 }] } },
-                  { name: 'exp', exponentialHistogram: { dataPoints: [{}, {}] } },
-                ],
-              },
-            ],
-          },
-        ],
-      }),
-    });
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as {
-      partialSuccess: { rejectedDataPoints: string; errorMessage: string };
-    };
-    expect(body.partialSuccess.rejectedDataPoints).toBe('2');
-    expect(body.partialSuccess.errorMessage).toContain('exponential');
+    const body = await postMetrics(harness.hub.otlpHttpUrl, [
+      { name: 'kept', gauge: { dataPoints: [{ asDouble: 1 }] } },
+      { name: 'exp', exponentialHistogram: { dataPoints: [{}, {}] } },
+    ]);
+    expect(body.status).toBe(200);
+    expect(body.partialSuccess?.rejectedDataPoints).toBe('2');
+    expect(body.partialSuccess?.errorMessage).toContain('exponential');
     expect(sampleValue(await scrape(), 'kept', {})).toBe(1);
   });
 });
@@ -159,24 +155,11 @@ describe('hub metric series limit', () => {
       asInt: '1',
       attributes: [{ key: 'route', value: { stringValue: route } }],
     });
-    const response = await plainFetch(`${harness.hub.otlpHttpUrl}/v1/metrics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        resourceMetrics: [
-          {
-            scopeMetrics: [
-              { metrics: [{ name: 'limited', gauge: { dataPoints: ['/a', '/b', '/c'].map(point) } }] },
-            ],
-          },
-        ],
-      }),
-    });
-    const body = (await response.json()) as {
-      partialSuccess: { rejectedDataPoints: string; errorMessage: string };
-    };
-    expect(body.partialSuccess.rejectedDataPoints).toBe('1');
-    expect(body.partialSuccess.errorMessage).toContain('limit');
+    const body = await postMetrics(harness.hub.otlpHttpUrl, [
+      { name: 'limited', gauge: { dataPoints: ['/a', '/b', '/c'].map(point) } },
+    ]);
+    expect(body.partialSuccess?.rejectedDataPoints).toBe('1');
+    expect(body.partialSuccess?.errorMessage).toContain('limit');
     const text = await (await plainFetch(`${harness.hub.prometheusUrl}/metrics`)).text();
     expect(sampleValue(text, 'limited', { route: '/b' })).toBe(1);
     expect(sampleValue(text, 'limited', { route: '/c' })).toBeUndefined();

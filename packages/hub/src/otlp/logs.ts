@@ -7,8 +7,8 @@
  */
 import type { LogLevel, LogRecord } from '@pyairtable/conventions';
 import { LOG_FIELDS, RESOURCE_ATTRIBUTES, validateLogRecord } from '@pyairtable/conventions';
-import { DECODE_OPTIONS, ExportLogsServiceRequest } from './proto.js';
-import { PayloadError } from './spans.js';
+import { ExportLogsServiceRequest } from './proto.js';
+import { PayloadError, decodeRequest } from './spans.js';
 
 export interface DecodedLogs {
   readonly records: LogRecord[];
@@ -146,16 +146,5 @@ export function logsFromRequest(request: unknown): DecodedLogs {
   return { records, rejected, ...(rejectReason === undefined ? {} : { rejectReason }) };
 }
 
-export function decodeLogs(body: Uint8Array, json: boolean): DecodedLogs {
-  let message: unknown;
-  try {
-    message = json
-      ? (JSON.parse(Buffer.from(body).toString('utf8')) as unknown)
-      : ExportLogsServiceRequest.toObject(ExportLogsServiceRequest.decode(body), DECODE_OPTIONS);
-  } catch (error) {
-    throw new PayloadError(
-      `not ${json ? 'JSON' : 'a protobuf ExportLogsServiceRequest'}: ${(error as Error).message}`,
-    );
-  }
-  return logsFromRequest(message);
-}
+export const decodeLogs = (body: Uint8Array, json: boolean): DecodedLogs =>
+  logsFromRequest(decodeRequest(body, json, ExportLogsServiceRequest));

@@ -6,8 +6,8 @@
  * summaries are read; exponential histograms are rejected point by point (partial success).
  */
 import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
-import { DECODE_OPTIONS, ExportMetricsServiceRequest } from './proto.js';
-import { PayloadError } from './spans.js';
+import { ExportMetricsServiceRequest } from './proto.js';
+import { PayloadError, decodeRequest } from './spans.js';
 
 export type MetricKind = 'gauge' | 'counter' | 'histogram' | 'summary';
 
@@ -254,16 +254,5 @@ export function metricsFromRequest(request: unknown): DecodedMetrics {
   return { points, rejected, ...(rejectReason === undefined ? {} : { rejectReason }) };
 }
 
-export function decodeMetrics(body: Uint8Array, json: boolean): DecodedMetrics {
-  let message: unknown;
-  try {
-    message = json
-      ? (JSON.parse(Buffer.from(body).toString('utf8')) as unknown)
-      : ExportMetricsServiceRequest.toObject(ExportMetricsServiceRequest.decode(body), DECODE_OPTIONS);
-  } catch (error) {
-    throw new PayloadError(
-      `not ${json ? 'JSON' : 'a protobuf ExportMetricsServiceRequest'}: ${(error as Error).message}`,
-    );
-  }
-  return metricsFromRequest(message);
-}
+export const decodeMetrics = (body: Uint8Array, json: boolean): DecodedMetrics =>
+  metricsFromRequest(decodeRequest(body, json, ExportMetricsServiceRequest));

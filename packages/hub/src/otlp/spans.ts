@@ -5,6 +5,7 @@
  * request is a `PayloadError` naming what is wrong; a span that cannot be kept (a bad id) is
  * rejected alone and counted in the partial-success answer.
  */
+import type protobuf from 'protobufjs';
 import { DECODE_OPTIONS, ExportTraceServiceRequest } from './proto.js';
 
 export class PayloadError extends Error {
@@ -248,25 +249,22 @@ export function spansFromRequest(request: unknown, serviceNameKey: string): Deco
   return { spans, rejected, ...(rejectReason === undefined ? {} : { rejectReason }) };
 }
 
-export function decodeTraceProtobuf(body: Uint8Array, serviceNameKey: string): DecodedTraces {
-  let message;
+/** A request body as plain objects in OTLP/JSON's shapes, or a PayloadError saying why not. */
+export function decodeRequest(body: Uint8Array, json: boolean, type: protobuf.Type): unknown {
   try {
-    message = ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), DECODE_OPTIONS);
+    return json
+      ? (JSON.parse(Buffer.from(body).toString('utf8')) as unknown)
+      : type.toObject(type.decode(body), DECODE_OPTIONS);
   } catch (error) {
-    throw new PayloadError(`not a protobuf ExportTraceServiceRequest: ${(error as Error).message}`);
+    throw new PayloadError(`not ${json ? 'JSON' : `a protobuf ${type.name}`}: ${(error as Error).message}`);
   }
-  return spansFromRequest(message, serviceNameKey);
 }
 
-export function decodeTraceJson(body: Uint8Array, serviceNameKey: string): DecodedTraces {
-  let message: unknown;
-  try {
-    message = JSON.parse(Buffer.from(body).toString('utf8'));
-  } catch (error) {
-    throw new PayloadError(`not JSON: ${(error as Error).message}`);
-  }
-  return spansFromRequest(message, serviceNameKey);
-}
+export const decodeTraceProtobuf = (body: Uint8Array, serviceNameKey: string): DecodedTraces =>
+  spansFromRequest(decodeRequest(body, false, ExportTraceServiceRequest), serviceNameKey);
+
+export const decodeTraceJson = (body: Uint8Array, serviceNameKey: string): DecodedTraces =>
+  spansFromRequest(decodeRequest(body, true, ExportTraceServiceRequest), serviceNameKey);
 
 /** Span records (of one trace or many) as an OTLP/JSON ExportTraceServiceRequest-shaped object. */
 export function toOtlpJson(spans: readonly SpanRecord[]): { resourceSpans: unknown[] } {
