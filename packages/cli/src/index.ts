@@ -33,7 +33,15 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => 
   doctor: doctorCommand,
   render: renderCommand,
   // The hub owns its process (listeners, signals); obs hands it the arguments.
-  hub: (args, io) => runHubCli(args, io.env, 'obs hub'),
+  hub: (args, io) =>
+    runHubCli(args, io.env, 'obs hub', {
+      stdout: (text) => {
+        io.stdout(text.replace(/\n$/, ''));
+      },
+      stderr: (text) => {
+        io.stderr(text.replace(/\n$/, ''));
+      },
+    }),
 };
 
 export const HELP = `Usage: obs <command> [options]

@@ -208,6 +208,33 @@ describe('obs up --mode local --demo with the real engines', () => {
     expect((await clean).code).toBe(0);
   }, 150_000);
 
+  it('fires ServiceDown for a frozen service and resolves it when the service runs again', async () => {
+    if (up === undefined) return;
+    const alertmanager = url('alertmanager');
+    const stopped = obs([
+      'traffic',
+      '--data-dir',
+      dir.path,
+      '--stop',
+      'airtable-gateway',
+      '--rate',
+      '5',
+      '--duration',
+      '20',
+    ]);
+    await until(
+      async () => (await activeAlerts(alertmanager, 'ServiceDown')).length > 0,
+      20_000,
+      'ServiceDown firing',
+    );
+    expect((await stopped).code).toBe(0);
+    await until(
+      async () => (await activeAlerts(alertmanager, 'ServiceDown')).length === 0,
+      60_000,
+      'ServiceDown resolving',
+    );
+  }, 120_000);
+
   it('obs down stops every process and frees every port', async () => {
     if (up === undefined) return;
     const state = up.state;

@@ -53,10 +53,22 @@ function positive(name: string, value: string | undefined): number | undefined {
 
 const PORT_FLAGS = ['otlp-http-port', 'otlp-grpc-port', 'prometheus-port', 'query-port'] as const;
 
+/** Where the hub's command line writes (text ends with its own newline). */
+export interface HubCliOutput {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const PROCESS_OUTPUT: HubCliOutput = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
 export async function runHubCli(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   program = 'pyairtable-hub',
+  output: HubCliOutput = PROCESS_OUTPUT,
 ): Promise<number> {
   const help = hubHelp(program);
   let options: HubOptions;
@@ -80,7 +92,7 @@ export async function runHubCli(
       allowPositionals: false,
     });
     if (values.help === true) {
-      process.stdout.write(help);
+      output.stdout(help);
       return 0;
     }
     const profile = values.profile;
@@ -104,7 +116,7 @@ export async function runHubCli(
       ...(env['HUB_API_TOKEN'] === undefined ? {} : { apiToken: env['HUB_API_TOKEN'] }),
     };
   } catch (error) {
-    process.stderr.write(`${program}: ${(error as Error).message}\n\n${help}`);
+    output.stderr(`${program}: ${(error as Error).message}\n\n${help}`);
     return 2;
   }
   let hub;
@@ -112,7 +124,7 @@ export async function runHubCli(
     hub = await startHub(options);
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { port?: number };
-    process.stderr.write(
+    output.stderr(
       `${program}: ${
         failure.code === 'EADDRINUSE'
           ? `${failure.message}: a port is already in use; choose others with ${PORT_FLAGS.map((name) => `--${name}`).join(', ')} (0 picks a free one)`
@@ -121,7 +133,7 @@ export async function runHubCli(
     );
     return 1;
   }
-  process.stdout.write(
+  output.stdout(
     `${JSON.stringify({
       otlpHttp: hub.otlpHttpUrl,
       otlpGrpc: hub.otlpGrpcAddress,

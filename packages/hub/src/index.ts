@@ -21,6 +21,7 @@ export {
 export type { SpanRecord, KeyValue, AnyValue, DecodedTraces } from './otlp/spans.js';
 export { QueryError, parseDuration, parseTime } from './query-api.js';
 export { runHubCli, HUB_HELP, hubHelp } from './cli.js';
+export type { HubCliOutput } from './cli.js';
 export { TailSampler, maskSpan, maskKeyValues, MAX_PENDING_TRACES } from './pipeline.js';
 export type { Decision } from './pipeline.js';
 export { HubCounters, REFUSAL_REASONS } from './counters.js';

@@ -1,0 +1,123 @@
+/**
+ * The local-mode commands' edges, without starting a stack: argument checks, what they say when
+ * nothing runs, obs up refusing a port another program holds, and the doctor's sampling checks.
+ */
+import { createServer } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '@pyairtable/test-support';
+import type { CliIo } from '@pyairtable/cli';
+import {
+  EXIT_CODES,
+  SPEC_PORTS,
+  main,
+  parsePortOffset,
+  parseTimeScale,
+  samplingFindings,
+} from '@pyairtable/cli';
+
+async function obs(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; out: string }> {
+  const lines: string[] = [];
+  const io: CliIo = {
+    stdout: (line) => lines.push(line),
+    stderr: (line) => lines.push(line),
+    env,
+    cwd: process.cwd(),
+  };
+  const code = await main(args, io);
+  return { code, out: lines.join('\n') };
+}
+
+describe('obs local-mode commands without a running stack', () => {
+  const dir = tempDir('obs-commands');
+  afterAll(() => {
+    dir.cleanup();
+  });
+
+  it('status, verify and traffic say nothing runs and how to start it (exit 6)', async () => {
+    for (const command of ['status', 'verify', 'traffic']) {
+      const run = await obs([command, '--data-dir', dir.path]);
+      expect(run.code, command).toBe(EXIT_CODES.notRunning);
+      expect(run.out).toContain('obs up');
+    }
+    expect((await obs(['down', '--data-dir', dir.path])).code).toBe(0);
+  });
+
+  it('refuses unknown incidents and services, naming the ones it knows', async () => {
+    const fault = await obs(['traffic', '--data-dir', dir.path, '--fault', 'meteor']);
+    expect(fault.code).toBe(EXIT_CODES.usage);
+    expect(fault.out).toContain('errors, latency, auth-failures, ai-cost-spike, workflow-failures');
+    const idle = await obs(['traffic', '--data-dir', dir.path, '--idle', 'api-gateway']);
+    expect(idle.code).toBe(EXIT_CODES.usage);
+    expect(idle.out).toContain('airtable-gateway, llm-orchestrator, automation-services');
+    expect((await obs(['traffic', '--data-dir', dir.path, '--rate', '201'])).code).toBe(EXIT_CODES.usage);
+  });
+
+  it('obs up refuses a port another program holds, before starting anything', async () => {
+    const offset = 23_000;
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(SPEC_PORTS.hub + offset, '127.0.0.1', resolve));
+    try {
+      const run = await obs([
+        'up',
+        '--mode',
+        'local',
+        '--data-dir',
+        dir.path,
+        '--port-offset',
+        String(offset),
+      ]);
+      expect(run.code).toBe(EXIT_CODES.configuration);
+      expect(run.out).toContain(`${String(SPEC_PORTS.hub + offset)} (hub (query API))`);
+      expect(run.out).toContain('--port-offset');
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it('doctor, with nothing running, says so and exits 5', async () => {
+    const run = await obs(['doctor', '--data-dir', dir.path]);
+    expect(run.out).toContain(`nothing runs from ${dir.path}`);
+    expect(run.code).toBe(EXIT_CODES.unhealthy);
+  });
+
+  it('every command has help', async () => {
+    for (const command of ['up', 'down', 'status', 'verify', 'traffic', 'doctor', 'hub']) {
+      const run = await obs([command, '--help']);
+      expect(run.code, command).toBe(0);
+      expect(run.out, command).toContain(`Usage: obs ${command}`);
+    }
+  });
+});
+
+describe('argument parsing', () => {
+  it('takes a time scale as 1 or a fraction 1/n, nothing faster than instant or slower than real time', () => {
+    expect(parseTimeScale('1/60')).toBeCloseTo(1 / 60);
+    expect(parseTimeScale('1')).toBe(1);
+    for (const bad of ['2', '0', '1/0', 'fast'])
+      expect(() => parseTimeScale(bad), bad).toThrow(/--time-scale/);
+  });
+
+  it('takes a port offset that keeps every port below 65536', () => {
+    const highest = Math.max(...Object.values(SPEC_PORTS));
+    expect(parsePortOffset(String(65_535 - highest))).toBe(65_535 - highest);
+    expect(() => parsePortOffset(String(65_536 - highest))).toThrow(/--port-offset/);
+    expect(() => parsePortOffset('-1')).toThrow(/--port-offset/);
+  });
+});
+
+describe('obs doctor: sampling variables', () => {
+  it('finds the settings that drop traces and leaves good ones alone', () => {
+    expect(samplingFindings({})).toEqual([]);
+    expect(
+      samplingFindings({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' }),
+    ).toEqual([]);
+    expect(samplingFindings({ OTEL_TRACES_SAMPLER_ARG: '1' })).toEqual([]);
+    expect(samplingFindings({ OTEL_TRACES_SAMPLER: 'always_off' })[0]?.problem).toContain('no traces');
+    expect(samplingFindings({ OTEL_TRACES_SAMPLER: 'sometimes' })[0]?.problem).toContain('not a sampler');
+    expect(samplingFindings({ OTEL_TRACES_SAMPLER_ARG: '0' })[0]?.problem).toContain('keeps no trace');
+    expect(samplingFindings({ OTEL_TRACES_SAMPLER_ARG: '1.01' })[0]?.problem).toContain('between 0 and 1');
+  });
+});
