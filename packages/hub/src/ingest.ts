@@ -30,7 +30,7 @@ export interface IngestOptions {
   readonly metrics: MetricStore;
   readonly sampler: TailSampler;
   readonly masker: PiiMasker | undefined;
-  /** Requests waiting for their commit before new ones are refused. */
+  /** Requests in flight (reading, decoding or waiting for their commit) before new ones are refused. */
   readonly maxQueuedBatches: number;
   /** Resident memory above which new requests are refused. */
   readonly maxMemoryBytes: number;
@@ -41,15 +41,18 @@ export interface IngestOptions {
 }
 
 export class Ingest {
-  /** Requests admitted and not yet answered. */
+  /** Requests admitted (from before their body is read) and not yet answered. */
   private inFlight = 0;
   private tail: Promise<void> = Promise.resolve();
   private waitingSpans: { spans: SpanRecord[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   constructor(private readonly options: IngestOptions) {}
 
-  /** Throws `Overloaded` when the write queue or the memory bound is reached. */
-  admit(): void {
+  /**
+   * Admits a request before its body is read, or throws `Overloaded` when the requests in
+   * flight or the memory bound are at their limit. The caller releases the slot when answered.
+   */
+  admit(): () => void {
     const { counters, maxQueuedBatches, maxMemoryBytes, residentMemory } = this.options;
     if (this.inFlight >= maxQueuedBatches) {
       counters.refused.inc({ reason: 'queue_full' });
@@ -63,6 +66,13 @@ export class Ingest {
         `the hub is at its memory bound (${String(Math.round(resident / 2 ** 20))} MiB resident, limit ${String(Math.round(maxMemoryBytes / 2 ** 20))} MiB); retry`,
       );
     }
+    this.inFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight--;
+    };
   }
 
   /** Runs `work` after every write queued before it. */
@@ -105,27 +115,33 @@ export class Ingest {
    */
   private commitSpans(spans: SpanRecord[]): Promise<void> {
     if (spans.length === 0) return Promise.resolve();
-    this.inFlight++;
     return new Promise<void>((resolve, reject) => {
       this.waitingSpans.push({ spans, resolve, reject });
       if (this.waitingSpans.length === 1)
         void this.serialised(async () => {
           const group = this.waitingSpans.splice(0);
-          try {
-            await this.options.store.append(
-              group.length === 1 ? spans : group.flatMap((entry) => entry.spans),
+          const { store, counters } = this.options;
+          const commit = async (entries: typeof group): Promise<void> => {
+            await store.append(
+              entries.length === 1 ? (entries[0]?.spans ?? []) : entries.flatMap((entry) => entry.spans),
             );
-            this.options.counters.commits.inc();
-            for (const entry of group) {
-              this.options.counters.stored.inc(entry.spans.length);
+            counters.commits.inc();
+            for (const entry of entries) {
+              counters.stored.inc(entry.spans.length);
               entry.resolve();
             }
+          };
+          try {
+            await commit(group);
           } catch (error) {
-            for (const entry of group) entry.reject(error);
+            if (group.length === 1) {
+              group[0]?.reject(error);
+              return;
+            }
+            // One request's spans must not fail the others committed with it: each alone.
+            for (const entry of group) await commit([entry]).catch(entry.reject);
           }
         });
-    }).finally(() => {
-      this.inFlight--;
     });
   }
 

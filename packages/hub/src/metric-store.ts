@@ -44,6 +44,24 @@ function labelText(labels: Readonly<Record<string, string>>, extra?: readonly [s
   return `{${entries.map(([key, value]) => `${key}="${escapeLabel(value)}"`).join(',')}}`;
 }
 
+/** The label the format adds to a family's samples, which an attribute must not take. */
+const RESERVED_LABEL: Readonly<Partial<Record<MetricKind, string>>> = {
+  histogram: 'le',
+  summary: 'quantile',
+};
+
+/** An attribute named like that label is kept as exported_<name>, as Prometheus renames clashing target labels. */
+function withoutReserved(
+  labels: Readonly<Record<string, string>>,
+  kind: MetricKind,
+): Readonly<Record<string, string>> {
+  const reserved = RESERVED_LABEL[kind];
+  if (reserved === undefined || !(reserved in labels)) return labels;
+  return Object.fromEntries(
+    Object.entries(labels).map(([key, value]) => [key === reserved ? `exported_${key}` : key, value]),
+  );
+}
+
 const seriesKey = (labels: Readonly<Record<string, string>>): string =>
   JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
@@ -144,7 +162,8 @@ export class MetricStore {
       if (family === undefined) continue;
       lines.push(`# HELP ${name} ${escapeHelp(family.help)}`);
       lines.push(`# TYPE ${name} ${family.kind}`);
-      for (const series of family.series.values()) {
+      for (const stored of family.series.values()) {
+        const series = { ...stored, labels: withoutReserved(stored.labels, family.kind) };
         if (family.kind === 'gauge' || family.kind === 'counter') {
           lines.push(`${name}${labelText(series.labels)} ${formatNumber(series.value)}`);
           continue;

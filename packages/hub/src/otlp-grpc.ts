@@ -75,23 +75,32 @@ export function startOtlpGrpc(
           callback({ code: status.UNAUTHENTICATED, details: 'a valid bearer token is required' });
           return;
         }
-        ingestSignal(ingest, path, call.request, false).then(
-          (outcome) => {
-            const body = partialSuccess(path, outcome.rejected, outcome.rejectReason);
-            callback(null, Buffer.from(responseType.encode(responseType.fromObject(body)).finish()));
-          },
-          (error: unknown) => {
-            if (error instanceof PayloadError) {
-              counters.refused.inc({ reason: 'malformed' });
-              callback({ code: status.INVALID_ARGUMENT, details: error.message });
-            } else if (error instanceof Overloaded) {
-              callback({ code: status.UNAVAILABLE, details: error.message });
-            } else {
-              counters.refused.inc({ reason: 'store_error' });
-              callback({ code: status.UNAVAILABLE, details: 'the store could not write; retry' });
-            }
-          },
-        );
+        let release: () => void;
+        try {
+          release = ingest.admit();
+        } catch (error) {
+          callback({ code: status.UNAVAILABLE, details: (error as Error).message });
+          return;
+        }
+        ingestSignal(ingest, path, call.request, false)
+          .finally(release)
+          .then(
+            (outcome) => {
+              const body = partialSuccess(path, outcome.rejected, outcome.rejectReason);
+              callback(null, Buffer.from(responseType.encode(responseType.fromObject(body)).finish()));
+            },
+            (error: unknown) => {
+              if (error instanceof PayloadError) {
+                counters.refused.inc({ reason: 'malformed' });
+                callback({ code: status.INVALID_ARGUMENT, details: error.message });
+              } else if (error instanceof Overloaded) {
+                callback({ code: status.UNAVAILABLE, details: error.message });
+              } else {
+                counters.refused.inc({ reason: 'store_error' });
+                callback({ code: status.UNAVAILABLE, details: 'the store could not write; retry' });
+              }
+            },
+          );
       },
     };
     server.addService(exportDefinition(service), implementation);

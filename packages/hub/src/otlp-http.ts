@@ -99,7 +99,7 @@ export function partialSuccess(
   return { partialSuccess: { [field]: String(rejected), errorMessage: reason ?? '' } };
 }
 
-/** Decodes one OTLP request and hands it to the ingest; returns the partial-success counts. */
+/** Decodes one admitted OTLP request and hands it to the ingest; returns the partial-success counts. */
 export async function ingestSignal(
   ingest: Ingest,
   path: SignalPath,
@@ -110,19 +110,15 @@ export async function ingestSignal(
     const decoded = json
       ? decodeTraceJson(body, RESOURCE_ATTRIBUTES.serviceName)
       : decodeTraceProtobuf(body, RESOURCE_ATTRIBUTES.serviceName);
-    ingest.admit();
     await ingest.traces(decoded);
     return decoded;
   }
   if (path === '/v1/logs') {
     const decoded = decodeLogs(body, json);
-    ingest.admit();
     await ingest.logs(decoded.records, decoded.rejected);
     return decoded;
   }
-  const decoded = decodeMetrics(body, json);
-  ingest.admit();
-  return ingest.metrics(decoded);
+  return ingest.metrics(decodeMetrics(body, json));
 }
 
 export { SIGNALS, isSignalPath };
@@ -182,7 +178,14 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
   };
 
   /** The answer to an ingest that failed: 413, 400 with the reason, or 503 so the client retries. */
-  const answerFailure = (response: ServerResponse, error: unknown, json: boolean): void => {
+  const answerFailure = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    error: unknown,
+    json: boolean,
+  ): void => {
+    // Whatever of the body is still unread is discarded, so the connection stays usable.
+    request.resume();
     if (error instanceof BodyTooLarge) {
       counters.refused.inc({ reason: 'too_large' });
       answer(response, 413, json, {
@@ -241,7 +244,6 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
     const { values, errors } = eachLine(body, (line) =>
       decodeTraceJson(Buffer.from(line), RESOURCE_ATTRIBUTES.serviceName),
     );
-    ingest.admit();
     let imported = 0;
     let rejected = 0;
     for (const decoded of values) {
@@ -277,7 +279,6 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
         );
       return validation.value;
     });
-    ingest.admit();
     await ingest.logs(values, errors.length);
     answer(response, values.length === 0 && errors.length > 0 ? 400 : 200, true, {
       stored: values.length,
@@ -299,10 +300,14 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
             : undefined;
       if (lineRoute !== undefined) {
         if (!authorised(request, response, true)) return;
+        let release: (() => void) | undefined;
         try {
+          release = ingest.admit();
           await lineRoute(request, response);
         } catch (error) {
-          answerFailure(response, error, true);
+          answerFailure(request, response, error, true);
+        } finally {
+          release?.();
         }
         return;
       }
@@ -324,7 +329,10 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
         request.resume();
         return;
       }
+      let release: (() => void) | undefined;
       try {
+        // Admitted before the body is read: a full hub refuses without buffering anything.
+        release = ingest.admit();
         const body = await readRequestBody(request);
         const outcome = await ingestSignal(ingest, path, body, json);
         answer(
@@ -336,7 +344,9 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
           SIGNALS[path],
         );
       } catch (error) {
-        answerFailure(response, error, json);
+        answerFailure(request, response, error, json);
+      } finally {
+        release?.();
       }
     })().catch(() => {
       if (!response.headersSent) response.writeHead(500).end();

@@ -245,6 +245,22 @@ describe('hub ingest, the OTLP/HTTP way', () => {
     expect((await post('{}', { 'content-type': 'application/json' }, '/v1/traces/')).status).toBe(404);
   });
 
+  it('rejects a span whose time the store cannot hold alone, and the requests committed beside it still land', async () => {
+    const beyond = jsonSpan('d'.repeat(32), '1'.repeat(16), { startTimeUnixNano: '18446744073709551615' });
+    const [bad, good] = await Promise.all([
+      post(traceRequestJson('poison', [beyond]), { 'content-type': 'application/json' }),
+      post(traceRequestJson('poison', [jsonSpan('e'.repeat(32), '1'.repeat(16))]), {
+        'content-type': 'application/json',
+      }),
+    ]);
+    expect(bad.status).toBe(200);
+    expect(
+      ((await bad.json()) as { partialSuccess: { errorMessage: string } }).partialSuccess.errorMessage,
+    ).toContain('2^63');
+    expect(good.status).toBe(200);
+    expect((await plainFetch(`${harness.hub.queryUrl}/api/v3/traces/${'e'.repeat(32)}`)).status).toBe(200);
+  });
+
   it('commits concurrent requests together and answers each once its spans are stored', async () => {
     const counters = async (): Promise<string> =>
       (await plainFetch(`${harness.hub.queryUrl}/metrics`)).text();

@@ -16,6 +16,7 @@ import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk
 import { describe, expect, it } from 'vitest';
 import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import { ENGINES, engineAvailable, plainFetch, runEngine, sampleValue } from '@pyairtable/test-support';
+import { MetricStore, prometheusName } from '@pyairtable/hub';
 import { jsonSpan, traceRequestProtobuf } from './otlp-requests.js';
 import { useHub } from './harness.js';
 
@@ -213,5 +214,52 @@ describe('hub OTLP/gRPC answers and the memory bound', () => {
     );
     resident = 900;
     expect((await post()).status).toBe(200);
+  });
+});
+
+describe('OTLP metric names and labels in Prometheus', () => {
+  it.each([
+    ['http.server.request.duration', 's', 'histogram', true, 'http_server_request_duration_seconds'],
+    ['system.cpu.time', 's', 'counter', false, 'system_cpu_time_seconds_total'],
+    ['kafka.bytes.consumed', 'By', 'counter', false, 'kafka_bytes_consumed_total'],
+    ['bytes.total', 'By', 'counter', false, 'bytes_total'],
+    ['network.throughput', 'By/s', 'gauge', true, 'network_throughput_bytes_per_second'],
+    ['demo.requests', '{request}', 'counter', false, 'demo_requests_total'],
+    ['cache.hit', '1', 'gauge', true, 'cache_hit_ratio'],
+    ['queue.share', '1', 'gauge', false, 'queue_share'],
+    ['2xx.count', '', 'gauge', true, '_2xx_count'],
+  ] as const)('%s in %s (%s) is %s', (name, unit, kind, fromGauge, expected) => {
+    expect(prometheusName(name, unit, kind, fromGauge)).toBe(expected);
+  });
+
+  it('keeps an attribute named le or quantile as exported_<name>, so the exposition stays valid', () => {
+    if (!engineAvailable(ENGINES.promtool)) return;
+    const store = new MetricStore();
+    const base = {
+      help: 'h',
+      delta: false,
+      value: 0,
+      bounds: [1],
+      bucketCounts: [1, 0],
+      quantiles: [],
+    } as const;
+    store.apply([
+      { ...base, name: 'clash_seconds', kind: 'histogram', labels: { le: 'x' }, count: 1, sum: 0.5 },
+      {
+        ...base,
+        name: 'clash_latency_seconds',
+        kind: 'summary',
+        labels: { quantile: 'y' },
+        count: 1,
+        sum: 0.5,
+        quantiles: [[0.5, 0.5]],
+      },
+    ]);
+    const text = store.exposition();
+    expect(text).toContain('clash_seconds_bucket{exported_le="x",le="1"} 1');
+    expect(text).toContain('clash_latency_seconds{exported_quantile="y",quantile="0.5"} 0.5');
+    const check = runEngine(ENGINES.promtool, ['check', 'metrics'], { input: text });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
   });
 });

@@ -82,18 +82,42 @@ function sanitizeLabel(name: string): string {
   return cleaned.startsWith('__') ? `key${cleaned}` : cleaned;
 }
 
-/** The collector's naming: `<name>_<unit>[_total]`, `_ratio` for gauges in unit 1. */
-export function prometheusName(name: string, unit: string, kind: MetricKind): string {
-  let result = sanitizeName(name);
+/** Per-unit words (`By/s` is `_bytes_per_second`), as the collector's translator has them. */
+const PER_UNIT_WORDS: Readonly<Record<string, string>> = {
+  s: 'second',
+  m: 'minute',
+  h: 'hour',
+  d: 'day',
+  w: 'week',
+  mo: 'month',
+  y: 'year',
+};
+
+/**
+ * The collector's naming (its Prometheus translator with metric suffixes on): the name's tokens,
+ * then the unit and `per_<unit>` unless a token already says it, `ratio` for gauges in unit 1,
+ * and for counters any `total` token moved to the end.
+ */
+export function prometheusName(
+  name: string,
+  unit: string,
+  kind: MetricKind,
+  fromGauge = kind === 'gauge',
+): string {
+  let tokens = name.split(/[^a-zA-Z0-9:]+/).filter(Boolean);
   const bare = unit.replace(/\{[^}]*\}/g, '');
   const [numerator = '', denominator] = bare.split('/');
-  const unitWord = numerator === '1' ? '' : (UNIT_WORDS[numerator] ?? numerator);
-  const perWord = denominator === undefined ? '' : (UNIT_WORDS[denominator] ?? denominator);
-  const suffix = sanitizeName([unitWord, perWord === '' ? '' : `per_${perWord}`].filter(Boolean).join('_'));
-  if (suffix !== '' && suffix !== '_' && !result.endsWith(`_${suffix}`)) result = `${result}_${suffix}`;
-  if (kind === 'gauge' && unit === '1' && !result.endsWith('_ratio')) result = `${result}_ratio`;
-  if (kind === 'counter' && !result.endsWith('_total')) result = `${result}_total`;
-  return result;
+  const unitWord =
+    numerator === '1' ? '' : sanitizeName(UNIT_WORDS[numerator] ?? numerator).replace(/^_+|_+$/g, '');
+  if (unitWord !== '' && !tokens.includes(unitWord)) tokens.push(unitWord);
+  if (denominator !== undefined && denominator !== '') {
+    const perWord = sanitizeName(PER_UNIT_WORDS[denominator] ?? denominator).replace(/^_+|_+$/g, '');
+    if (!tokens.includes(perWord)) tokens.push('per', perWord);
+  }
+  if (fromGauge && unit === '1' && !tokens.includes('ratio')) tokens.push('ratio');
+  if (kind === 'counter') tokens = [...tokens.filter((token) => token !== 'total'), 'total'];
+  const joined = tokens.join('_');
+  return /^[0-9]/.test(joined) ? `_${joined}` : joined;
 }
 
 function plain(value: unknown): string {
@@ -178,8 +202,8 @@ export function metricsFromRequest(request: unknown): DecodedMetrics {
           );
           continue;
         }
-        const numberPoints = (source: Loose, kind: MetricKind, delta: boolean): void => {
-          const promName = prometheusName(name, unit, kind);
+        const numberPoints = (source: Loose, kind: MetricKind, delta: boolean, fromGauge: boolean): void => {
+          const promName = prometheusName(name, unit, kind, fromGauge);
           for (const point of list(source['dataPoints']).filter(isObject)) {
             const value =
               point['asDouble'] !== undefined ? numeric(point['asDouble']) : numeric(point['asInt']);
@@ -198,14 +222,17 @@ export function metricsFromRequest(request: unknown): DecodedMetrics {
             });
           }
         };
-        if (gauge !== undefined) numberPoints(gauge, 'gauge', false);
+        if (gauge !== undefined) numberPoints(gauge, 'gauge', false, true);
         else if (sum !== undefined) {
           const monotonic = sum['isMonotonic'] === true;
-          numberPoints(
-            sum,
-            monotonic ? 'counter' : 'gauge',
-            monotonic && numeric(sum['aggregationTemporality']) === DELTA,
-          );
+          const delta = numeric(sum['aggregationTemporality']) === DELTA;
+          // A non-monotonic delta has no cumulative value to expose; the collector drops it too.
+          if (!monotonic && delta)
+            reject(
+              Math.max(1, list(sum['dataPoints']).length),
+              `${name}: non-monotonic delta sums cannot be exposed to Prometheus; send them cumulative`,
+            );
+          else numberPoints(sum, monotonic ? 'counter' : 'gauge', delta, false);
         } else if (histogram !== undefined) {
           const promName = prometheusName(name, unit, 'histogram');
           const delta = numeric(histogram['aggregationTemporality']) === DELTA;

@@ -88,11 +88,16 @@ function hexId(value: unknown): string {
   return '';
 }
 
+/** The largest time the store's signed 64-bit columns hold (year 2262). */
+const MAX_NANOS = 2n ** 63n - 1n;
+
+/** A time in nanoseconds; -1n when it is beyond what the store can hold (the span is rejected). */
 function nanos(value: unknown): bigint {
-  if (typeof value === 'string' && /^\d{1,20}$/.test(value)) return BigInt(value);
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
-  if (typeof value === 'bigint' && value >= 0n) return value;
-  return 0n;
+  let result = 0n;
+  if (typeof value === 'string' && /^\d{1,20}$/.test(value)) result = BigInt(value);
+  else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) result = BigInt(value);
+  else if (typeof value === 'bigint' && value >= 0n) result = value;
+  return result > MAX_NANOS ? -1n : result;
 }
 
 function anyValue(value: unknown, depth = 0): AnyValue {
@@ -203,6 +208,10 @@ export function spansFromRequest(request: unknown, serviceNameKey: string): Deco
         }
         const start = nanos(span['startTimeUnixNano']);
         const end = nanos(span['endTimeUnixNano']);
+        if (start < 0n || end < 0n) {
+          reject('a span has a time beyond 2^63-1 nanoseconds (the year 2262)');
+          continue;
+        }
         const status = isObject(span['status']) ? span['status'] : {};
         spans.push({
           traceId,
@@ -220,7 +229,10 @@ export function spansFromRequest(request: unknown, serviceNameKey: string): Deco
           events: list(span['events'])
             .filter(isObject)
             .map((event) => ({
-              timeUnixNano: nanos(event['timeUnixNano']).toString(),
+              timeUnixNano: (nanos(event['timeUnixNano']) < 0n
+                ? 0n
+                : nanos(event['timeUnixNano'])
+              ).toString(),
               name: text(event['name']),
               attributes: keyValues(event['attributes']),
               ...(count(event['droppedAttributesCount']) > 0
