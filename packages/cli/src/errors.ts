@@ -3,6 +3,7 @@
  * a message that says what is wrong and how to fix it. Anything else is a bug (exit 1, with
  * the stack when OBS_DEBUG is set).
  */
+import { TrafficError } from '@pyairtable/demo';
 import { ModelError, RenderDirectoryError, SecretsError } from '@pyairtable/stack';
 
 /** Bad command line: unknown command or option, missing or invalid value. */
@@ -27,6 +28,11 @@ export class NotRunningError extends Error {
   override readonly name = 'NotRunningError';
 }
 
+/** A part of the stack could not be started or switched (a demo service, a traffic fault). */
+export class StartError extends Error {
+  override readonly name = 'StartError';
+}
+
 /** `obs up` cannot take a port it needs. */
 export class PortsInUseError extends Error {
   override readonly name = 'PortsInUseError';
@@ -37,6 +43,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof SecretsError) return EXIT_CODES.configuration;
   if (error instanceof RenderDirectoryError) return EXIT_CODES.filesystem;
   if (error instanceof NotRunningError) return EXIT_CODES.notRunning;
+  if (error instanceof StartError || error instanceof TrafficError) return EXIT_CODES.unhealthy;
   if (error instanceof PortsInUseError) return EXIT_CODES.configuration;
   if (
     error instanceof Error &&

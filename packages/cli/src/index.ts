@@ -22,6 +22,7 @@ export type { Finding } from './commands/doctor.js';
 export { TRAFFIC_SWITCHES } from './commands/traffic.js';
 export { LOCAL_ENGINES, SPEC_PORTS, HUB_PORTS } from './local/engines.js';
 export { readState, DEFAULT_DATA_DIR, STATE_FILE } from './local/state.js';
+export { demoPorts } from './local/demo.js';
 export type { LocalState } from './local/state.js';
 
 const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => number | Promise<number>>> = {

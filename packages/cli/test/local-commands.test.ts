@@ -2,13 +2,17 @@
  * The local-mode commands' edges, without starting a stack: argument checks, what they say when
  * nothing runs, obs up refusing a port another program holds, and the doctor's sampling checks.
  */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@pyairtable/test-support';
 import type { CliIo } from '@pyairtable/cli';
 import {
   EXIT_CODES,
   SPEC_PORTS,
+  STATE_FILE,
   main,
   parsePortOffset,
   parseTimeScale,
@@ -43,6 +47,50 @@ describe('obs local-mode commands without a running stack', () => {
       expect(run.out).toContain('obs up');
     }
     expect((await obs(['down', '--data-dir', dir.path])).code).toBe(0);
+  });
+
+  it('never signals a process that only shares a recorded pid (a stale state file)', async () => {
+    const bystander = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const pid = bystander.pid ?? 0;
+    try {
+      const stale = {
+        version: 1,
+        pid,
+        startTicks: 'an-earlier-process',
+        ready: true,
+        startedAt: new Date().toISOString(),
+        profile: 'development',
+        dataDir: dir.path,
+        portOffset: 0,
+        otlpHttpUrl: 'http://127.0.0.1:1',
+        otlpGrpcAddress: '127.0.0.1:1',
+        hubQueryUrl: 'http://127.0.0.1:1',
+        hubExporterUrl: 'http://127.0.0.1:1',
+        components: [
+          {
+            name: 'redis',
+            role: 'redis',
+            purpose: 'p',
+            servedBy: 'x',
+            url: 'redis://127.0.0.1:1',
+            port: 1,
+            health: { kind: 'tcp' },
+            pid,
+            startTicks: 'an-earlier-process',
+          },
+        ],
+        missing: [],
+      };
+      writeFileSync(join(dir.path, STATE_FILE), JSON.stringify(stale));
+      const status = await obs(['status', '--data-dir', dir.path]);
+      expect(status.code).toBe(EXIT_CODES.notRunning);
+      expect(status.out).toContain('is gone');
+      expect((await obs(['down', '--data-dir', dir.path])).code).toBe(0);
+      expect(bystander.exitCode).toBeNull();
+      expect(() => process.kill(pid, 0)).not.toThrow();
+    } finally {
+      bystander.kill('SIGKILL');
+    }
   });
 
   it('refuses unknown incidents and services, naming the ones it knows', async () => {

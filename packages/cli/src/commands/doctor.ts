@@ -10,7 +10,7 @@ import type { CliIo } from '../io.js';
 import { HUB_PORTS, LOCAL_ENGINES, SPEC_PORTS, findExecutable } from '../local/engines.js';
 import { portFree, probe } from '../local/probe.js';
 import type { LocalState } from '../local/state.js';
-import { DEFAULT_DATA_DIR, processAlive, readState } from '../local/state.js';
+import { DEFAULT_DATA_DIR, readState, sameProcess } from '../local/state.js';
 import { dataDirArgs } from './status.js';
 import { CANARY_SERVICE } from './verify.js';
 
@@ -85,7 +85,9 @@ async function runningFindings(state: LocalState): Promise<Finding[]> {
     if (!result.healthy)
       findings.push({
         problem: `${component.name} at ${component.url} is not healthy (${result.detail})${
-          component.pid !== undefined && !processAlive(component.pid) ? '; its process is gone' : ''
+          component.pid !== undefined && !sameProcess(component.pid, component.startTicks)
+            ? '; its process is gone'
+            : ''
         }`,
         fix: `read ${join(state.dataDir, 'logs', `${component.name}.log`)}; then obs down && obs up to restart`,
       });
@@ -183,7 +185,7 @@ export async function doctorCommand(args: readonly string[], io: CliIo): Promise
   if (parsed === undefined) return 0;
   const state = readState(parsed.dataDir);
   const findings: Finding[] = [];
-  if (state !== undefined && !processAlive(state.pid))
+  if (state !== undefined && !sameProcess(state.pid, state.startTicks))
     findings.push({
       problem: `obs up (pid ${String(state.pid)}) is gone but left its state in ${parsed.dataDir}`,
       fix: 'obs down (stops what it left running), then obs up',

@@ -3,7 +3,14 @@
  * state) and then anything a crashed one left behind, by the process ids in its state file.
  */
 import type { CliIo } from '../io.js';
-import { DEFAULT_DATA_DIR, processAlive, readState, removeState } from '../local/state.js';
+import {
+  DEFAULT_DATA_DIR,
+  processAlive,
+  readState,
+  removeState,
+  sameProcess,
+  signalProcess,
+} from '../local/state.js';
 import { dataDirArgs } from './status.js';
 
 export const DOWN_HELP = `Usage: obs down [--data-dir <dir>]
@@ -33,22 +40,23 @@ export async function downCommand(args: readonly string[], io: CliIo): Promise<n
     io.stdout(`nothing runs from ${parsed.dataDir}; nothing to stop.`);
     return 0;
   }
-  if (processAlive(state.pid)) {
+  if (sameProcess(state.pid, state.startTicks)) {
     io.stderr(`obs down: stopping obs up (pid ${String(state.pid)})`);
-    process.kill(state.pid, 'SIGTERM');
+    signalProcess(state.pid, 'SIGTERM');
     if (!(await waitGone(state.pid, 30_000))) {
-      io.stderr(`obs down: obs up did not stop within 30 s; killing it`);
-      process.kill(state.pid, 'SIGKILL');
+      io.stderr('obs down: obs up did not stop within 30 s; killing it');
+      signalProcess(state.pid, 'SIGKILL');
     }
   }
-  // Whatever a crashed supervisor left running (its own stop removes the state first).
-  const leftovers = state.components.filter((component) => processAlive(component.pid));
-  for (const component of leftovers) {
-    if (component.pid === undefined) continue;
-    process.kill(component.pid, 'SIGCONT');
-    process.kill(component.pid, 'SIGTERM');
-    if (!(await waitGone(component.pid, 10_000))) process.kill(component.pid, 'SIGKILL');
-    io.stderr(`obs down: stopped ${component.name} (pid ${String(component.pid)}), left by a crashed obs up`);
+  // Whatever a crashed supervisor left running (its own stop removes the state first). Only
+  // the processes recorded, by pid and start time: a pid reused since is left alone.
+  for (const component of state.components) {
+    const { pid } = component;
+    if (pid === undefined || !sameProcess(pid, component.startTicks)) continue;
+    signalProcess(pid, 'SIGCONT', true);
+    signalProcess(pid, 'SIGTERM', true);
+    if (!(await waitGone(pid, 10_000))) signalProcess(pid, 'SIGKILL', true);
+    io.stderr(`obs down: stopped ${component.name} (pid ${String(pid)}), left by a crashed obs up`);
   }
   removeState(parsed.dataDir);
   io.stdout(`stopped: ${state.components.map((component) => component.name).join(', ')}`);

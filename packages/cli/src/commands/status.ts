@@ -4,7 +4,7 @@ import { EXIT_CODES, NotRunningError, UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { probe } from '../local/probe.js';
 import type { LocalState } from '../local/state.js';
-import { DEFAULT_DATA_DIR, processAlive, readState, resolveDataDir } from '../local/state.js';
+import { DEFAULT_DATA_DIR, readState, resolveDataDir, sameProcess } from '../local/state.js';
 import { table } from '../local/table.js';
 
 export const STATUS_HELP = `Usage: obs status [--data-dir <dir>]
@@ -50,7 +50,7 @@ export function runningState(dataDir: string): LocalState {
     throw new NotRunningError(
       `nothing runs from ${dataDir} (no state file). Start it with obs up (--demo for the demo platform).`,
     );
-  if (!processAlive(state.pid))
+  if (!sameProcess(state.pid, state.startTicks))
     throw new NotRunningError(
       `obs up (pid ${String(state.pid)}) for ${dataDir} is gone but left its state: it crashed or was killed. obs down stops what it left running.`,
     );
@@ -80,7 +80,7 @@ export async function statusCommand(args: readonly string[], io: CliIo): Promise
   const state = runningState(parsed.dataDir);
   const { rows, healthy } = await healthRows(state);
   io.stdout(
-    `obs up (pid ${String(state.pid)}, profile ${state.profile}) since ${state.startedAt}, data in ${state.dataDir}\n`,
+    `obs up (pid ${String(state.pid)}, profile ${state.profile}) since ${state.startedAt}, data in ${state.dataDir}${state.ready ? '' : ' (still starting)'}\n`,
   );
   io.stdout(table(['COMPONENT', 'PID', 'URL', 'HEALTH', 'DETAIL'], rows));
   if (state.missing.length > 0)

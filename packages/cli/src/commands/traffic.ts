@@ -5,9 +5,11 @@
  */
 import type { BackendService, InstrumentedServiceName, TrafficFault } from '@pyairtable/demo';
 import { BACKEND_SERVICES, INSTRUMENTED_SERVICE_NAMES, TRAFFIC_LIMITS, runTraffic } from '@pyairtable/demo';
-import { UsageError } from '../errors.js';
+import { StartError, UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
-import { DEFAULT_DATA_DIR } from '../local/state.js';
+import { DEFAULT_DATA_DIR, sameProcess, signalProcess } from '../local/state.js';
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 import { dataDirArgs, runningState } from './status.js';
 
 /** Command-line names of the incidents, and the alert each one is sized to fire. */
@@ -87,14 +89,19 @@ export async function trafficCommand(args: readonly string[], io: CliIo): Promis
   ) as Partial<Record<InstrumentedServiceName, string>>;
   const frozen =
     stopName === undefined ? undefined : state.components.find((component) => component.name === stopName);
+  if (frozen !== undefined && !sameProcess(frozen.pid, frozen.startTicks))
+    throw new StartError(
+      `${frozen.name} is not running (its recorded process is gone); obs status shows what runs`,
+    );
   const controller = new AbortController();
   const onSignal = (): void => {
     controller.abort();
   };
-  process.once('SIGINT', onSignal);
+  // Every way of being stopped ends the run the same way: faults off, the frozen service thawed.
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   try {
     if (frozen?.pid !== undefined) {
-      process.kill(frozen.pid, 'SIGSTOP');
+      signalProcess(frozen.pid, 'SIGSTOP', true);
       io.stderr(`obs traffic: ${frozen.name} frozen (pid ${String(frozen.pid)}) for the run`);
     }
     io.stderr(
@@ -124,9 +131,9 @@ export async function trafficCommand(args: readonly string[], io: CliIo): Promis
     for (const warning of result.warnings) io.stderr(`obs traffic: ${warning}`);
     return 0;
   } finally {
-    process.removeListener('SIGINT', onSignal);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
     if (frozen?.pid !== undefined) {
-      process.kill(frozen.pid, 'SIGCONT');
+      signalProcess(frozen.pid, 'SIGCONT', true);
       io.stderr(`obs traffic: ${frozen.name} running again`);
     }
   }

@@ -10,11 +10,11 @@ import type { Environment } from '@pyairtable/conventions';
 import { ENVIRONMENTS } from '@pyairtable/conventions';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
-import { demoLaunches, startDemoTraffic } from '../local/demo.js';
+import { demoLaunches, demoPorts, startDemoTraffic } from '../local/demo.js';
 import { SPEC_PORTS } from '../local/engines.js';
 import type { LocalState } from '../local/state.js';
-import { DEFAULT_DATA_DIR, processAlive, readState, resolveDataDir } from '../local/state.js';
-import { startLocal } from '../local/supervisor.js';
+import { DEFAULT_DATA_DIR, readState, resolveDataDir, sameProcess } from '../local/state.js';
+import { StartAborted, startLocal } from '../local/supervisor.js';
 import { table } from '../local/table.js';
 
 export const UP_HELP = `Usage: obs up [options]
@@ -40,6 +40,8 @@ Engines local mode runs when installed (Debian packages): prometheus, prometheus
 prometheus-node-exporter, prometheus-redis-exporter, prometheus-postgres-exporter, redis-server,
 postgresql. Alert channels come from the same variables as obs render (see obs render --help).
 `;
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function dockerAnswers(): boolean {
   const info = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], {
@@ -154,49 +156,74 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
 
   const dataDir = resolveDataDir(io.cwd, values['data-dir']);
   const earlier = readState(dataDir);
-  if (earlier !== undefined && processAlive(earlier.pid))
+  if (earlier !== undefined && sameProcess(earlier.pid, earlier.startTicks))
     throw new UsageError(
       `obs up already runs for ${dataDir} (pid ${String(earlier.pid)}). See it with obs status; stop it with obs down.`,
     );
 
-  const started = Date.now();
-  const stack = await startLocal({
-    dataDir,
-    profile: values.profile as Environment,
-    portOffset,
-    timeScale,
-    env: io.env,
-    demo: values.demo ? (context) => demoLaunches({ ...context, portOffset }) : () => [],
-    progress: (line) => {
-      io.stderr(`obs up: ${line}`);
-    },
-    onUnexpectedExit: (name, detail) => {
-      io.stderr(`obs up: ${name} stopped by itself (${detail}); the rest keeps running`);
-    },
-  });
-  io.stdout(
-    `\nPyAirtable observability, local mode (profile ${values.profile}), up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
-  );
-  io.stdout(accessTable(stack.state));
-  io.stdout(
-    `\nState and logs: ${dataDir}. Check it with obs verify; Ctrl-C or obs down stops everything.${values.demo ? '' : '\nRun obs up --demo to see a PyAirtable-shaped platform being observed.'}`,
-  );
-  io.stdout(`ready ${JSON.stringify({ dataDir, pid: process.pid })}`);
+  // Signals from here on: during the start they abort it (what started is stopped), after it
+  // they stop everything; a second Ctrl-C while stopping is ignored rather than cutting it short.
+  const interrupted = new AbortController();
+  let reason = '';
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (interrupted.signal.aborted) {
+      io.stderr(`obs up: already stopping (${signal} ignored)`);
+      return;
+    }
+    reason = signal;
+    interrupted.abort();
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  try {
+    const started = Date.now();
+    let stack;
+    try {
+      stack = await startLocal({
+        dataDir,
+        profile: values.profile as Environment,
+        portOffset,
+        timeScale,
+        env: io.env,
+        demo: values.demo ? (context) => demoLaunches({ ...context, portOffset }) : () => [],
+        demoPorts: values.demo ? demoPorts(portOffset) : [],
+        signal: interrupted.signal,
+        progress: (line) => {
+          io.stderr(`obs up: ${line}`);
+        },
+        onUnexpectedExit: (name, detail) => {
+          io.stderr(`obs up: ${name} stopped by itself (${detail}); the rest keeps running`);
+        },
+      });
+    } catch (error) {
+      if (error instanceof StartAborted) {
+        io.stderr(`obs up: stopped while starting (${reason}); everything it had started is stopped`);
+        return 0;
+      }
+      throw error;
+    }
+    io.stdout(
+      `\nPyAirtable observability, local mode (profile ${values.profile}), up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+    io.stdout(accessTable(stack.state));
+    io.stdout(
+      `\nState and logs: ${dataDir}. Check it with obs verify; Ctrl-C or obs down stops everything.${values.demo ? '' : '\nRun obs up --demo to see a PyAirtable-shaped platform being observed.'}`,
+    );
+    io.stdout(`ready ${JSON.stringify({ dataDir, pid: process.pid })}`);
 
-  const traffic =
-    values.demo && !values['no-traffic'] && stack.state.gatewayUrl !== undefined
-      ? startDemoTraffic(stack.state)
-      : undefined;
-  const reason = await new Promise<string>((resolve) => {
-    const onSignal = (signal: string): void => {
-      resolve(signal);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
-  io.stderr(`obs up: stopping (${reason})`);
-  traffic?.abort();
-  await stack.stop();
-  io.stderr('obs up: everything stopped');
-  return 0;
+    const traffic =
+      values.demo && !values['no-traffic'] && stack.state.gatewayUrl !== undefined
+        ? startDemoTraffic(stack.state)
+        : undefined;
+    if (!interrupted.signal.aborted)
+      await new Promise((resolve) => {
+        interrupted.signal.addEventListener('abort', resolve, { once: true });
+      });
+    io.stderr(`obs up: stopping (${reason})`);
+    traffic?.abort();
+    await stack.stop();
+    io.stderr('obs up: everything stopped');
+    return 0;
+  } finally {
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
+  }
 }

@@ -43,15 +43,23 @@ async function poll(check: () => Promise<boolean>, timeoutMs: number): Promise<b
   return false;
 }
 
+/** The answer's status, or 0 when there was none (refused, reset, or no answer within 10 s). */
 async function post(url: string, body: string): Promise<number> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body,
-  });
-  await response.body?.cancel();
-  return response.status;
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(10_000),
+    });
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return 0;
+  }
 }
+
+const get = (url: string): Promise<Response> => fetch(url, { signal: AbortSignal.timeout(5_000) });
 
 async function canaries(state: LocalState, timeoutMs: number): Promise<Check[]> {
   const id = randomBytes(8).toString('hex');
@@ -88,13 +96,13 @@ async function canaries(state: LocalState, timeoutMs: number): Promise<Check[]> 
   );
   const traceFound =
     traceStatus === 200 &&
-    (await poll(async () => (await fetch(`${state.hubQueryUrl}/api/v3/traces/${traceId}`)).ok, timeoutMs));
+    (await poll(async () => (await get(`${state.hubQueryUrl}/api/v3/traces/${traceId}`)).ok, timeoutMs));
   checks.push({
     name: 'canary trace',
     passed: traceFound,
     detail: traceFound
       ? `trace ${traceId} found through the hub's /api/v3/traces`
-      : `sent (HTTP ${String(traceStatus)}) but not found within ${String(timeoutMs / 1000)} s`,
+      : `sent (${traceStatus === 0 ? 'no answer' : `HTTP ${String(traceStatus)}`}) but not found within ${String(timeoutMs / 1000)} s`,
   });
 
   const logStatus = await post(
@@ -110,7 +118,7 @@ async function canaries(state: LocalState, timeoutMs: number): Promise<Check[]> 
   const logFound =
     logStatus === 200 &&
     (await poll(async () => {
-      const response = await fetch(`${state.hubQueryUrl}/api/logs?service=${CANARY_SERVICE}&q=${id}`);
+      const response = await get(`${state.hubQueryUrl}/api/logs?service=${CANARY_SERVICE}&q=${id}`);
       const body = (await response.json()) as { logs?: unknown[] };
       return (body.logs?.length ?? 0) > 0;
     }, timeoutMs));
@@ -119,7 +127,7 @@ async function canaries(state: LocalState, timeoutMs: number): Promise<Check[]> 
     passed: logFound,
     detail: logFound
       ? `record ${id} found through the hub's log search`
-      : `sent (HTTP ${String(logStatus)}) but not found within ${String(timeoutMs / 1000)} s`,
+      : `sent (${logStatus === 0 ? 'no answer' : `HTTP ${String(logStatus)}`}) but not found within ${String(timeoutMs / 1000)} s`,
   });
 
   const prometheus = state.components.find((component) => component.role === 'prometheus');
@@ -164,7 +172,7 @@ async function canaries(state: LocalState, timeoutMs: number): Promise<Check[]> 
     const metricFound =
       metricStatus === 200 &&
       (await poll(async () => {
-        const response = await fetch(`${prometheus.url}/api/v1/query?query=${query}`);
+        const response = await get(`${prometheus.url}/api/v1/query?query=${query}`);
         const body = (await response.json()) as { data?: { result?: { value?: [number, string] }[] } };
         return Number(body.data?.result?.[0]?.value?.[1]) === value;
       }, timeoutMs));
@@ -173,7 +181,7 @@ async function canaries(state: LocalState, timeoutMs: number): Promise<Check[]> 
       passed: metricFound,
       detail: metricFound
         ? `${CANARY_METRIC}{canary="${id}"} = ${String(value)} queried from Prometheus`
-        : `sent (HTTP ${String(metricStatus)}) but Prometheus did not have it within ${String(timeoutMs / 1000)} s (obs doctor: is the hub-otlp-metrics target up?)`,
+        : `sent (${metricStatus === 0 ? 'no answer' : `HTTP ${String(metricStatus)}`}) but Prometheus did not have it within ${String(timeoutMs / 1000)} s (obs doctor: is the hub-otlp-metrics target up?)`,
     });
   }
   return checks;

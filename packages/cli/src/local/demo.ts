@@ -10,6 +10,15 @@ import type { LocalState } from './state.js';
 
 export const DEMO_HEALTH_PATH = '/health';
 
+/** Every port the demo takes (HTTP and metrics listeners), for the check before anything starts. */
+export function demoPorts(portOffset: number): number[] {
+  return DEMO_SERVICES.flatMap((service) =>
+    [service.port, service.metricsPort]
+      .filter((port): port is number => port !== undefined)
+      .map((port) => port + portOffset),
+  );
+}
+
 export function demoLaunches(context: {
   readonly otlpHttpUrl: string;
   readonly redisUrl?: string;

@@ -4,7 +4,7 @@
  * loopback, with its state under the data directory. What is not installed is reported with
  * the one command that installs it; nothing here is ever emulated.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 export type Health =
@@ -15,6 +15,8 @@ export interface EngineContext {
   readonly configDir: string;
   /** The port a role listens on in this run (the spec's, plus any offset). */
   port(role: LocalRole): number;
+  /** PostgreSQL's superuser password, generated once into the data directory. */
+  readonly postgresPassword: string | undefined;
 }
 
 export const LOCAL_ROLES = [
@@ -53,6 +55,8 @@ export interface LocalEngine {
   readonly health: Health;
   /** Roles that must run first (an exporter needs what it watches). */
   readonly needs?: LocalRole;
+  /** How it is asked to stop (default SIGTERM). */
+  readonly stopSignal?: NodeJS.Signals;
   args(context: EngineContext): string[];
   env?(context: EngineContext): Record<string, string>;
 }
@@ -88,6 +92,8 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
     command: 'postgres',
     debianPackage: 'postgresql',
     health: { kind: 'tcp' },
+    // SIGTERM waits for every client to leave; SIGINT is PostgreSQL's fast shutdown.
+    stopSignal: 'SIGINT',
     args: (context) => [
       '-D',
       join(context.dataDir, 'postgres'),
@@ -127,8 +133,9 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
     health: { kind: 'http', path: '/metrics' },
     needs: 'postgres',
     args: (context) => [`--web.listen-address=${loopback(context, 'postgres-exporter')}`],
+    // The password goes to the exporter's environment, never into a rendered file.
     env: (context) => ({
-      DATA_SOURCE_NAME: `postgresql://postgres@${loopback(context, 'postgres')}/postgres?sslmode=disable`,
+      DATA_SOURCE_NAME: `postgresql://postgres:${encodeURIComponent(context.postgresPassword ?? '')}@${loopback(context, 'postgres')}/postgres?sslmode=disable`,
     }),
   },
   {
@@ -162,7 +169,7 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
 /** Where Debian keeps PostgreSQL's server programs (not on PATH). */
 function postgresBinDirectories(): string[] {
   const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return [];
+  if (!isDirectory(root)) return [];
   return readdirSync(root)
     .sort((a, b) => Number(b) - Number(a))
     .map((version) => join(root, version, 'bin'));
@@ -176,7 +183,25 @@ export function findExecutable(
   const directories = [...(env['PATH'] ?? '').split(delimiter).filter(Boolean), ...postgresBinDirectories()];
   for (const directory of directories) {
     const candidate = join(directory, command);
-    if (existsSync(candidate)) return candidate;
+    if (isExecutableFile(candidate)) return candidate;
   }
   return undefined;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

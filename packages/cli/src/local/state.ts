@@ -21,7 +21,10 @@ export interface RunningComponent {
   readonly url: string;
   readonly port: number;
   readonly health: Health;
+  /** The process group leader (children run in their own group; signals go to the group). */
   readonly pid?: number;
+  /** When that process started (`/proc/<pid>/stat`), so a reused pid is never signalled. */
+  readonly startTicks?: string;
   readonly credentials?: string;
 }
 
@@ -38,6 +41,9 @@ export interface LocalState {
   readonly version: 1;
   /** The supervising `obs up` process. */
   readonly pid: number;
+  readonly startTicks?: string;
+  /** False while obs up is still starting (the state is written as each part starts). */
+  readonly ready: boolean;
   readonly startedAt: string;
   readonly profile: string;
   readonly dataDir: string;
@@ -72,6 +78,35 @@ export function readState(dataDir: string): LocalState | undefined {
 
 export function removeState(dataDir: string): void {
   rmSync(join(dataDir, STATE_FILE), { force: true });
+}
+
+/** A process's start time in clock ticks since boot (Linux), or undefined where unknown. */
+export function processStartTicks(pid: number): string | undefined {
+  try {
+    // Field 22 of /proc/<pid>/stat; the name in field 2 may hold spaces, so count after ')'.
+    return readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
+      .split(') ')[1]
+      ?.split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The same process as recorded: alive, and not a later one that was given the same pid. */
+export function sameProcess(pid: number | undefined, startTicks: string | undefined): boolean {
+  if (!processAlive(pid) || pid === undefined) return false;
+  return startTicks === undefined || processStartTicks(pid) === startTicks;
+}
+
+/** Sends a signal, to the whole group when asked; false when the process is already gone. */
+export function signalProcess(pid: number, signal: NodeJS.Signals, group = false): boolean {
+  try {
+    process.kill(group ? -pid : pid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
 }
 
 export function processAlive(pid: number | undefined): boolean {

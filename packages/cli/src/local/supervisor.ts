@@ -6,7 +6,16 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,12 +30,12 @@ import {
   renderRules,
   resolveChannels,
 } from '@pyairtable/stack';
-import { PortsInUseError } from '../errors.js';
+import { PortsInUseError, StartError } from '../errors.js';
 import type { EngineContext, LocalEngine, LocalRole } from './engines.js';
 import { HUB_PORTS, LOCAL_ENGINES, SPEC_PORTS, findExecutable } from './engines.js';
 import { portFree, probe, waitHealthy } from './probe.js';
 import type { LocalState, NotRunning, RunningComponent } from './state.js';
-import { removeState, writeState } from './state.js';
+import { processStartTicks, removeState, signalProcess, writeState } from './state.js';
 
 /** A demo service as the supervisor starts it (see @pyairtable/demo). */
 export interface DemoLaunch {
@@ -54,6 +63,15 @@ export interface LocalOptions {
   readonly onUnexpectedExit?: (name: string, detail: string) => void;
   /** How long each component may take to become healthy. */
   readonly startTimeoutMs?: number;
+  /** Ports the demo will take, checked with the rest before anything starts. */
+  readonly demoPorts?: readonly number[];
+  /** Aborted (Ctrl-C, obs down) while starting: what started is stopped and startLocal throws. */
+  readonly signal?: AbortSignal;
+}
+
+/** Startup was interrupted by a signal; everything started so far has been stopped. */
+export class StartAborted extends Error {
+  override readonly name = 'StartAborted';
 }
 
 export interface LocalStack {
@@ -66,6 +84,7 @@ interface Child {
   readonly name: string;
   readonly process: ChildProcess;
   readonly log: WriteStream;
+  readonly stopSignal: NodeJS.Signals;
   /** Ours to stop: false once it exited. */
   running: boolean;
 }
@@ -115,24 +134,30 @@ function ensureDirectory(path: string): void {
 
 /**
  * PostgreSQL refuses to run as root; as root the cluster belongs to Debian's `postgres` user and
- * the server runs as that user. Returns the command prefix, or the reason it cannot run.
+ * the server runs as that user. Connections over TCP need the superuser password, generated
+ * once into `<data dir>/postgres.password` (mode 0600), never the trust method any local user
+ * could use. Returns the command prefix and the password, or why it cannot run.
  */
 function preparePostgres(
   executable: string,
   directory: string,
-): { prefix: string[] } | { reason: string; fix?: string } {
+  passwordFile: string,
+): { prefix: string[]; password: string } | { reason: string; fix?: string } {
   const initdb = join(dirname(executable), 'initdb');
   if (!existsSync(initdb)) return { reason: `initdb is not beside ${executable}` };
   const asRoot = process.getuid?.() === 0;
   const prefix: string[] = [];
+  let owner: { uid: number; gid: number } | undefined;
   if (asRoot) {
     const user = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
     if (user.status !== 0)
       return { reason: 'running as root and there is no postgres user to run PostgreSQL as' };
-    const uid = Number(user.stdout.trim());
-    const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    owner = {
+      uid: Number(user.stdout.trim()),
+      gid: Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()),
+    };
     ensureDirectory(directory);
-    chownSync(directory, uid, gid);
+    chownSync(directory, owner.uid, owner.gid);
     chmodSync(directory, 0o700);
     // The postgres user must be able to reach the directory.
     for (let parent = dirname(directory); parent !== dirname(parent); parent = dirname(parent)) {
@@ -145,6 +170,10 @@ function preparePostgres(
     }
     prefix.push('runuser', '-u', 'postgres', '--');
   } else ensureDirectory(directory);
+  if (!existsSync(passwordFile))
+    writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  if (owner !== undefined) chownSync(passwordFile, owner.uid, owner.gid);
+  const password = readFileSync(passwordFile, 'utf8').trim();
   if (!existsSync(join(directory, 'PG_VERSION'))) {
     const init = spawnSync(
       prefix[0] ?? initdb,
@@ -153,10 +182,11 @@ function preparePostgres(
         ...(prefix.length > 0 ? [initdb] : []),
         '-D',
         directory,
-        '-A',
-        'trust',
         '-U',
         'postgres',
+        '--auth-host=scram-sha-256',
+        '--auth-local=peer',
+        `--pwfile=${passwordFile}`,
       ],
       { encoding: 'utf8', timeout: 120_000 },
     );
@@ -165,7 +195,7 @@ function preparePostgres(
         reason: `initdb failed: ${(init.stderr || init.stdout).trim().split('\n').slice(-2).join(' ')}`,
       };
   }
-  return { prefix };
+  return { prefix, password };
 }
 
 export async function startLocal(options: LocalOptions): Promise<LocalStack> {
@@ -180,7 +210,18 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     otlpGrpc: HUB_PORTS.otlpGrpc + options.portOffset,
     exporter: HUB_PORTS.prometheusExporter + options.portOffset,
   };
-  const context: EngineContext = { dataDir, configDir, port };
+  let postgresPassword: string | undefined;
+  const context: EngineContext = {
+    dataDir,
+    configDir,
+    port,
+    get postgresPassword() {
+      return postgresPassword;
+    },
+  };
+  const checkAborted = (): void => {
+    if (options.signal?.aborted === true) throw new StartAborted('stopped while starting');
+  };
 
   // Which engines are installed decides what runs; what is missing is reported, not emulated.
   const found = new Map<LocalRole, string>();
@@ -205,13 +246,14 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     ['hub (OTLP/gRPC)', hubPorts.otlpGrpc],
     ['hub (metrics for Prometheus)', hubPorts.exporter],
     ...[...found.keys()].map((role): [string, number] => [role, port(role)]),
+    ...(options.demoPorts ?? []).map((number): [string, number] => ['demo', number]),
   ];
   const busy: string[] = [];
   for (const [name, number] of wanted)
     if (!(await portFree(number))) busy.push(`${String(number)} (${name})`);
   if (busy.length > 0)
     throw new PortsInUseError(
-      `ports already in use: ${busy.join(', ')}. Stop what holds them (obs down, if an earlier obs up runs; obs doctor names the holders) or start on other ports with --port-offset <n>.`,
+      `ports already in use: ${busy.join(', ')}. Stop what holds them (obs down, if an earlier obs up runs; ss -ltnp shows the holders) or start on other ports with --port-offset <n>.`,
     );
 
   const children: Child[] = [];
@@ -221,25 +263,30 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
   let forwarder: LogForwarder | undefined;
 
   const stop = async (): Promise<void> => {
+    if (stopping) return;
     stopping = true;
     await forwarder?.close();
     for (const child of [...children].reverse()) {
-      if (!child.running) continue;
-      child.process.kill('SIGTERM');
-      const gone = await Promise.race([
-        new Promise<boolean>((resolve) => {
+      const pid = child.process.pid;
+      if (child.running && pid !== undefined) {
+        const exited = new Promise<boolean>((resolve) => {
           child.process.once('exit', () => {
             resolve(true);
           });
-        }),
-        new Promise<boolean>((resolve) => {
-          setTimeout(() => {
-            resolve(false);
-          }, 10_000).unref();
-        }),
-      ]);
-      if (!gone) child.process.kill('SIGKILL');
-      child.log.end();
+        });
+        // The whole group: a wrapper (runuser) and what it started stop together.
+        signalProcess(pid, child.stopSignal, true);
+        const gone = await Promise.race([
+          exited,
+          new Promise<boolean>((resolve) => {
+            setTimeout(() => {
+              resolve(false);
+            }, 10_000).unref();
+          }),
+        ]);
+        if (!gone) signalProcess(pid, 'SIGKILL', true);
+      }
+      if (pid !== undefined) signalProcess(pid, 'SIGKILL', true);
     }
     await hub?.close();
     removeState(dataDir);
@@ -251,14 +298,21 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     args: readonly string[],
     childEnv: Readonly<Record<string, string | undefined>>,
     onLine?: (line: string) => void,
+    stopSignal: NodeJS.Signals = 'SIGTERM',
   ): Child => {
     const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+    log.on('error', () => undefined);
+    // Its own process group: Ctrl-C reaches obs up alone, which stops children in order.
     const child = spawn(command, [...args], {
       env: { ...childEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
       cwd: dataDir,
+      detached: true,
     });
-    const entry: Child = { name, process: child, log, running: true };
+    const entry: Child = { name, process: child, log, running: true, stopSignal };
+    child.on('close', () => {
+      log.end();
+    });
     if (onLine !== undefined)
       createInterface({ input: child.stdout }).on('line', (line) => {
         log.write(`${line}\n`);
@@ -267,6 +321,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     else child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
     child.on('error', (error) => {
+      // A program that cannot be started emits no 'exit'.
+      entry.running = false;
       log.write(`obs: could not start ${command}: ${error.message}\n`);
     });
     child.on('exit', (code, signal) => {
@@ -303,9 +359,44 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       health: { kind: 'http', path: '/api/v3/services' },
     });
     forwarder = new LogForwarder(`${hub.otlpHttpUrl}${LOG_LINES_PATH}`);
+    const startedHub = hub;
+    const startedAt = new Date().toISOString();
+    const supervisorTicks = processStartTicks(process.pid);
+    // Written as each part starts, so obs down finds what runs even mid-start.
+    const saveState = (ready: boolean): LocalState => {
+      const gateway = components.find((component) => component.name === 'api-gateway');
+      const state: LocalState = {
+        version: 1,
+        pid: process.pid,
+        ...(supervisorTicks === undefined ? {} : { startTicks: supervisorTicks }),
+        ready,
+        startedAt,
+        profile: options.profile,
+        dataDir,
+        portOffset: options.portOffset,
+        otlpHttpUrl: startedHub.otlpHttpUrl,
+        otlpGrpcAddress: startedHub.otlpGrpcAddress,
+        hubQueryUrl: startedHub.queryUrl,
+        hubExporterUrl: startedHub.prometheusUrl,
+        ...(gateway === undefined ? {} : { gatewayUrl: gateway.url }),
+        components,
+        missing,
+      };
+      writeState(state);
+      return state;
+    };
+    saveState(false);
+    /** The started process's identity, for the state file. */
+    const identity = (child: Child): { pid?: number; startTicks?: string } => {
+      const pid = child.process.pid;
+      if (pid === undefined) return {};
+      const ticks = processStartTicks(pid);
+      return { pid, ...(ticks === undefined ? {} : { startTicks: ticks }) };
+    };
 
     const running = new Set<LocalRole>(['hub']);
     const startEngine = async (engine: LocalEngine, executable: string): Promise<void> => {
+      checkAborted();
       if (engine.needs !== undefined && !running.has(engine.needs)) {
         missing.push({
           name: engine.role,
@@ -317,7 +408,11 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       }
       let prefix: string[] = [];
       if (engine.role === 'postgres') {
-        const prepared = preparePostgres(executable, join(dataDir, 'postgres'));
+        const prepared = preparePostgres(
+          executable,
+          join(dataDir, 'postgres'),
+          join(dataDir, 'postgres.password'),
+        );
         if ('reason' in prepared) {
           missing.push({
             name: engine.role,
@@ -329,6 +424,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
           return;
         }
         prefix = prepared.prefix;
+        postgresPassword = prepared.password;
       }
       if (engine.role === 'redis') ensureDirectory(join(dataDir, 'redis'));
       progress(`starting ${engine.role} (${executable})`);
@@ -341,15 +437,17 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
           ...env,
           ...engine.env?.(context),
         },
+        undefined,
+        engine.stopSignal,
       );
       const url = `http://${LOCAL_HOST}:${String(port(engine.role))}`;
       const result = await waitHealthy(
         () => probe(engine.health, url, port(engine.role)),
         startTimeout,
-        () => child.running,
+        () => child.running && options.signal?.aborted !== true,
       );
       if (!result.healthy) {
-        if (child.running) child.process.kill('SIGKILL');
+        if (child.process.pid !== undefined) signalProcess(child.process.pid, 'SIGKILL', true);
         child.running = false;
         missing.push({
           name: engine.role,
@@ -371,8 +469,12 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
             : `${engine.role === 'redis' ? 'redis' : 'postgresql'}://${LOCAL_HOST}:${String(port(engine.role))}`,
         port: port(engine.role),
         health: engine.health,
-        ...(child.process.pid === undefined ? {} : { pid: child.process.pid }),
+        ...identity(child),
+        ...(engine.role === 'postgres'
+          ? { credentials: `postgres / password in ${join(dataDir, 'postgres.password')}` }
+          : {}),
       });
+      saveState(false);
     };
 
     const engineNamed = (role: LocalRole): LocalEngine | undefined =>
@@ -395,11 +497,14 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       otlpHttpUrl: hub.otlpHttpUrl,
       ...(running.has('redis') ? { redisUrl: `redis://${LOCAL_HOST}:${String(port('redis'))}` } : {}),
       ...(running.has('postgres')
-        ? { databaseUrl: `postgresql://postgres@${LOCAL_HOST}:${String(port('postgres'))}/postgres` }
+        ? {
+            databaseUrl: `postgresql://postgres:${encodeURIComponent(postgresPassword ?? '')}@${LOCAL_HOST}:${String(port('postgres'))}/postgres`,
+          }
         : {}),
     });
     const services: StaticService[] = [];
     for (const service of demo) {
+      checkAborted();
       progress(`starting demo service ${service.name} on ${String(service.port)}`);
       const child = launch(
         service.name,
@@ -414,10 +519,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       const result = await waitHealthy(
         () => probe({ kind: 'http', path: service.healthPath }, url, service.port),
         startTimeout,
-        () => child.running,
+        () => child.running && options.signal?.aborted !== true,
       );
       if (!result.healthy)
-        throw new Error(
+        throw new StartError(
           `demo service ${service.name} did not start (${result.detail}); its output is in ${join(logDir, `${service.name}.log`)}`,
         );
       components.push({
@@ -428,8 +533,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
         url,
         port: service.port,
         health: { kind: 'http', path: service.healthPath },
-        ...(child.process.pid === undefined ? {} : { pid: child.process.pid }),
+        ...identity(child),
       });
+      saveState(false);
       if (service.metricsPort !== undefined && service.tier !== undefined)
         services.push({
           service: service.name,
@@ -483,23 +589,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       if (engine !== undefined && executable !== undefined) await startEngine(engine, executable);
     }
 
-    const gateway = components.find((component) => component.name === 'api-gateway');
-    const state: LocalState = {
-      version: 1,
-      pid: process.pid,
-      startedAt: new Date().toISOString(),
-      profile: options.profile,
-      dataDir,
-      portOffset: options.portOffset,
-      otlpHttpUrl: hub.otlpHttpUrl,
-      otlpGrpcAddress: hub.otlpGrpcAddress,
-      hubQueryUrl: hub.queryUrl,
-      hubExporterUrl: hub.prometheusUrl,
-      ...(gateway === undefined ? {} : { gatewayUrl: gateway.url }),
-      components,
-      missing,
-    };
-    writeState(state);
+    checkAborted();
+    const state = saveState(true);
     return { state, hub, stop };
   } catch (error) {
     await stop();
