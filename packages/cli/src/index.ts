@@ -48,10 +48,16 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => 
 export const HELP = `Usage: obs <command> [options]
 
 Commands:
-  render   write the stack's deployment files (obs render --help)
-  hub      run the hub: OTLP in, durable store, Jaeger's API out (obs hub --help)
+  up       bring the stack up: local mode (the hub and the engines installed here), or Docker
+  down     stop what obs up started
+  status   what runs, and whether each part is healthy
+  verify   health checks, then a canary trace, log record and metric through the pipeline
+  traffic  load against the demo, with incidents that fire the alerts
+  doctor   find what keeps the stack from working, and say how to fix it
+  render   write the stack's deployment files
+  hub      run the hub alone: OTLP in, durable store, Jaeger's API out
 
-Run obs <command> --help for a command's options.
+Run obs <command> --help for a command's options. Start with: obs up --demo
 `;
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {

@@ -131,7 +131,10 @@ describe('obs local-mode commands without a running stack', () => {
     expect(run.code).toBe(EXIT_CODES.unhealthy);
   });
 
-  it('every command has help', async () => {
+  it('every command has help, and the overview lists every command', async () => {
+    const overview = await obs(['--help']);
+    for (const command of ['up', 'down', 'status', 'verify', 'traffic', 'doctor', 'render', 'hub'])
+      expect(overview.out).toMatch(new RegExp(`^  ${command} `, 'm'));
     for (const command of ['up', 'down', 'status', 'verify', 'traffic', 'doctor', 'hub']) {
       const run = await obs([command, '--help']);
       expect(run.code, command).toBe(0);
