@@ -3,6 +3,7 @@
  * state) and then anything a crashed one left behind, by the process ids in its state file.
  */
 import type { CliIo } from '../io.js';
+import { dockerDown, readDockerDeployment } from '../local/docker.js';
 import {
   DEFAULT_DATA_DIR,
   processAlive,
@@ -35,6 +36,8 @@ async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
 export async function downCommand(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = dataDirArgs(args, DOWN_HELP, io);
   if (parsed === undefined) return 0;
+  const deployment = readDockerDeployment(parsed.dataDir);
+  if (deployment !== undefined) return dockerDown(deployment, parsed.dataDir, io);
   const state = readState(parsed.dataDir);
   if (state === undefined) {
     io.stdout(`nothing runs from ${parsed.dataDir}; nothing to stop.`);

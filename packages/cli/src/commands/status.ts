@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { EXIT_CODES, NotRunningError, UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
+import { dockerStatus, readDockerDeployment } from '../local/docker.js';
 import { probe } from '../local/probe.js';
 import type { LocalState } from '../local/state.js';
 import { DEFAULT_DATA_DIR, readState, resolveDataDir, sameProcess } from '../local/state.js';
@@ -77,6 +78,8 @@ export async function healthRows(state: LocalState): Promise<{ rows: string[][];
 export async function statusCommand(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = dataDirArgs(args, STATUS_HELP, io);
   if (parsed === undefined) return 0;
+  const deployment = readDockerDeployment(parsed.dataDir);
+  if (deployment !== undefined) return dockerStatus(deployment, io) ? 0 : EXIT_CODES.unhealthy;
   const state = runningState(parsed.dataDir);
   const { rows, healthy } = await healthRows(state);
   io.stdout(

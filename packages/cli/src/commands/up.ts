@@ -4,13 +4,15 @@
  * Docker mode where a Docker engine answers; local mode otherwise. Local mode runs in the
  * foreground until Ctrl-C (or `obs down` from another terminal) and stops everything it started.
  */
-import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Environment } from '@pyairtable/conventions';
 import { ENVIRONMENTS } from '@pyairtable/conventions';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { demoLaunches, demoPorts, startDemoTraffic } from '../local/demo.js';
+import { dockerAnswers, dockerUp } from '../local/docker.js';
+import { renderCommand } from './render.js';
 import { SPEC_PORTS } from '../local/engines.js';
 import type { LocalState } from '../local/state.js';
 import { DEFAULT_DATA_DIR, readState, resolveDataDir, sameProcess } from '../local/state.js';
@@ -19,8 +21,9 @@ import { table } from '../local/table.js';
 
 export const UP_HELP = `Usage: obs up [options]
 
-Brings up the observability stack. Docker mode renders the Compose deployment and starts it
-where a Docker engine answers; local mode (the default without one) runs the embedded hub and
+Brings up the observability stack. Docker mode (the default where a Docker engine answers)
+renders the Compose deployment into <data-dir>/compose, starts it with docker compose up --wait
+and leaves it running; local mode (the default without one) runs the embedded hub and
 every engine installed on this machine natively, on loopback, and stays in the foreground:
 Ctrl-C, or obs down from another terminal, stops everything it started.
 
@@ -42,14 +45,6 @@ postgresql. Alert channels come from the same variables as obs render (see obs r
 `;
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-function dockerAnswers(): boolean {
-  const info = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], {
-    timeout: 5000,
-    encoding: 'utf8',
-  });
-  return info.status === 0 && info.stdout.trim() !== '';
-}
 
 export function parseTimeScale(value: string): number {
   const fraction = /^1\/(\d+)$/.exec(value);
@@ -142,19 +137,17 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
     throw new UsageError(`--mode "${values.mode}" is unknown; use local or docker`);
   const timeScale = parseTimeScale(values['time-scale']);
   const portOffset = parsePortOffset(values['port-offset']);
-  const mode = values.mode ?? (dockerAnswers() ? 'docker' : 'local');
-  if (mode === 'docker') {
-    if (!dockerAnswers())
-      throw new UsageError(
-        'no Docker engine answers here (docker info failed). Start Docker, or run obs up --mode local to use the engines installed on this machine.',
-      );
-    io.stdout(
-      'Docker mode: render the deployment and start it:\n  obs render --target compose --profile development --out deploy/compose\n  docker compose -f deploy/compose/docker-compose.yml up -d\nThen obs verify checks it.',
+  const mode = values.mode ?? (dockerAnswers(io.env) ? 'docker' : 'local');
+  if (mode === 'docker' && !dockerAnswers(io.env))
+    throw new UsageError(
+      'no Docker engine answers here (docker info failed). Start Docker, or run obs up --mode local to use the engines installed on this machine.',
     );
-    return 0;
-  }
-
   const dataDir = resolveDataDir(io.cwd, values['data-dir']);
+  if (mode === 'docker') {
+    if (values.demo) io.stderr('obs up: --demo runs in local mode only; starting the stack without it');
+    mkdirSync(dataDir, { recursive: true });
+    return dockerUp(dataDir, values.profile, io, renderCommand);
+  }
   const earlier = readState(dataDir);
   if (earlier !== undefined && sameProcess(earlier.pid, earlier.startTicks))
     throw new UsageError(
