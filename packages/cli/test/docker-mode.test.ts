@@ -77,6 +77,10 @@ describe('obs up in docker mode', () => {
     expect(status.code).toBe(0);
     expect(status.out).toMatch(/prometheus\s+running\s+healthy/);
 
+    const verify = await obs(['verify', '--data-dir', dataDir], env);
+    expect(verify.code).toBe(0);
+    expect(verify.out).toContain('canaries run in local mode');
+
     const down = await obs(['down', '--data-dir', dataDir], env);
     expect(down.code).toBe(0);
     expect(log()).toMatch(/ down$/m);

@@ -8,6 +8,7 @@ import { LOG_FIELDS, RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import { LOG_LINES_PATH } from '@pyairtable/hub';
 import { EXIT_CODES } from '../errors.js';
 import type { CliIo } from '../io.js';
+import { dockerStatus, readDockerDeployment } from '../local/docker.js';
 import type { LocalState } from '../local/state.js';
 import { DEFAULT_DATA_DIR } from '../local/state.js';
 import { table } from '../local/table.js';
@@ -192,6 +193,14 @@ export async function verifyCommand(args: readonly string[], io: CliIo): Promise
   if (parsed === undefined) return 0;
   const timeoutSeconds = Number(parsed.values['timeout']);
   const timeoutMs = (timeoutSeconds > 0 ? timeoutSeconds : 30) * 1000;
+  const deployment = readDockerDeployment(parsed.dataDir);
+  if (deployment !== undefined) {
+    const healthy = dockerStatus(deployment, io);
+    io.stdout(
+      '\nThe canaries run in local mode: the Compose deployment publishes no OTLP port on the host. Send one from a service on the application network to check the pipeline.',
+    );
+    return healthy ? 0 : EXIT_CODES.unhealthy;
+  }
   const state = runningState(parsed.dataDir);
   const health = await healthRows(state);
   const checks: Check[] = health.rows.map((row) => ({
