@@ -219,7 +219,7 @@ describe('hub OTLP/gRPC answers and the memory bound', () => {
 
 describe('OTLP metric names and labels in Prometheus', () => {
   it.each([
-    ['http.server.request.duration', 's', 'histogram', true, 'http_server_request_duration_seconds'],
+    ['queue.wait.duration', 's', 'histogram', true, 'queue_wait_duration_seconds'],
     ['system.cpu.time', 's', 'counter', false, 'system_cpu_time_seconds_total'],
     ['kafka.bytes.consumed', 'By', 'counter', false, 'kafka_bytes_consumed_total'],
     ['bytes.total', 'By', 'counter', false, 'bytes_total'],
