@@ -94,6 +94,12 @@ export function accessTable(state: LocalState): string {
     ],
   );
   const lines = [table(['SERVICE', 'URL', 'PURPOSE', 'CREDENTIALS', 'SERVED BY'], rows)];
+  lines.push(
+    '',
+    "The spec's other roles in local mode: Jaeger, Elasticsearch/Kibana and the collector are the hub",
+    `(trace search ${state.hubQueryUrl}/api/v3/traces, log search ${state.hubQueryUrl}/api/logs, RED ${state.hubQueryUrl}/api/red);`,
+    'Grafana has no Debian package: graph in Prometheus, or run the full stack with obs up --mode docker.',
+  );
   if (state.missing.length > 0) {
     lines.push('', 'Not running:');
     lines.push(
