@@ -174,7 +174,7 @@ export class SpanStore {
       if (key === undefined) {
         const resource = JSON.stringify(span.resource);
         const scope = JSON.stringify(span.scope);
-        key = createHash('sha256').update(resource).update('\n').update(scope).digest('hex').slice(0, 32);
+        key = createHash('sha256').update(resource).update('\n').update(scope).digest('hex').slice(0, 16);
         this.originKeys.set(span.scope, key);
         if (!this.knownOrigins.has(key)) origins.set(key, { resource, scope });
       }
