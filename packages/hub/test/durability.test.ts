@@ -5,9 +5,12 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { plainFetch, tempDir } from '@pyairtable/test-support';
+import { STORE_FILE, SpanStore } from '@pyairtable/hub';
 import { jsonSpan, traceRequestJson } from './otlp-requests.js';
 
 const BIN = fileURLToPath(new URL('../bin/hub.js', import.meta.url));
@@ -102,4 +105,51 @@ describe('hub durability', () => {
     second.child.kill('SIGTERM');
     await new Promise((resolve) => second.child.once('exit', resolve));
   }, 60_000);
+});
+
+describe('hub store format', () => {
+  const dir = tempDir('hub-format');
+  afterAll(() => {
+    dir.cleanup();
+  });
+
+  it('still reads spans stored before records were compacted (every attribute in the record)', async () => {
+    const created = await SpanStore.open(dir.path);
+    created.close();
+    const instance = await DuckDBInstance.create(join(dir.path, STORE_FILE));
+    const connection = await instance.connect();
+    await connection.run(
+      `INSERT INTO origins VALUES ('old', '[]', '{"name":"s","version":"","attributes":[]}')`,
+    );
+    const oldRecord = JSON.stringify({
+      traceState: '',
+      flags: 0,
+      statusMessage: '',
+      attributes: [
+        { key: 'route', value: { stringValue: '/old' } },
+        { key: 'retries', value: { intValue: '2' } },
+      ],
+      events: [],
+      links: [],
+      droppedAttributesCount: 0,
+      droppedEventsCount: 0,
+      droppedLinksCount: 0,
+    });
+    await connection.run(
+      `INSERT INTO spans VALUES ('${'f'.repeat(32)}', '${'1'.repeat(16)}', '', 'old-service', 'op', 1, 1, 2, 1, 0, '{"route":"/old","retries":"2"}', 'old', $1)`,
+      [oldRecord],
+    );
+    connection.closeSync();
+    instance.closeSync();
+    const store = await SpanStore.open(dir.path);
+    try {
+      const [span] = await store.trace('f'.repeat(32));
+      expect(span?.attributes).toEqual([
+        { key: 'route', value: { stringValue: '/old' } },
+        { key: 'retries', value: { intValue: '2' } },
+      ]);
+    } finally {
+      store.close();
+    }
+  });
 });
