@@ -15,10 +15,15 @@ import type {
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { HubCounters } from './counters.js';
 import type { Ingest } from './ingest.js';
-import { Overloaded } from './ingest.js';
 import type { SignalPath } from './otlp-http.js';
-import { SIGNALS, ingestSignal, partialSuccess, tokenMatches } from './otlp-http.js';
-import { PayloadError } from './otlp/spans.js';
+import {
+  GRPC_CODES,
+  SIGNALS,
+  ingestFailure,
+  ingestSignal,
+  partialSuccess,
+  tokenMatches,
+} from './otlp-http.js';
 
 const SERVICES: Readonly<Record<SignalPath, string>> = {
   '/v1/traces': 'opentelemetry.proto.collector.trace.v1.TraceService',
@@ -75,32 +80,26 @@ export function startOtlpGrpc(
           callback({ code: status.UNAUTHENTICATED, details: 'a valid bearer token is required' });
           return;
         }
+        const fail = (error: unknown): void => {
+          const failure = ingestFailure(error, counters, options.maxBodyBytes);
+          callback({
+            code: failure.code === GRPC_CODES.invalidArgument ? status.INVALID_ARGUMENT : status.UNAVAILABLE,
+            details: failure.message,
+          });
+        };
         let release: () => void;
         try {
           release = ingest.admit();
         } catch (error) {
-          callback({ code: status.UNAVAILABLE, details: (error as Error).message });
+          fail(error);
           return;
         }
         ingestSignal(ingest, path, call.request, false)
           .finally(release)
-          .then(
-            (outcome) => {
-              const body = partialSuccess(path, outcome.rejected, outcome.rejectReason);
-              callback(null, Buffer.from(responseType.encode(responseType.fromObject(body)).finish()));
-            },
-            (error: unknown) => {
-              if (error instanceof PayloadError) {
-                counters.refused.inc({ reason: 'malformed' });
-                callback({ code: status.INVALID_ARGUMENT, details: error.message });
-              } else if (error instanceof Overloaded) {
-                callback({ code: status.UNAVAILABLE, details: error.message });
-              } else {
-                counters.refused.inc({ reason: 'store_error' });
-                callback({ code: status.UNAVAILABLE, details: 'the store could not write; retry' });
-              }
-            },
-          );
+          .then((outcome) => {
+            const body = partialSuccess(path, outcome.rejected, outcome.rejectReason);
+            callback(null, Buffer.from(responseType.encode(responseType.fromObject(body)).finish()));
+          }, fail);
       },
     };
     server.addService(exportDefinition(service), implementation);

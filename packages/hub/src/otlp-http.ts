@@ -121,6 +121,34 @@ export async function ingestSignal(
   return ingest.metrics(decodeMetrics(body, json));
 }
 
+/**
+ * What a failed ingest is, for either transport: the gRPC code (OTLP/HTTP sends it in its
+ * google.rpc.Status too), the HTTP status and the message. Refusals are counted here, once.
+ */
+export function ingestFailure(
+  error: unknown,
+  counters: HubCounters,
+  maxBodyBytes: number,
+): { code: number; httpStatus: 400 | 413 | 503; message: string } {
+  if (error instanceof BodyTooLarge) {
+    counters.refused.inc({ reason: 'too_large' });
+    return {
+      code: GRPC_CODES.invalidArgument,
+      httpStatus: 413,
+      message: `the body exceeds ${String(maxBodyBytes)} bytes`,
+    };
+  }
+  if (error instanceof PayloadError) {
+    counters.refused.inc({ reason: 'malformed' });
+    return { code: GRPC_CODES.invalidArgument, httpStatus: 400, message: error.message };
+  }
+  // Overloaded was counted when it was refused admission.
+  if (error instanceof Overloaded)
+    return { code: GRPC_CODES.unavailable, httpStatus: 503, message: error.message };
+  counters.refused.inc({ reason: 'store_error' });
+  return { code: GRPC_CODES.unavailable, httpStatus: 503, message: 'the store could not write; retry' };
+}
+
 export { SIGNALS, isSignalPath };
 export type { SignalPath };
 
@@ -186,33 +214,14 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
   ): void => {
     // Whatever of the body is still unread is discarded, so the connection stays usable.
     request.resume();
-    if (error instanceof BodyTooLarge) {
-      counters.refused.inc({ reason: 'too_large' });
-      answer(response, 413, json, {
-        code: GRPC_CODES.invalidArgument,
-        message: `the body exceeds ${String(maxBodyBytes)} bytes`,
-      });
-    } else if (error instanceof PayloadError) {
-      counters.refused.inc({ reason: 'malformed' });
-      answer(response, 400, json, { code: GRPC_CODES.invalidArgument, message: error.message });
-    } else if (error instanceof Overloaded) {
-      answer(
-        response,
-        503,
-        json,
-        { code: GRPC_CODES.unavailable, message: error.message },
-        { 'retry-after': '1' },
-      );
-    } else {
-      counters.refused.inc({ reason: 'store_error' });
-      answer(
-        response,
-        503,
-        json,
-        { code: GRPC_CODES.unavailable, message: 'the store could not write; retry' },
-        { 'retry-after': '1' },
-      );
-    }
+    const failure = ingestFailure(error, counters, maxBodyBytes);
+    answer(
+      response,
+      failure.httpStatus,
+      json,
+      { code: failure.code, message: failure.message },
+      failure.httpStatus === 503 ? { 'retry-after': '1' } : {},
+    );
   };
 
   /** Reads numbered lines, each parsed by `parse`; returns what was read and what was not. */
