@@ -42,8 +42,8 @@ export interface HubOptions {
   readonly queryPort?: number;
   /** Largest request body accepted, after decompression (default 16 MiB). */
   readonly maxBodyBytes?: number;
-  /** Batches waiting to be written before ingest answers 503 (default 64). */
-  readonly maxQueuedBatches?: number;
+  /** Requests of any signal being read, decoded or committed before ingest answers 503 (default 64). */
+  readonly maxInFlightRequests?: number;
   /** Resident memory above which ingest answers 503 until it falls (default 1 GiB). */
   readonly maxMemoryBytes?: number;
   /** Tests: how resident memory is read (default process.memoryUsage.rss). */
@@ -78,7 +78,7 @@ export const HUB_DEFAULTS = {
   prometheusPort: 8889,
   queryPort: 16686,
   maxBodyBytes: 16 * 1024 * 1024,
-  maxQueuedBatches: 64,
+  maxInFlightRequests: 64,
   maxMemoryBytes: 1024 ** 3,
   maxStoreBytes: 2 * 1024 ** 3,
   maxMetricSeries: METRIC_STORE_DEFAULTS.maxSeries,
@@ -122,7 +122,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     metrics,
     sampler: new TailSampler(SAMPLING_POLICIES[options.profile ?? 'development'], options.now),
     masker: options.maskPii === false ? undefined : createPiiMasker(),
-    maxQueuedBatches: options.maxQueuedBatches ?? HUB_DEFAULTS.maxQueuedBatches,
+    maxInFlightRequests: options.maxInFlightRequests ?? HUB_DEFAULTS.maxInFlightRequests,
     maxMemoryBytes: options.maxMemoryBytes ?? HUB_DEFAULTS.maxMemoryBytes,
     residentMemory: options.residentMemory ?? (() => process.memoryUsage.rss()),
     now: clock,

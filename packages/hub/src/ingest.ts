@@ -31,7 +31,7 @@ export interface IngestOptions {
   readonly sampler: TailSampler;
   readonly masker: PiiMasker | undefined;
   /** Requests in flight (reading, decoding or waiting for their commit) before new ones are refused. */
-  readonly maxQueuedBatches: number;
+  readonly maxInFlightRequests: number;
   /** Resident memory above which new requests are refused. */
   readonly maxMemoryBytes: number;
   readonly residentMemory: () => number;
@@ -53,10 +53,13 @@ export class Ingest {
    * flight or the memory bound are at their limit. The caller releases the slot when answered.
    */
   admit(): () => void {
-    const { counters, maxQueuedBatches, maxMemoryBytes, residentMemory } = this.options;
-    if (this.inFlight >= maxQueuedBatches) {
+    const { counters, maxInFlightRequests, maxMemoryBytes, residentMemory } = this.options;
+    if (this.inFlight >= maxInFlightRequests) {
       counters.refused.inc({ reason: 'queue_full' });
-      throw new Overloaded('queue_full', 'the write queue is full; retry');
+      throw new Overloaded(
+        'queue_full',
+        `${String(maxInFlightRequests)} requests are already in flight; retry`,
+      );
     }
     const resident = residentMemory();
     if (resident > maxMemoryBytes) {
