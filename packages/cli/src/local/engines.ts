@@ -4,8 +4,21 @@
  * loopback, with its state under the data directory. What is not installed is reported with
  * the one command that installs it; nothing here is ever emulated.
  */
-import { accessSync, constants, readdirSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 
 export type Health =
   { readonly kind: 'http'; readonly path: string } | { readonly kind: 'redis' } | { readonly kind: 'tcp' };
@@ -15,9 +28,14 @@ export interface EngineContext {
   readonly configDir: string;
   /** The port a role listens on in this run (the spec's, plus any offset). */
   port(role: LocalRole): number;
-  /** PostgreSQL's superuser password, generated once into the data directory. */
-  readonly postgresPassword: string | undefined;
+  /** A secret an engine's preparation made (PostgreSQL's password), for the engines that use it. */
+  secret(role: LocalRole): string | undefined;
 }
+
+/** What starting an engine needs first: a command prefix (and a secret it made), or why it cannot run. */
+export type Prepared =
+  | { readonly prefix: readonly string[]; readonly secret?: string }
+  | { readonly reason: string; readonly fix?: string };
 
 export const LOCAL_ROLES = [
   'hub',
@@ -57,12 +75,82 @@ export interface LocalEngine {
   readonly needs?: LocalRole;
   /** How it is asked to stop (default SIGTERM). */
   readonly stopSignal?: NodeJS.Signals;
+  /** The URL scheme it is reached by, when not HTTP. */
+  readonly scheme?: string;
+  /** Directories, clusters, passwords: what must exist before it starts. */
+  prepare?(executable: string, context: EngineContext): Prepared;
+  /** How to log in, for the access table. */
+  credentials?(context: EngineContext): string;
   args(context: EngineContext): string[];
   env?(context: EngineContext): Record<string, string>;
 }
 
 const loopback = (context: EngineContext, role: LocalRole): string =>
   `127.0.0.1:${String(context.port(role))}`;
+
+/**
+ * PostgreSQL refuses to run as root; as root the cluster belongs to Debian's `postgres` user and
+ * the server runs as that user. Connections over TCP need the superuser password, generated
+ * once into `<data dir>/postgres.password` (mode 0600), never the trust method any local user
+ * could use. Returns the command prefix and the password, or why it cannot run.
+ */
+function preparePostgres(executable: string, context: EngineContext): Prepared {
+  const directory = join(context.dataDir, 'postgres');
+  const passwordFile = join(context.dataDir, 'postgres.password');
+  const initdb = join(dirname(executable), 'initdb');
+  if (!existsSync(initdb)) return { reason: `initdb is not beside ${executable}` };
+  const asRoot = process.getuid?.() === 0;
+  const prefix: string[] = [];
+  let owner: { uid: number; gid: number } | undefined;
+  if (asRoot) {
+    const user = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+    if (user.status !== 0)
+      return { reason: 'running as root and there is no postgres user to run PostgreSQL as' };
+    owner = {
+      uid: Number(user.stdout.trim()),
+      gid: Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()),
+    };
+    mkdirSync(directory, { recursive: true });
+    chownSync(directory, owner.uid, owner.gid);
+    chmodSync(directory, 0o700);
+    // The postgres user must be able to reach the directory.
+    for (let parent = dirname(directory); parent !== dirname(parent); parent = dirname(parent)) {
+      const check = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', parent]);
+      if (check.status !== 0)
+        return {
+          reason: `the postgres user cannot enter ${parent}`,
+          fix: `chmod o+x ${parent} (or choose another --data-dir)`,
+        };
+    }
+    prefix.push('runuser', '-u', 'postgres', '--');
+  } else mkdirSync(directory, { recursive: true });
+  if (!existsSync(passwordFile))
+    writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  if (owner !== undefined) chownSync(passwordFile, owner.uid, owner.gid);
+  const password = readFileSync(passwordFile, 'utf8').trim();
+  if (!existsSync(join(directory, 'PG_VERSION'))) {
+    const init = spawnSync(
+      prefix[0] ?? initdb,
+      [
+        ...prefix.slice(1),
+        ...(prefix.length > 0 ? [initdb] : []),
+        '-D',
+        directory,
+        '-U',
+        'postgres',
+        '--auth-host=scram-sha-256',
+        '--auth-local=peer',
+        `--pwfile=${passwordFile}`,
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    if (init.status !== 0)
+      return {
+        reason: `initdb failed: ${(init.stderr || init.stdout).trim().split('\n').slice(-2).join(' ')}`,
+      };
+  }
+  return { prefix, secret: password };
+}
 
 export const LOCAL_ENGINES: readonly LocalEngine[] = [
   {
@@ -71,6 +159,11 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
     command: 'redis-server',
     debianPackage: 'redis-server',
     health: { kind: 'redis' },
+    scheme: 'redis',
+    prepare: (_executable, context) => {
+      mkdirSync(join(context.dataDir, 'redis'), { recursive: true });
+      return { prefix: [] };
+    },
     args: (context) => [
       '--bind',
       '127.0.0.1',
@@ -94,6 +187,9 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
     health: { kind: 'tcp' },
     // SIGTERM waits for every client to leave; SIGINT is PostgreSQL's fast shutdown.
     stopSignal: 'SIGINT',
+    scheme: 'postgresql',
+    prepare: preparePostgres,
+    credentials: (context) => `postgres / password in ${join(context.dataDir, 'postgres.password')}`,
     args: (context) => [
       '-D',
       join(context.dataDir, 'postgres'),
@@ -135,7 +231,7 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
     args: (context) => [`--web.listen-address=${loopback(context, 'postgres-exporter')}`],
     // The password goes to the exporter's environment, never into a rendered file.
     env: (context) => ({
-      DATA_SOURCE_NAME: `postgresql://postgres:${encodeURIComponent(context.postgresPassword ?? '')}@${loopback(context, 'postgres')}/postgres?sslmode=disable`,
+      DATA_SOURCE_NAME: `postgresql://postgres:${encodeURIComponent(context.secret('postgres') ?? '')}@${loopback(context, 'postgres')}/postgres?sslmode=disable`,
     }),
   },
   {

@@ -5,19 +5,10 @@
  * stopped in reverse order on `stop()` (Ctrl-C, SIGTERM from `obs down`).
  */
 import type { ChildProcess } from 'node:child_process';
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Environment } from '@pyairtable/conventions';
 import { LOG_LINES_PATH, startHub } from '@pyairtable/hub';
@@ -132,72 +123,6 @@ function ensureDirectory(path: string): void {
   mkdirSync(path, { recursive: true });
 }
 
-/**
- * PostgreSQL refuses to run as root; as root the cluster belongs to Debian's `postgres` user and
- * the server runs as that user. Connections over TCP need the superuser password, generated
- * once into `<data dir>/postgres.password` (mode 0600), never the trust method any local user
- * could use. Returns the command prefix and the password, or why it cannot run.
- */
-function preparePostgres(
-  executable: string,
-  directory: string,
-  passwordFile: string,
-): { prefix: string[]; password: string } | { reason: string; fix?: string } {
-  const initdb = join(dirname(executable), 'initdb');
-  if (!existsSync(initdb)) return { reason: `initdb is not beside ${executable}` };
-  const asRoot = process.getuid?.() === 0;
-  const prefix: string[] = [];
-  let owner: { uid: number; gid: number } | undefined;
-  if (asRoot) {
-    const user = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-    if (user.status !== 0)
-      return { reason: 'running as root and there is no postgres user to run PostgreSQL as' };
-    owner = {
-      uid: Number(user.stdout.trim()),
-      gid: Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()),
-    };
-    ensureDirectory(directory);
-    chownSync(directory, owner.uid, owner.gid);
-    chmodSync(directory, 0o700);
-    // The postgres user must be able to reach the directory.
-    for (let parent = dirname(directory); parent !== dirname(parent); parent = dirname(parent)) {
-      const check = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', parent]);
-      if (check.status !== 0)
-        return {
-          reason: `the postgres user cannot enter ${parent}`,
-          fix: `chmod o+x ${parent} (or choose another --data-dir)`,
-        };
-    }
-    prefix.push('runuser', '-u', 'postgres', '--');
-  } else ensureDirectory(directory);
-  if (!existsSync(passwordFile))
-    writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
-  if (owner !== undefined) chownSync(passwordFile, owner.uid, owner.gid);
-  const password = readFileSync(passwordFile, 'utf8').trim();
-  if (!existsSync(join(directory, 'PG_VERSION'))) {
-    const init = spawnSync(
-      prefix[0] ?? initdb,
-      [
-        ...prefix.slice(1),
-        ...(prefix.length > 0 ? [initdb] : []),
-        '-D',
-        directory,
-        '-U',
-        'postgres',
-        '--auth-host=scram-sha-256',
-        '--auth-local=peer',
-        `--pwfile=${passwordFile}`,
-      ],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
-    if (init.status !== 0)
-      return {
-        reason: `initdb failed: ${(init.stderr || init.stdout).trim().split('\n').slice(-2).join(' ')}`,
-      };
-  }
-  return { prefix, password };
-}
-
 export async function startLocal(options: LocalOptions): Promise<LocalStack> {
   const { dataDir, progress, env } = options;
   const startTimeout = options.startTimeoutMs ?? 30_000;
@@ -210,15 +135,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     otlpGrpc: HUB_PORTS.otlpGrpc + options.portOffset,
     exporter: HUB_PORTS.prometheusExporter + options.portOffset,
   };
-  let postgresPassword: string | undefined;
-  const context: EngineContext = {
-    dataDir,
-    configDir,
-    port,
-    get postgresPassword() {
-      return postgresPassword;
-    },
-  };
+  const secrets = new Map<LocalRole, string>();
+  const context: EngineContext = { dataDir, configDir, port, secret: (role) => secrets.get(role) };
   const checkAborted = (): void => {
     if (options.signal?.aborted === true) throw new StartAborted('stopped while starting');
   };
@@ -226,17 +144,19 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
   // Which engines are installed decides what runs; what is missing is reported, not emulated.
   const found = new Map<LocalRole, string>();
   const missing: NotRunning[] = [];
+  const notRunning = (engine: LocalEngine, reason: string, fix?: string): void => {
+    missing.push({
+      name: engine.role,
+      purpose: engine.purpose,
+      port: port(engine.role),
+      reason,
+      ...(fix === undefined ? {} : { fix }),
+    });
+  };
   for (const engine of LOCAL_ENGINES) {
     const executable = findExecutable(engine.command, env);
     if (executable !== undefined) found.set(engine.role, executable);
-    else
-      missing.push({
-        name: engine.role,
-        purpose: engine.purpose,
-        port: port(engine.role),
-        reason: 'not installed',
-        fix: `sudo apt-get install ${engine.debianPackage}`,
-      });
+    else notRunning(engine, 'not installed', `sudo apt-get install ${engine.debianPackage}`);
   }
 
   // Every port first: failing before anything starts leaves nothing to clean up.
@@ -276,7 +196,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
         });
         // The whole group: a wrapper (runuser) and what it started stop together.
         signalProcess(pid, child.stopSignal, true);
-        const gone = await Promise.race([
+        await Promise.race([
           exited,
           new Promise<boolean>((resolve) => {
             setTimeout(() => {
@@ -284,8 +204,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
             }, 10_000).unref();
           }),
         ]);
-        if (!gone) signalProcess(pid, 'SIGKILL', true);
       }
+      // What is left of the group: it did not stop in time, or a process outlived its parent.
       if (pid !== undefined) signalProcess(pid, 'SIGKILL', true);
     }
     await hub?.close();
@@ -398,35 +318,16 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     const startEngine = async (engine: LocalEngine, executable: string): Promise<void> => {
       checkAborted();
       if (engine.needs !== undefined && !running.has(engine.needs)) {
-        missing.push({
-          name: engine.role,
-          purpose: engine.purpose,
-          port: port(engine.role),
-          reason: `nothing to watch: ${engine.needs} is not running`,
-        });
+        notRunning(engine, `nothing to watch: ${engine.needs} is not running`);
         return;
       }
-      let prefix: string[] = [];
-      if (engine.role === 'postgres') {
-        const prepared = preparePostgres(
-          executable,
-          join(dataDir, 'postgres'),
-          join(dataDir, 'postgres.password'),
-        );
-        if ('reason' in prepared) {
-          missing.push({
-            name: engine.role,
-            purpose: engine.purpose,
-            port: port(engine.role),
-            reason: prepared.reason,
-            ...(prepared.fix === undefined ? {} : { fix: prepared.fix }),
-          });
-          return;
-        }
-        prefix = prepared.prefix;
-        postgresPassword = prepared.password;
+      const prepared = engine.prepare?.(executable, context) ?? { prefix: [] };
+      if ('reason' in prepared) {
+        notRunning(engine, prepared.reason, prepared.fix);
+        return;
       }
-      if (engine.role === 'redis') ensureDirectory(join(dataDir, 'redis'));
+      const { prefix } = prepared;
+      if (prepared.secret !== undefined) secrets.set(engine.role, prepared.secret);
       progress(`starting ${engine.role} (${executable})`);
       const args = engine.args(context);
       const child = launch(
@@ -449,12 +350,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       if (!result.healthy) {
         if (child.process.pid !== undefined) signalProcess(child.process.pid, 'SIGKILL', true);
         child.running = false;
-        missing.push({
-          name: engine.role,
-          purpose: engine.purpose,
-          port: port(engine.role),
-          reason: `did not become healthy (${result.detail}); see ${join(logDir, `${engine.role}.log`)}`,
-        });
+        notRunning(
+          engine,
+          `did not become healthy (${result.detail}); see ${join(logDir, `${engine.role}.log`)}`,
+        );
         return;
       }
       running.add(engine.role);
@@ -464,15 +363,11 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
         purpose: engine.purpose,
         servedBy: executable,
         url:
-          engine.health.kind === 'http'
-            ? url
-            : `${engine.role === 'redis' ? 'redis' : 'postgresql'}://${LOCAL_HOST}:${String(port(engine.role))}`,
+          engine.scheme === undefined ? url : `${engine.scheme}://${LOCAL_HOST}:${String(port(engine.role))}`,
         port: port(engine.role),
         health: engine.health,
         ...identity(child),
-        ...(engine.role === 'postgres'
-          ? { credentials: `postgres / password in ${join(dataDir, 'postgres.password')}` }
-          : {}),
+        ...(engine.credentials === undefined ? {} : { credentials: engine.credentials(context) }),
       });
       saveState(false);
     };
@@ -498,7 +393,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       ...(running.has('redis') ? { redisUrl: `redis://${LOCAL_HOST}:${String(port('redis'))}` } : {}),
       ...(running.has('postgres')
         ? {
-            databaseUrl: `postgresql://postgres:${encodeURIComponent(postgresPassword ?? '')}@${LOCAL_HOST}:${String(port('postgres'))}/postgres`,
+            databaseUrl: `postgresql://postgres:${encodeURIComponent(secrets.get('postgres') ?? '')}@${LOCAL_HOST}:${String(port('postgres'))}/postgres`,
           }
         : {}),
     });
