@@ -4,6 +4,7 @@
  */
 import type { CliIo } from '../io.js';
 import { dockerDown, readDockerDeployment } from '../local/docker.js';
+import { pollUntil } from '../local/probe.js';
 import {
   DEFAULT_DATA_DIR,
   processAlive,
@@ -24,14 +25,8 @@ Options:
   -h, --help         this help
 `;
 
-async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!processAlive(pid)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return !processAlive(pid);
-}
+const waitGone = (pid: number, timeoutMs: number): Promise<boolean> =>
+  pollUntil(() => !processAlive(pid), timeoutMs, 100);
 
 export async function downCommand(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = dataDirArgs(args, DOWN_HELP, io);

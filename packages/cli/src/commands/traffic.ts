@@ -7,9 +7,8 @@ import type { BackendService, InstrumentedServiceName, TrafficFault } from '@pya
 import { BACKEND_SERVICES, INSTRUMENTED_SERVICE_NAMES, TRAFFIC_LIMITS, runTraffic } from '@pyairtable/demo';
 import { StartError, UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
-import { DEFAULT_DATA_DIR, sameProcess, signalProcess } from '../local/state.js';
+import { DEFAULT_DATA_DIR, onStopSignals, sameProcess, signalProcess } from '../local/state.js';
 
-const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 import { dataDirArgs, runningState } from './status.js';
 
 /** Command-line names of the incidents, and the alert each one is sized to fire. */
@@ -98,7 +97,7 @@ export async function trafficCommand(args: readonly string[], io: CliIo): Promis
     controller.abort();
   };
   // Every way of being stopped ends the run the same way: faults off, the frozen service thawed.
-  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  const removeSignalHandlers = onStopSignals(onSignal);
   try {
     if (frozen?.pid !== undefined) {
       signalProcess(frozen.pid, 'SIGSTOP', true);
@@ -131,7 +130,7 @@ export async function trafficCommand(args: readonly string[], io: CliIo): Promis
     for (const warning of result.warnings) io.stderr(`obs traffic: ${warning}`);
     return 0;
   } finally {
-    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
+    removeSignalHandlers();
     if (frozen?.pid !== undefined) {
       signalProcess(frozen.pid, 'SIGCONT', true);
       io.stderr(`obs traffic: ${frozen.name} running again`);

@@ -15,7 +15,7 @@ import { dockerAnswers, dockerUp } from '../local/docker.js';
 import { renderCommand } from './render.js';
 import { SPEC_PORTS } from '../local/engines.js';
 import type { LocalState } from '../local/state.js';
-import { DEFAULT_DATA_DIR, readState, resolveDataDir, sameProcess } from '../local/state.js';
+import { DEFAULT_DATA_DIR, onStopSignals, readState, resolveDataDir, sameProcess } from '../local/state.js';
 import { StartAborted, startLocal } from '../local/supervisor.js';
 import { table } from '../local/table.js';
 
@@ -43,8 +43,6 @@ Engines local mode runs when installed (Debian packages): prometheus, prometheus
 prometheus-node-exporter, prometheus-redis-exporter, prometheus-postgres-exporter, redis-server,
 postgresql. Alert channels come from the same variables as obs render (see obs render --help).
 `;
-
-const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export function parseTimeScale(value: string): number {
   const fraction = /^1\/(\d+)$/.exec(value);
@@ -172,7 +170,7 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
     reason = signal;
     interrupted.abort();
   };
-  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  const removeSignalHandlers = onStopSignals(onSignal);
   try {
     const started = Date.now();
     let stack;
@@ -223,6 +221,6 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
     io.stderr('obs up: everything stopped');
     return 0;
   } finally {
-    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
+    removeSignalHandlers();
   }
 }

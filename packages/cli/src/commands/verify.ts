@@ -11,6 +11,7 @@ import type { CliIo } from '../io.js';
 import { dockerStatus, readDockerDeployment } from '../local/docker.js';
 import type { LocalState } from '../local/state.js';
 import { DEFAULT_DATA_DIR } from '../local/state.js';
+import { pollUntil } from '../local/probe.js';
 import { table } from '../local/table.js';
 import { dataDirArgs, healthRows, runningState } from './status.js';
 
@@ -33,15 +34,6 @@ interface Check {
   readonly name: string;
   readonly passed: boolean | 'skipped';
   readonly detail: string;
-}
-
-async function poll(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return true;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  return false;
 }
 
 /** The answer's status, or 0 when there was none (refused, reset, or no answer within 10 s). */
@@ -97,7 +89,11 @@ async function canaries(state: LocalState, timeoutMs: number): Promise<Check[]> 
   );
   const traceFound =
     traceStatus === 200 &&
-    (await poll(async () => (await get(`${state.hubQueryUrl}/api/v3/traces/${traceId}`)).ok, timeoutMs));
+    (await pollUntil(
+      async () => (await get(`${state.hubQueryUrl}/api/v3/traces/${traceId}`)).ok,
+      timeoutMs,
+      500,
+    ));
   checks.push({
     name: 'canary trace',
     passed: traceFound,
@@ -118,11 +114,15 @@ async function canaries(state: LocalState, timeoutMs: number): Promise<Check[]> 
   );
   const logFound =
     logStatus === 200 &&
-    (await poll(async () => {
-      const response = await get(`${state.hubQueryUrl}/api/logs?service=${CANARY_SERVICE}&q=${id}`);
-      const body = (await response.json()) as { logs?: unknown[] };
-      return (body.logs?.length ?? 0) > 0;
-    }, timeoutMs));
+    (await pollUntil(
+      async () => {
+        const response = await get(`${state.hubQueryUrl}/api/logs?service=${CANARY_SERVICE}&q=${id}`);
+        const body = (await response.json()) as { logs?: unknown[] };
+        return (body.logs?.length ?? 0) > 0;
+      },
+      timeoutMs,
+      500,
+    ));
   checks.push({
     name: 'canary log record',
     passed: logFound,
@@ -172,11 +172,15 @@ async function canaries(state: LocalState, timeoutMs: number): Promise<Check[]> 
     const query = encodeURIComponent(`${CANARY_METRIC}{canary="${id}"}`);
     const metricFound =
       metricStatus === 200 &&
-      (await poll(async () => {
-        const response = await get(`${prometheus.url}/api/v1/query?query=${query}`);
-        const body = (await response.json()) as { data?: { result?: { value?: [number, string] }[] } };
-        return Number(body.data?.result?.[0]?.value?.[1]) === value;
-      }, timeoutMs));
+      (await pollUntil(
+        async () => {
+          const response = await get(`${prometheus.url}/api/v1/query?query=${query}`);
+          const body = (await response.json()) as { data?: { result?: { value?: [number, string] }[] } };
+          return Number(body.data?.result?.[0]?.value?.[1]) === value;
+        },
+        timeoutMs,
+        500,
+      ));
     checks.push({
       name: 'canary metric',
       passed: metricFound,

@@ -80,6 +80,17 @@ export function removeState(dataDir: string): void {
   rmSync(join(dataDir, STATE_FILE), { force: true });
 }
 
+/** The signals that mean "stop" to a long-running command (Ctrl-C, obs down, a closed terminal). */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** Calls `handler` on each stop signal until the returned function removes it. */
+export function onStopSignals(handler: (signal: NodeJS.Signals) => void): () => void {
+  for (const signal of STOP_SIGNALS) process.on(signal, handler);
+  return () => {
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, handler);
+  };
+}
+
 /** A process's start time in clock ticks since boot (Linux), or undefined where unknown. */
 export function processStartTicks(pid: number): string | undefined {
   try {
