@@ -54,6 +54,25 @@ async function post(url: string, body: string): Promise<number> {
 
 const get = (url: string): Promise<Response> => fetch(url, { signal: AbortSignal.timeout(5_000) });
 
+/** Sends a canary, then waits until `arrived` sees it where it should land. */
+async function canary(
+  name: string,
+  send: Promise<number>,
+  arrived: () => Promise<boolean>,
+  timeoutMs: number,
+  described: { found: string; missing: string },
+): Promise<Check> {
+  const status = await send;
+  const passed = status === 200 && (await pollUntil(arrived, timeoutMs, 500));
+  return {
+    name,
+    passed,
+    detail: passed
+      ? described.found
+      : `sent (${status === 0 ? 'no answer' : `HTTP ${String(status)}`}) but ${described.missing} within ${String(timeoutMs / 1000)} s`,
+  };
+}
+
 async function canaries(state: LocalState, timeoutMs: number): Promise<Check[]> {
   const id = randomBytes(8).toString('hex');
   const traceId = randomBytes(16).toString('hex');
@@ -61,135 +80,89 @@ async function canaries(state: LocalState, timeoutMs: number): Promise<Check[]> 
   const resource = {
     attributes: [{ key: RESOURCE_ATTRIBUTES.serviceName, value: { stringValue: CANARY_SERVICE } }],
   };
-  const checks: Check[] = [];
-
-  const traceStatus = await post(
-    `${state.otlpHttpUrl}/v1/traces`,
-    JSON.stringify({
-      resourceSpans: [
-        {
-          resource,
-          scopeSpans: [
-            {
-              spans: [
-                {
-                  traceId,
-                  spanId: randomBytes(8).toString('hex'),
-                  name: `canary ${id}`,
-                  kind: 1,
-                  startTimeUnixNano: String(nowNs),
-                  endTimeUnixNano: String(nowNs + 1_000_000n),
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    }),
+  const span = {
+    traceId,
+    spanId: randomBytes(8).toString('hex'),
+    name: `canary ${id}`,
+    kind: 1,
+    startTimeUnixNano: String(nowNs),
+    endTimeUnixNano: String(nowNs + 1_000_000n),
+  };
+  const trace = await canary(
+    'canary trace',
+    post(
+      `${state.otlpHttpUrl}/v1/traces`,
+      JSON.stringify({ resourceSpans: [{ resource, scopeSpans: [{ spans: [span] }] }] }),
+    ),
+    async () => (await get(`${state.hubQueryUrl}/api/v3/traces/${traceId}`)).ok,
+    timeoutMs,
+    { found: `trace ${traceId} found through the hub's /api/v3/traces`, missing: 'not found' },
   );
-  const traceFound =
-    traceStatus === 200 &&
-    (await pollUntil(
-      async () => (await get(`${state.hubQueryUrl}/api/v3/traces/${traceId}`)).ok,
-      timeoutMs,
-      500,
-    ));
-  checks.push({
-    name: 'canary trace',
-    passed: traceFound,
-    detail: traceFound
-      ? `trace ${traceId} found through the hub's /api/v3/traces`
-      : `sent (${traceStatus === 0 ? 'no answer' : `HTTP ${String(traceStatus)}`}) but not found within ${String(timeoutMs / 1000)} s`,
-  });
 
-  const logStatus = await post(
-    `${state.otlpHttpUrl}${LOG_LINES_PATH}`,
-    JSON.stringify({
-      [LOG_FIELDS.timestamp]: new Date().toISOString(),
-      service: { name: CANARY_SERVICE, tier: 'observability' },
-      log_level: 'INFO',
-      message: `obs verify canary ${id}`,
-      category: 'application',
-    }),
+  const record = {
+    [LOG_FIELDS.timestamp]: new Date().toISOString(),
+    service: { name: CANARY_SERVICE, tier: 'observability' },
+    log_level: 'INFO',
+    message: `obs verify canary ${id}`,
+    category: 'application',
+  };
+  const log = await canary(
+    'canary log record',
+    post(`${state.otlpHttpUrl}${LOG_LINES_PATH}`, JSON.stringify(record)),
+    async () => {
+      const response = await get(`${state.hubQueryUrl}/api/logs?service=${CANARY_SERVICE}&q=${id}`);
+      const body = (await response.json()) as { logs?: unknown[] };
+      return (body.logs?.length ?? 0) > 0;
+    },
+    timeoutMs,
+    { found: `record ${id} found through the hub's log search`, missing: 'not found' },
   );
-  const logFound =
-    logStatus === 200 &&
-    (await pollUntil(
-      async () => {
-        const response = await get(`${state.hubQueryUrl}/api/logs?service=${CANARY_SERVICE}&q=${id}`);
-        const body = (await response.json()) as { logs?: unknown[] };
-        return (body.logs?.length ?? 0) > 0;
-      },
-      timeoutMs,
-      500,
-    ));
-  checks.push({
-    name: 'canary log record',
-    passed: logFound,
-    detail: logFound
-      ? `record ${id} found through the hub's log search`
-      : `sent (${logStatus === 0 ? 'no answer' : `HTTP ${String(logStatus)}`}) but not found within ${String(timeoutMs / 1000)} s`,
-  });
 
-  const prometheus = state.components.find((component) => component.role === 'prometheus');
   const value = Number.parseInt(id.slice(0, 6), 16);
-  const metricStatus = await post(
-    `${state.otlpHttpUrl}/v1/metrics`,
-    JSON.stringify({
-      resourceMetrics: [
+  const metric = {
+    name: CANARY_METRIC,
+    description: 'obs verify canary: arrives in Prometheus through the hub.',
+    gauge: {
+      dataPoints: [
         {
-          resource,
-          scopeMetrics: [
-            {
-              metrics: [
-                {
-                  name: CANARY_METRIC,
-                  description: 'obs verify canary: arrives in Prometheus through the hub.',
-                  gauge: {
-                    dataPoints: [
-                      {
-                        asDouble: value,
-                        timeUnixNano: String(nowNs),
-                        attributes: [{ key: 'canary', value: { stringValue: id } }],
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
+          asDouble: value,
+          timeUnixNano: String(nowNs),
+          attributes: [{ key: 'canary', value: { stringValue: id } }],
         },
       ],
-    }),
+    },
+  };
+  const sendMetric = post(
+    `${state.otlpHttpUrl}/v1/metrics`,
+    JSON.stringify({ resourceMetrics: [{ resource, scopeMetrics: [{ metrics: [metric] }] }] }),
   );
+  const prometheus = state.components.find((component) => component.role === 'prometheus');
   if (prometheus === undefined)
-    checks.push({
-      name: 'canary metric',
-      passed: 'skipped',
-      detail: `accepted by the hub (HTTP ${String(metricStatus)}); Prometheus is not running, so it cannot be confirmed`,
-    });
-  else {
-    const query = encodeURIComponent(`${CANARY_METRIC}{canary="${id}"}`);
-    const metricFound =
-      metricStatus === 200 &&
-      (await pollUntil(
-        async () => {
-          const response = await get(`${prometheus.url}/api/v1/query?query=${query}`);
-          const body = (await response.json()) as { data?: { result?: { value?: [number, string] }[] } };
-          return Number(body.data?.result?.[0]?.value?.[1]) === value;
-        },
-        timeoutMs,
-        500,
-      ));
-    checks.push({
-      name: 'canary metric',
-      passed: metricFound,
-      detail: metricFound
-        ? `${CANARY_METRIC}{canary="${id}"} = ${String(value)} queried from Prometheus`
-        : `sent (${metricStatus === 0 ? 'no answer' : `HTTP ${String(metricStatus)}`}) but Prometheus did not have it within ${String(timeoutMs / 1000)} s (obs doctor: is the hub-otlp-metrics target up?)`,
-    });
-  }
-  return checks;
+    return [
+      trace,
+      log,
+      {
+        name: 'canary metric',
+        passed: 'skipped',
+        detail: `accepted by the hub (HTTP ${String(await sendMetric)}); Prometheus is not running, so it cannot be confirmed`,
+      },
+    ];
+  const query = encodeURIComponent(`${CANARY_METRIC}{canary="${id}"}`);
+  const metricCheck = await canary(
+    'canary metric',
+    sendMetric,
+    async () => {
+      const response = await get(`${prometheus.url}/api/v1/query?query=${query}`);
+      const body = (await response.json()) as { data?: { result?: { value?: [number, string] }[] } };
+      return Number(body.data?.result?.[0]?.value?.[1]) === value;
+    },
+    timeoutMs,
+    {
+      found: `${CANARY_METRIC}{canary="${id}"} = ${String(value)} queried from Prometheus`,
+      missing: 'Prometheus did not have it (obs doctor: is the hub-otlp-metrics target up?)',
+    },
+  );
+  return [trace, log, metricCheck];
 }
 
 export async function verifyCommand(args: readonly string[], io: CliIo): Promise<number> {
