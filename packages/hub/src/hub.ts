@@ -12,8 +12,8 @@ import { SAMPLING_POLICIES, TRACES_RETENTION, createPiiMasker } from '@pyairtabl
 import { HubCounters } from './counters.js';
 import { Ingest } from './ingest.js';
 import { METRIC_STORE_DEFAULTS, MetricStore } from './metric-store.js';
-import { startOtlpGrpc } from './otlp-grpc.js';
-import { bearerAllowed, createOtlpHttpServer } from './otlp-http.js';
+import { hostPort, startOtlpGrpc } from './otlp-grpc.js';
+import { GRPC_CODES, bearerAllowed, createOtlpHttpServer } from './otlp-http.js';
 import { TailSampler } from './pipeline.js';
 import { handleLegacyQuery } from './legacy-api.js';
 import { handleQuery } from './query-api.js';
@@ -89,7 +89,7 @@ function listen(server: Server, port: number, host: string): Promise<string> {
     server.once('error', reject);
     server.listen(port, host, () => {
       const address = server.address() as AddressInfo;
-      resolve(`http://${host.includes(':') ? `[${host}]` : host}:${String(address.port)}`);
+      resolve(`http://${hostPort(host, address.port)}`);
     });
   });
 }
@@ -102,7 +102,11 @@ function apiAuthorised(
 ): boolean {
   if (bearerAllowed(request, token)) return true;
   response.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
-  response.end(JSON.stringify({ error: { code: 16, message: 'a valid bearer token is required' } }));
+  response.end(
+    JSON.stringify({
+      error: { code: GRPC_CODES.unauthenticated, message: 'a valid bearer token is required' },
+    }),
+  );
   return false;
 }
 
@@ -194,7 +198,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     const grpc = await startOtlpGrpc(receiver, host, options.otlpGrpcPort ?? HUB_DEFAULTS.otlpGrpcPort);
     return {
       otlpHttpUrl,
-      otlpGrpcAddress: `${host.includes(':') ? `[${host}]` : host}:${String(grpc.port)}`,
+      otlpGrpcAddress: hostPort(host, grpc.port),
       prometheusUrl,
       queryUrl,
       store,

@@ -59,6 +59,10 @@ export interface OtlpGrpcReceiver {
   close(): Promise<void>;
 }
 
+/** `host:port`, with an IPv6 host in brackets. */
+export const hostPort = (host: string, port: number): string =>
+  `${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
+
 export function startOtlpGrpc(
   options: OtlpGrpcOptions,
   host: string,
@@ -105,29 +109,25 @@ export function startOtlpGrpc(
     server.addService(exportDefinition(service), implementation);
   }
   return new Promise((resolve, reject) => {
-    server.bindAsync(
-      `${host.includes(':') ? `[${host}]` : host}:${String(port)}`,
-      ServerCredentials.createInsecure(),
-      (error, boundPort) => {
-        if (error !== null) {
-          reject(error);
-          return;
-        }
-        resolve({
-          port: boundPort,
-          close: () =>
-            new Promise((done) => {
-              server.tryShutdown(() => {
-                done();
-              });
-              // In-flight calls finish through the ingest's drain; idle clients must not hold us.
-              setTimeout(() => {
-                server.forceShutdown();
-                done();
-              }, 2000).unref();
-            }),
-        });
-      },
-    );
+    server.bindAsync(hostPort(host, port), ServerCredentials.createInsecure(), (error, boundPort) => {
+      if (error !== null) {
+        reject(error);
+        return;
+      }
+      resolve({
+        port: boundPort,
+        close: () =>
+          new Promise((done) => {
+            server.tryShutdown(() => {
+              done();
+            });
+            // In-flight calls finish through the ingest's drain; idle clients must not hold us.
+            setTimeout(() => {
+              server.forceShutdown();
+              done();
+            }, 2000).unref();
+          }),
+      });
+    });
   });
 }
