@@ -37,8 +37,12 @@ function formatNumber(value: number): string {
   return String(value);
 }
 
+/** Labels in name order: the exposition's order, and the key that identifies a series. */
+const sortedLabels = (labels: Readonly<Record<string, string>>): [string, string][] =>
+  Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
 function labelText(labels: Readonly<Record<string, string>>, extra?: readonly [string, string]): string {
-  const entries = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const entries = sortedLabels(labels);
   if (extra !== undefined) entries.push([extra[0], extra[1]]);
   if (entries.length === 0) return '';
   return `{${entries.map(([key, value]) => `${key}="${escapeLabel(value)}"`).join(',')}}`;
@@ -62,8 +66,7 @@ function withoutReserved(
   );
 }
 
-const seriesKey = (labels: Readonly<Record<string, string>>): string =>
-  JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const seriesKey = (labels: Readonly<Record<string, string>>): string => JSON.stringify(sortedLabels(labels));
 
 export class MetricStore {
   private readonly families = new Map<string, Family>();
