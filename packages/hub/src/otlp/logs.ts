@@ -8,6 +8,8 @@
 import type { LogLevel, LogRecord } from '@pyairtable/conventions';
 import { LOG_FIELDS, RESOURCE_ATTRIBUTES, validateLogRecord } from '@pyairtable/conventions';
 import { ExportLogsServiceRequest } from './proto.js';
+import type { Loose } from './shape.js';
+import { hexId, isObject, list } from './shape.js';
 import { PayloadError, decodeRequest } from './spans.js';
 
 export interface DecodedLogs {
@@ -15,11 +17,6 @@ export interface DecodedLogs {
   readonly rejected: number;
   readonly rejectReason?: string;
 }
-
-type Loose = Record<string, unknown>;
-const isObject = (value: unknown): value is Loose =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 function plain(value: unknown): unknown {
   if (!isObject(value)) return undefined;
@@ -30,12 +27,6 @@ function plain(value: unknown): unknown {
   if (typeof value['doubleValue'] === 'number') return value['doubleValue'];
   if (isObject(value['arrayValue'])) return list(value['arrayValue']['values']).map(plain);
   return undefined;
-}
-
-function hexId(value: unknown): string {
-  if (value instanceof Uint8Array)
-    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
-  return typeof value === 'string' ? value.toLowerCase() : '';
 }
 
 /** OTLP severity numbers (1-24) to the contract's levels. */

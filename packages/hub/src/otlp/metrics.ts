@@ -7,6 +7,8 @@
  */
 import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import { ExportMetricsServiceRequest } from './proto.js';
+import type { Loose } from './shape.js';
+import { isObject, list, text } from './shape.js';
 import { PayloadError, decodeRequest } from './spans.js';
 
 export type MetricKind = 'gauge' | 'counter' | 'histogram' | 'summary';
@@ -60,11 +62,6 @@ const UNIT_WORDS: Readonly<Record<string, string>> = {
   m: 'meters',
 };
 
-type Loose = Record<string, unknown>;
-const isObject = (value: unknown): value is Loose =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
-const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 function numeric(value: unknown): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && value.trim() !== '') return Number(value);

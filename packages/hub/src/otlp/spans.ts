@@ -7,6 +7,7 @@
  */
 import type protobuf from 'protobufjs';
 import { DECODE_OPTIONS, ExportTraceServiceRequest } from './proto.js';
+import { hexId, isObject, list, text } from './shape.js';
 
 export class PayloadError extends Error {
   override readonly name = 'PayloadError';
@@ -72,21 +73,8 @@ const HEX_TRACE_ID = /^[0-9a-f]{32}$/;
 const HEX_SPAN_ID = /^[0-9a-f]{16}$/;
 const UNKNOWN_SERVICE = 'unknown_service';
 
-type Loose = Record<string, unknown>;
-const isObject = (value: unknown): value is Loose =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
-const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 const count = (value: unknown): number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : 0;
-
-/** An id from protobuf bytes or OTLP/JSON hex, as lower-case hex; '' when absent. */
-function hexId(value: unknown): string {
-  if (value instanceof Uint8Array)
-    return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
-  if (typeof value === 'string') return value.toLowerCase();
-  return '';
-}
 
 /** The largest time the store's signed 64-bit columns hold (year 2262). */
 const MAX_NANOS = 2n ** 63n - 1n;
