@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENTS } from '@pyairtable/conventions';
-import { ENGINES, engineAvailable, readSharedFile, runEngine } from '@pyairtable/test-support';
+import { ENGINES, engineAvailable, runEngine } from '@pyairtable/test-support';
 import {
   COMPONENT_NAMES,
   COMPOSE_FILE,
@@ -19,8 +19,9 @@ import {
 } from '@pyairtable/stack';
 import type { ComposeService } from './render-fixture.js';
 import { FULL_ENV, RENDERS, SECRET_VALUES } from './render-fixture.js';
+import { readReference } from './reference.js';
 
-const composeSchema = JSON.parse(readSharedFile('schemas/compose-spec.json')) as object;
+const composeSchema = JSON.parse(readReference('compose-spec.json')) as object;
 function composeValidator(): ReturnType<Ajv['compile']> {
   const ajv = new Ajv({ allErrors: true, strict: false });
   addFormats.default(ajv);

@@ -99,6 +99,5 @@ export type { Exposition, Sample } from './exposition.js';
 export { startOtlpGrpcReceiver } from './otlp-grpc-receiver.js';
 export type { OtlpGrpcReceiver } from './otlp-grpc-receiver.js';
 export { plainFetch } from './plain-fetch.js';
-export { readSharedFile } from './shared.js';
 export { POSITIVES, NEGATIVES, SENSITIVE_KEYS, ORDINARY_KEYS } from './pii-corpus.js';
 export type { Positive } from './pii-corpus.js';
