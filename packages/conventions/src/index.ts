@@ -140,5 +140,6 @@ export {
 export type { GenAiProvider, ModelPrice, PriceTable, TokenUsage } from './ai-pricing.js';
 
 export { validateWith, formatProblems, dottedPath } from './validation.js';
+export { setOwn, getOwn, setDottedPath, isPrototypeKey } from './own-properties.js';
 export { contractReference } from './reference.js';
 export type { Problem, Validation } from './validation.js';

@@ -13,6 +13,8 @@
  * are not examined at all.
  */
 
+import { setOwn } from './own-properties.js';
+
 /** What replaces a sensitive value or match; the collector's redaction processor uses the same. */
 export const PII_MASK = '****';
 
@@ -306,7 +308,7 @@ export function createPiiMasker(rules: PiiRules = PII_RULES): PiiMasker {
         if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
         const child = (value as Record<string, unknown>)[key];
         const masked = maskValue(child, path === '' ? key : `${path}.${key}`, depth + 1);
-        if (masked !== child) (out ??= { ...(value as Record<string, unknown>) })[key] = masked;
+        if (masked !== child) setOwn((out ??= { ...(value as Record<string, unknown>) }), key, masked);
       }
       return out ?? value;
     } finally {

@@ -7,6 +7,7 @@ export { IMPORT_PATH, LOG_LINES_PATH, bearerAllowed } from './otlp-http.js';
 export { Overloaded } from './ingest.js';
 export { MetricStore, METRIC_STORE_DEFAULTS } from './metric-store.js';
 export { decodeMetrics, metricsFromRequest, prometheusName } from './otlp/metrics.js';
+export { decodeLogs, logsFromRequest } from './otlp/logs.js';
 export type { MetricPoint, DecodedMetrics, MetricKind } from './otlp/metrics.js';
 export type { Hub, HubOptions } from './hub.js';
 export { SpanStore, STORE_FILE } from './store.js';

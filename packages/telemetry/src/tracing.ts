@@ -30,7 +30,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { PiiMasker } from '@pyairtable/conventions';
-import { RESOURCE_ATTRIBUTES, SERVICE_NAMESPACE, TRACE_ID_PATTERN } from '@pyairtable/conventions';
+import { RESOURCE_ATTRIBUTES, SERVICE_NAMESPACE, TRACE_ID_PATTERN, setOwn } from '@pyairtable/conventions';
 import { randomUUID } from 'node:crypto';
 import type { ResolvedConfig } from './config.js';
 import { warnOnce } from './warnings.js';
@@ -90,7 +90,7 @@ function maskAttributes(masker: PiiMasker, attributes: Attributes): Attributes {
     const next = masker.maskValue(value, key);
     if (next !== value && !(Array.isArray(value) && JSON.stringify(next) === JSON.stringify(value))) {
       masked ??= { ...attributes };
-      masked[key] = next;
+      setOwn(masked, key, next);
     }
   }
   return (masked as Attributes | undefined) ?? attributes;

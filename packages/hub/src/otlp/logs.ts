@@ -6,7 +6,13 @@
  * contract; one that fails is rejected alone (partial success).
  */
 import type { LogLevel, LogRecord } from '@pyairtable/conventions';
-import { LOG_FIELDS, RESOURCE_ATTRIBUTES, validateLogRecord } from '@pyairtable/conventions';
+import {
+  LOG_FIELDS,
+  RESOURCE_ATTRIBUTES,
+  setDottedPath,
+  setOwn,
+  validateLogRecord,
+} from '@pyairtable/conventions';
 import { ExportLogsServiceRequest } from './proto.js';
 import type { Loose } from './shape.js';
 import { hexId, isObject, list } from './shape.js';
@@ -47,17 +53,6 @@ function level(severityText: unknown, severityNumber: unknown): LogLevel {
             : 'TRACE';
 }
 
-function setPath(target: Loose, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let node = target;
-  for (const part of parts.slice(0, -1)) {
-    const next = node[part];
-    if (!isObject(next)) node[part] = {};
-    node = node[part] as Loose;
-  }
-  node[parts[parts.length - 1] ?? path] = value;
-}
-
 /** Fields whose dotted paths nest into the record; everything else stays a flat attribute. */
 const NESTED_PREFIXES = [
   'trace.',
@@ -95,11 +90,15 @@ export function logsFromRequest(request: unknown): DecodedLogs {
           const key = String(entry['key']);
           const value = plain(entry['value']);
           if (value === undefined) continue;
+          // Keys are the sender's: written as own properties, never through a prototype.
           if (key === LOG_FIELDS.category) record[key] = value;
-          else if (key.startsWith('attributes.')) attributes[key.slice('attributes.'.length)] = value;
-          else if (key.startsWith('context.')) context[key.slice('context.'.length)] = value;
-          else if (NESTED_PREFIXES.some((prefix) => key.startsWith(prefix))) setPath(record, key, value);
-          else attributes[key] = value;
+          else if (key.startsWith('attributes.')) setOwn(attributes, key.slice('attributes.'.length), value);
+          else if (key.startsWith('context.')) setOwn(context, key.slice('context.'.length), value);
+          else if (
+            !NESTED_PREFIXES.some((prefix) => key.startsWith(prefix)) ||
+            !setDottedPath(record, key, value)
+          )
+            setOwn(attributes, key, value);
         }
         const nanos =
           typeof log['timeUnixNano'] === 'string' && log['timeUnixNano'] !== '0'
