@@ -59,7 +59,8 @@ describe('the repository stands alone', () => {
   it('no file refers to a path outside the repository', () => {
     const findings: string[] = [];
     for (const file of repositoryFiles()) {
-      if (file === 'package-lock.json') continue; // npm's own paths, all inside node_modules
+      // npm's own paths, all inside node_modules; this file's cases, which spell outside paths on purpose.
+      if (file === 'package-lock.json' || file === 'test/stands-alone.test.ts') continue;
       let bytes: Buffer;
       try {
         bytes = readFileSync(join(ROOT, file));

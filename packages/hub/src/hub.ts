@@ -52,6 +52,8 @@ export interface HubOptions {
   readonly maxMetricSeries?: number;
   readonly ingestToken?: string;
   readonly apiToken?: string;
+  /** Where internal failures are reported (default: a JSON line on stderr); clients see none of it. */
+  readonly reportError?: (where: string, error: unknown) => void;
 }
 
 export interface Hub {
@@ -110,12 +112,44 @@ function apiAuthorised(
   return false;
 }
 
+type ErrorReporter = (where: string, error: unknown) => void;
+
+/** A JSON line on stderr, as the hub's other log lines. */
+const reportToStderr: ErrorReporter = (where, error) => {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`${JSON.stringify({ level: 'error', message: `${where} failed`, error: detail })}\n`);
+};
+
+/**
+ * Serves the exposition piece by piece. A failure while rendering ends this answer (500 if
+ * nothing was sent yet) and is reported; it never escapes into the process.
+ */
+function writeExposition(metrics: MetricStore, response: ServerResponse, report: ErrorReporter): void {
+  try {
+    let started = false;
+    for (const chunk of metrics.expositionChunks()) {
+      if (!started) {
+        response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+        started = true;
+      }
+      response.write(chunk);
+    }
+    if (!started) response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    response.end();
+  } catch (error) {
+    report('the metrics exposition', error);
+    if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+    response.end('the exposition could not be rendered; see the hub log\n');
+  }
+}
+
 export async function startHub(options: HubOptions): Promise<Hub> {
   const host = options.host ?? HUB_DEFAULTS.host;
   const maxBodyBytes = options.maxBodyBytes ?? HUB_DEFAULTS.maxBodyBytes;
   const store = await SpanStore.open(options.dataDir);
   const counters = new HubCounters();
   const clock = options.now ?? Date.now;
+  const reportError = options.reportError ?? reportToStderr;
   const metrics = new MetricStore({
     maxSeries: options.maxMetricSeries ?? HUB_DEFAULTS.maxMetricSeries,
     now: clock,
@@ -152,8 +186,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('scrape /metrics\n');
       return;
     }
-    response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-    response.end(metrics.exposition());
+    writeExposition(metrics, response, reportError);
   });
   const query = createServer((request, response) => {
     if (!apiAuthorised(request, response, options.apiToken)) return;
@@ -170,8 +203,14 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     handleLegacyQuery(store, request, response)
       .then((handled) => (handled ? undefined : handleQuery(store, request, response)))
       .catch((error: unknown) => {
+        // The engine's or runtime's message stays in the hub's log: it says nothing to a client.
+        reportError(`${request.method ?? ''} ${request.url ?? ''}`, error);
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ error: { code: 13, message: (error as Error).message } }));
+        response.end(
+          JSON.stringify({
+            error: { code: 13, message: 'internal error in the hub; its log has the details' },
+          }),
+        );
       });
   });
 

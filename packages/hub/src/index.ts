@@ -20,7 +20,7 @@ export {
   toOtlpJson,
 } from './otlp/spans.js';
 export type { SpanRecord, KeyValue, AnyValue, DecodedTraces } from './otlp/spans.js';
-export { QueryError, parseDuration, parseTime } from './query-api.js';
+export { QueryError, parseDuration, parseTime } from './query-params.js';
 export { runHubCli, HUB_HELP, hubHelp } from './cli.js';
 export type { HubCliOutput } from './cli.js';
 export { TailSampler, maskSpan, maskKeyValues, MAX_PENDING_TRACES } from './pipeline.js';

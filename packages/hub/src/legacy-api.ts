@@ -6,7 +6,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnyValue, KeyValue, SpanRecord } from './otlp/spans.js';
-import { QueryError, parseDuration } from './query-api.js';
+import {
+  QueryError,
+  epochParam,
+  parseDuration,
+  pathSegment,
+  requestUrl,
+  storableNs,
+  wholeNumber,
+} from './query-params.js';
 import type { SpanStore, TraceQuery } from './store.js';
 
 interface JaegerTag {
@@ -113,12 +121,8 @@ function send(response: ServerResponse, status: number, body: object): void {
 }
 
 /** `start`/`end` in microseconds since the epoch, as Jaeger's UI sends them. */
-function microsParam(name: string, value: string | null): bigint | undefined {
-  if (value === null || value === '') return undefined;
-  if (!/^\d{1,17}$/.test(value))
-    throw new QueryError(`${name}="${value}" is not a time in microseconds since the epoch`);
-  return BigInt(value) * 1000n;
-}
+const microsParam = (name: string, value: string | null): bigint | undefined =>
+  epochParam(name, value, 1000n, 'microseconds');
 
 function legacyQuery(params: URLSearchParams, nowNs: bigint): TraceQuery {
   const service = params.get('service') ?? '';
@@ -140,12 +144,10 @@ function legacyQuery(params: URLSearchParams, nowNs: bigint): TraceQuery {
   let start = microsParam('start', params.get('start'));
   const lookback = params.get('lookback');
   if (start === undefined && lookback !== null && lookback !== '' && lookback !== 'custom')
-    start = (end ?? nowNs) - parseDuration('lookback', lookback);
+    start = storableNs('lookback', (end ?? nowNs) - parseDuration('lookback', lookback));
   const minDuration = params.get('minDuration');
   const maxDuration = params.get('maxDuration');
-  const limit = params.get('limit');
-  if (limit !== null && limit !== '' && !/^\d+$/.test(limit))
-    throw new QueryError(`limit="${limit}" is not a whole number`);
+  const limit = wholeNumber('limit', params.get('limit'));
   return {
     ...(service === '' ? {} : { service }),
     ...(operation === '' ? {} : { operation }),
@@ -158,7 +160,7 @@ function legacyQuery(params: URLSearchParams, nowNs: bigint): TraceQuery {
     ...(maxDuration === null || maxDuration === ''
       ? {}
       : { durationMaxNs: parseDuration('maxDuration', maxDuration) }),
-    ...(limit === null || limit === '' ? {} : { limit: Number(limit) }),
+    ...(limit === undefined ? {} : { limit }),
   };
 }
 
@@ -168,7 +170,7 @@ export async function handleLegacyQuery(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<boolean> {
-  const url = new URL(request.url ?? '/', 'http://hub');
+  const url = requestUrl(request);
   const path = url.pathname;
   if (!path.startsWith('/api/') || path.startsWith('/api/v3/')) return false;
   try {
@@ -178,7 +180,7 @@ export async function handleLegacyQuery(
     }
     const operationsMatch = /^\/api\/services\/([^/]+)\/operations$/.exec(path);
     if (operationsMatch?.[1] !== undefined) {
-      const operations = await store.operations(decodeURIComponent(operationsMatch[1]));
+      const operations = await store.operations(pathSegment('service', operationsMatch[1]));
       send(response, 200, ok([...new Set(operations.map((operation) => operation.name))]));
       return true;
     }
@@ -214,17 +216,13 @@ export async function handleLegacyQuery(
       return true;
     }
     if (path === '/api/dependencies') {
-      const endMs = url.searchParams.get('endTs');
-      const lookbackMs = url.searchParams.get('lookback');
-      for (const [name, value] of [
-        ['endTs', endMs],
-        ['lookback', lookbackMs],
-      ] as const)
-        if (value !== null && value !== '' && !/^\d+$/.test(value))
-          throw new QueryError(`${name}="${value}" is not milliseconds`);
-      const end = endMs === null || endMs === '' ? BigInt(Date.now()) : BigInt(endMs);
-      const lookback = lookbackMs === null || lookbackMs === '' ? 86_400_000n : BigInt(lookbackMs);
-      const edges = await store.dependencies((end - lookback) * 1_000_000n, end * 1_000_000n);
+      const endNs =
+        epochParam('endTs', url.searchParams.get('endTs'), 1_000_000n, 'milliseconds') ??
+        BigInt(Date.now()) * 1_000_000n;
+      const lookbackNs =
+        epochParam('lookback', url.searchParams.get('lookback'), 1_000_000n, 'milliseconds') ??
+        86_400_000_000_000n;
+      const edges = await store.dependencies(storableNs('lookback', endNs - lookbackNs), endNs);
       send(response, 200, ok(edges));
       return true;
     }

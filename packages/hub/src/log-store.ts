@@ -30,12 +30,25 @@ export interface LogQuery {
   readonly limit?: number;
 }
 
+const timeNs = (record: LogRecord): bigint => BigInt(Date.parse(record[LOG_FIELDS.timestamp])) * 1_000_000n;
+
+/** Why a valid contract record cannot be stored, or undefined: its time must fit int64 nanoseconds. */
+export function unstorableLogRecord(record: LogRecord): string | undefined {
+  const stamp = record[LOG_FIELDS.timestamp];
+  if (Number.isNaN(Date.parse(stamp))) return `${LOG_FIELDS.timestamp}: ${stamp} is not a time`;
+  const ns = timeNs(record);
+  if (ns < -(2n ** 63n) || ns >= 2n ** 63n)
+    return `${LOG_FIELDS.timestamp}: ${stamp} lies outside 1677-09-21 to 2262-04-11, the times the store holds`;
+  return undefined;
+}
+
+/** Appends records checked by unstorableLogRecord; the caller's transaction makes them one commit. */
 export async function appendLogs(writer: DuckDBConnection, records: readonly LogRecord[]): Promise<void> {
   if (records.length === 0) return;
   const appender = await writer.createAppender('logs');
   try {
     for (const record of records) {
-      appender.appendBigInt(BigInt(Date.parse(record[LOG_FIELDS.timestamp])) * 1_000_000n);
+      appender.appendBigInt(timeNs(record));
       appender.appendVarchar(record.service.name);
       appender.appendVarchar(record.log_level);
       appender.appendVarchar(record.category);

@@ -14,6 +14,7 @@ import { RESOURCE_ATTRIBUTES, validateLogRecord } from '@pyairtable/conventions'
 import type { HubCounters } from './counters.js';
 import type { Ingest } from './ingest.js';
 import { Overloaded } from './ingest.js';
+import { unstorableLogRecord } from './log-store.js';
 import { decodeLogs } from './otlp/logs.js';
 import { decodeMetrics } from './otlp/metrics.js';
 import {
@@ -286,6 +287,8 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
         throw new PayloadError(
           validation.problems.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
         );
+      const unstorable = unstorableLogRecord(validation.value);
+      if (unstorable !== undefined) throw new PayloadError(unstorable);
       return validation.value;
     });
     await ingest.logs(values, errors.length);

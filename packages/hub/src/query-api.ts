@@ -4,14 +4,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toOtlpJson } from './otlp/spans.js';
+import { QueryError, parseDuration, parseTime, requestUrl, storableNs, wholeNumber } from './query-params.js';
 import type { SpanStore, TraceQuery } from './store.js';
 
 const SPAN_KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
 const TRACE_ID = /^[0-9a-f]{32}$/;
-
-export class QueryError extends Error {
-  override readonly name = 'QueryError';
-}
 
 function send(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' });
@@ -19,24 +16,6 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 }
 
 const error = (code: number, message: string): object => ({ error: { code, message } });
-
-/** RFC 3339 (what Jaeger's API takes) to Unix nanoseconds. */
-export function parseTime(name: string, value: string): bigint {
-  const match = /^(.+?)(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(value);
-  const millis = match === null ? Number.NaN : Date.parse(`${match[1] ?? ''}${match[3] ?? ''}`);
-  if (match === null || Number.isNaN(millis))
-    throw new QueryError(`${name}="${value}" is not an RFC 3339 time such as 2026-11-28T10:00:00Z`);
-  const fraction = (match[2] ?? '').padEnd(9, '0');
-  return BigInt(millis) * 1_000_000n + BigInt(fraction === '' ? 0 : Number(fraction));
-}
-
-/** A Go-style duration (`1.5s`, `250ms`, `2m`) to nanoseconds. */
-export function parseDuration(name: string, value: string): bigint {
-  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  const match = /^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$/.exec(value);
-  if (match === null) throw new QueryError(`${name}="${value}" is not a duration such as 250ms, 1.5s or 2m`);
-  return BigInt(Math.round(Number(match[1]) * (units[match[2] ?? 's'] ?? 1e9)));
-}
 
 function traceQuery(params: URLSearchParams): TraceQuery {
   const get = (name: string): string | undefined => {
@@ -48,9 +27,9 @@ function traceQuery(params: URLSearchParams): TraceQuery {
     const match = /^query\.attributes\[(.+)\]$/.exec(name);
     if (match?.[1] !== undefined) attributes[match[1]] = value;
   }
-  const limit = get('query.num_traces') ?? get('query.search_depth');
-  if (limit !== undefined && !/^\d+$/.test(limit))
-    throw new QueryError(`query.num_traces="${limit}" is not a whole number`);
+  const limit =
+    wholeNumber('query.num_traces', get('query.num_traces')) ??
+    wholeNumber('query.search_depth', get('query.search_depth'));
   const service = get('query.service_name');
   const operation = get('query.operation_name');
   const startMin = get('query.start_time_min');
@@ -65,7 +44,7 @@ function traceQuery(params: URLSearchParams): TraceQuery {
     ...(durationMin === undefined ? {} : { durationMinNs: parseDuration('query.duration_min', durationMin) }),
     ...(durationMax === undefined ? {} : { durationMaxNs: parseDuration('query.duration_max', durationMax) }),
     ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
-    ...(limit === undefined ? {} : { limit: Number(limit) }),
+    ...(limit === undefined ? {} : { limit }),
   };
 }
 
@@ -74,7 +53,7 @@ export async function handleQuery(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const url = new URL(request.url ?? '/', 'http://hub');
+  const url = requestUrl(request);
   if (request.method !== 'GET') {
     send(response, 405, error(12, 'the query API answers GET only'));
     return;
@@ -125,9 +104,7 @@ export async function handleQuery(
         const value = url.searchParams.get(name);
         return value === null || value === '' ? undefined : value;
       };
-      const limit = get('limit');
-      if (limit !== undefined && !/^\d+$/.test(limit))
-        throw new QueryError(`limit="${limit}" is not a whole number`);
+      const limit = wholeNumber('limit', get('limit'));
       const start = get('start');
       const end = get('end');
       const lookback = get('lookback');
@@ -137,7 +114,10 @@ export async function handleQuery(
           ? parseTime('start', start)
           : lookback === undefined
             ? undefined
-            : (endNs ?? BigInt(Date.now()) * 1_000_000n) - parseDuration('lookback', lookback);
+            : storableNs(
+                'lookback',
+                (endNs ?? BigInt(Date.now()) * 1_000_000n) - parseDuration('lookback', lookback),
+              );
       const service = get('service');
       const level = get('level');
       const category = get('category');
@@ -151,7 +131,7 @@ export async function handleQuery(
         ...(category === undefined ? {} : { category }),
         ...(traceId === undefined ? {} : { traceId }),
         ...(text === undefined ? {} : { text }),
-        ...(limit === undefined ? {} : { limit: Number(limit) }),
+        ...(limit === undefined ? {} : { limit }),
       });
       send(response, 200, { logs });
       return;
@@ -162,7 +142,10 @@ export async function handleQuery(
       const endNs = end === null || end === '' ? BigInt(Date.now()) * 1_000_000n : parseTime('end', end);
       const startNs =
         start === null || start === ''
-          ? endNs - parseDuration('lookback', url.searchParams.get('lookback') ?? '15m')
+          ? storableNs(
+              'lookback',
+              endNs - parseDuration('lookback', url.searchParams.get('lookback') ?? '15m'),
+            )
           : parseTime('start', start);
       if (startNs >= endNs) throw new QueryError('start must be before end');
       const service = url.searchParams.get('service');

@@ -165,9 +165,31 @@ export class SpanStore {
     return new SpanStore(instance, writer, reader);
   }
 
+  /** Runs `work` in one transaction on the writer: committed whole, or rolled back whole. */
+  private async transaction(work: () => Promise<void>): Promise<void> {
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      await work();
+    } catch (error) {
+      await this.writer.run('ROLLBACK');
+      throw error;
+    }
+    await this.writer.run('COMMIT');
+  }
+
   /** Appends a batch in one transaction; resolves once it is committed (durable). */
   async append(spans: readonly SpanRecord[]): Promise<void> {
     if (spans.length === 0) return;
+    let inserted: string[] = [];
+    await this.transaction(async () => {
+      inserted = await this.appendSpans(spans);
+    });
+    // Known only once committed: after a rollback the same origins are inserted again.
+    for (const key of inserted) this.knownOrigins.add(key);
+  }
+
+  /** Appends within the caller's transaction; returns the origins it inserted. */
+  private async appendSpans(spans: readonly SpanRecord[]): Promise<string[]> {
     const origins = new Map<string, { resource: string; scope: string }>();
     const originOf = (span: SpanRecord): string => {
       let key = this.originKeys.get(span.scope);
@@ -177,19 +199,18 @@ export class SpanStore {
         key = createHash('sha256').update(resource).update('\n').update(scope).digest('hex').slice(0, 16);
         this.originKeys.set(span.scope, key);
         if (!this.knownOrigins.has(key)) origins.set(key, { resource, scope });
-      }
+      } else if (!this.knownOrigins.has(key) && !origins.has(key))
+        // Seen in a batch that was rolled back: stored again with this one.
+        origins.set(key, { resource: JSON.stringify(span.resource), scope: JSON.stringify(span.scope) });
       return key;
     };
     const keys = spans.map(originOf);
-    if (origins.size > 0) {
-      for (const [key, origin] of origins)
-        await this.writer.run('INSERT OR IGNORE INTO origins VALUES ($1, $2, $3)', [
-          key,
-          origin.resource,
-          origin.scope,
-        ]);
-      for (const key of origins.keys()) this.knownOrigins.add(key);
-    }
+    for (const [key, origin] of origins)
+      await this.writer.run('INSERT OR IGNORE INTO origins VALUES ($1, $2, $3)', [
+        key,
+        origin.resource,
+        origin.scope,
+      ]);
     const appender = await this.writer.createAppender('spans');
     try {
       for (const [index, span] of spans.entries()) {
@@ -212,6 +233,7 @@ export class SpanStore {
     } finally {
       appender.closeSync();
     }
+    return [...origins.keys()];
   }
 
   /** Removes whole traces (the sampler's drops), in one transaction. */
@@ -262,10 +284,14 @@ export class SpanStore {
     if (query.startMaxNs !== undefined) conditions.push(`start_ns <= ${bind(query.startMaxNs)}`);
     if (query.durationMinNs !== undefined) conditions.push(`duration_ns >= ${bind(query.durationMinNs)}`);
     if (query.durationMaxNs !== undefined) conditions.push(`duration_ns <= ${bind(query.durationMaxNs)}`);
-    for (const [key, value] of Object.entries(query.attributes ?? {}))
-      conditions.push(
-        `json_extract_string(attrs, ${bind(`$."${key.replace(/["\\]/g, '')}"`)}) = ${bind(value)}`,
-      );
+    // `attrs` is JSON.stringify of {key: text}. The pair `"key":"value"` encoded the same way,
+    // right after `{` or `,`, occurs in it exactly when the span has that attribute: inside a
+    // JSON string every quote is escaped, so no key or value can contain `,"` or `{"`. Keys
+    // stay data, never JSON-path syntax.
+    for (const [key, value] of Object.entries(query.attributes ?? {})) {
+      const pair = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+      conditions.push(`(contains(attrs, ${bind(`{${pair}`)}) OR contains(attrs, ${bind(`,${pair}`)}))`);
+    }
     const limit = Math.min(Math.max(1, query.limit ?? 20), 1000);
     const ids = await this.reader.runAndReadAll(
       `SELECT trace_id, max(start_ns) AS latest FROM spans ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
@@ -342,8 +368,10 @@ export class SpanStore {
     }));
   }
 
+  /** Appends log records in one transaction: all of them are committed, or none. */
   async appendLogs(records: readonly LogRecord[]): Promise<void> {
-    await appendLogs(this.writer, records);
+    if (records.length === 0) return;
+    await this.transaction(() => appendLogs(this.writer, records));
   }
 
   searchLogs(query: LogQuery): Promise<unknown[]> {

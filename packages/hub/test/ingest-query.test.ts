@@ -182,7 +182,7 @@ describe('hub ingest and query', () => {
     ]);
     expect(await names('query.service_name=orders&query.duration_min=25ms')).toEqual(['place-order']);
     expect(await names('query.service_name=orders&query.duration_max=25ms')).toEqual(['quick-lookup']);
-    expect(await names('query.service_name=orders&query.start_time_min=2999-01-01T00:00:00Z')).toEqual([]);
+    expect(await names('query.service_name=orders&query.start_time_min=2200-01-01T00:00:00Z')).toEqual([]);
   });
 
   it('answers bad queries with 400 and the reason, unknown traces with 404', async () => {

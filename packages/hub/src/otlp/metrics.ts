@@ -5,10 +5,10 @@
  * `job` and `instance` from the resource. Gauges, sums, explicit-bucket histograms and
  * summaries are read; exponential histograms are rejected point by point (partial success).
  */
-import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
+import { RESOURCE_ATTRIBUTES, getOwn, setOwn } from '@pyairtable/conventions';
 import { ExportMetricsServiceRequest } from './proto.js';
 import type { Loose } from './shape.js';
-import { isObject, list, text } from './shape.js';
+import { MAX_VALUE_DEPTH, TooDeep, isObject, list, text } from './shape.js';
 import { PayloadError, decodeRequest } from './spans.js';
 
 export type MetricKind = 'gauge' | 'counter' | 'histogram' | 'summary';
@@ -117,15 +117,16 @@ export function prometheusName(
   return /^[0-9]/.test(joined) ? `_${joined}` : joined;
 }
 
-function plain(value: unknown): string {
+function plain(value: unknown, depth = 0): string {
   if (!isObject(value)) return '';
+  if (depth > MAX_VALUE_DEPTH) throw new TooDeep();
   if (typeof value['stringValue'] === 'string') return value['stringValue'];
   if (typeof value['boolValue'] === 'boolean') return String(value['boolValue']);
   const int = value['intValue'];
   if (typeof int === 'string' || typeof int === 'number') return String(int);
   if (typeof value['doubleValue'] === 'number') return String(value['doubleValue']);
   if (isObject(value['arrayValue']))
-    return JSON.stringify(list(value['arrayValue']['values']).map((entry) => plain(entry)));
+    return JSON.stringify(list(value['arrayValue']['values']).map((entry) => plain(entry, depth + 1)));
   return '';
 }
 
@@ -136,8 +137,8 @@ function labelsOf(attributes: unknown, base: Readonly<Record<string, string>>): 
     if (key === '') continue;
     const value = plain(entry['value']);
     // Two attributes that sanitise to one label keep both values, as the collector does.
-    const existing = labels[key];
-    labels[key] = existing === undefined || key in base ? value : `${existing};${value}`;
+    const existing = getOwn(labels, key) as string | undefined;
+    setOwn(labels, key, existing === undefined || Object.hasOwn(base, key) ? value : `${existing};${value}`);
   }
   return labels;
 }
@@ -174,7 +175,13 @@ export function metricsFromRequest(request: unknown): DecodedMetrics {
     rejectReason ??= reason;
   };
   for (const resourceEntry of list(resourceMetrics).filter(isObject)) {
-    const base = resourceLabels(resourceEntry['resource']);
+    let base: Record<string, string>;
+    try {
+      base = resourceLabels(resourceEntry['resource']);
+    } catch (error) {
+      if (!(error instanceof TooDeep)) throw error;
+      throw new PayloadError(`resource: ${error.message}`);
+    }
     for (const scopeEntry of list(resourceEntry['scopeMetrics']).filter(isObject))
       for (const metric of list(scopeEntry['metrics']).filter(isObject)) {
         const name = text(metric['name']);
@@ -187,6 +194,16 @@ export function metricsFromRequest(request: unknown): DecodedMetrics {
           continue;
         }
         const data = (key: string): Loose | undefined => (isObject(metric[key]) ? metric[key] : undefined);
+        /** The point's labels, or undefined when the point is refused for them. */
+        const labelsFor = (point: Loose): Record<string, string> | undefined => {
+          try {
+            return labelsOf(point['attributes'], base);
+          } catch (error) {
+            if (!(error instanceof TooDeep)) throw error;
+            reject(1, `${name}: ${error.message}`);
+            return undefined;
+          }
+        };
         const gauge = data('gauge');
         const sum = data('sum');
         const histogram = data('histogram');
@@ -208,6 +225,8 @@ export function metricsFromRequest(request: unknown): DecodedMetrics {
               reject(1, `${name}: a data point has no value`);
               continue;
             }
+            const labels = labelsFor(point);
+            if (labels === undefined) continue;
             points.push({
               ...EMPTY,
               name: promName,
@@ -215,7 +234,7 @@ export function metricsFromRequest(request: unknown): DecodedMetrics {
               help,
               delta,
               value,
-              labels: labelsOf(point['attributes'], base),
+              labels,
             });
           }
         };
@@ -243,13 +262,15 @@ export function metricsFromRequest(request: unknown): DecodedMetrics {
               );
               continue;
             }
+            const labels = labelsFor(point);
+            if (labels === undefined) continue;
             points.push({
               ...EMPTY,
               name: promName,
               kind: 'histogram',
               help,
               delta,
-              labels: labelsOf(point['attributes'], base),
+              labels,
               count: numeric(point['count']) || 0,
               sum: numeric(point['sum']) || 0,
               bounds,
@@ -258,20 +279,23 @@ export function metricsFromRequest(request: unknown): DecodedMetrics {
           }
         } else if (summary !== undefined) {
           const promName = prometheusName(name, unit, 'summary');
-          for (const point of list(summary['dataPoints']).filter(isObject))
+          for (const point of list(summary['dataPoints']).filter(isObject)) {
+            const labels = labelsFor(point);
+            if (labels === undefined) continue;
             points.push({
               ...EMPTY,
               name: promName,
               kind: 'summary',
               help,
               delta: false,
-              labels: labelsOf(point['attributes'], base),
+              labels,
               count: numeric(point['count']) || 0,
               sum: numeric(point['sum']) || 0,
               quantiles: list(point['quantileValues'])
                 .filter(isObject)
                 .map((entry) => [numeric(entry['quantile']), numeric(entry['value'])] as const),
             });
+          }
         } else reject(1, `${name}: the metric has no data`);
       }
   }

@@ -7,7 +7,7 @@
  */
 import type protobuf from 'protobufjs';
 import { DECODE_OPTIONS, ExportTraceServiceRequest } from './proto.js';
-import { hexId, isObject, list, text } from './shape.js';
+import { MAX_TIME_NS, hexId, isObject, list, text } from './shape.js';
 
 export class PayloadError extends Error {
   override readonly name = 'PayloadError';
@@ -76,16 +76,13 @@ const UNKNOWN_SERVICE = 'unknown_service';
 const count = (value: unknown): number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : 0;
 
-/** The largest time the store's signed 64-bit columns hold (year 2262). */
-const MAX_NANOS = 2n ** 63n - 1n;
-
 /** A time in nanoseconds; -1n when it is beyond what the store can hold (the span is rejected). */
 function nanos(value: unknown): bigint {
   let result = 0n;
   if (typeof value === 'string' && /^\d{1,20}$/.test(value)) result = BigInt(value);
   else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) result = BigInt(value);
   else if (typeof value === 'bigint' && value >= 0n) result = value;
-  return result > MAX_NANOS ? -1n : result;
+  return result > MAX_TIME_NS ? -1n : result;
 }
 
 function anyValue(value: unknown, depth = 0): AnyValue {
