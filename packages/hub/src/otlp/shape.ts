@@ -45,7 +45,7 @@ export function unixNanos(value: unknown): bigint | undefined | string {
   else if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) nanos = BigInt(value);
   else if (typeof value === 'bigint' && value > 0n) nanos = value;
   if (nanos === undefined)
-    return `${JSON.stringify(String(value)).slice(0, 40)} is not a time in Unix nanoseconds`;
+    return `${typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : `a ${typeof value}`} is not a time in Unix nanoseconds`;
   if (nanos > MAX_TIME_NS)
     return `${String(nanos)} ns lies beyond 2262-04-11, the latest time the store holds`;
   return nanos;
