@@ -4,101 +4,14 @@
  * Alertmanager and it resolves once the incident stops; `obs down` leaves no process and no
  * listening port. And on a machine with no engines, the hub still starts and says what is missing.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, engineAvailable, tempDir } from '@pyairtable/test-support';
-import type { CliIo, LocalState } from '@pyairtable/cli';
-import {
-  EXIT_CODES,
-  HUB_PORTS,
-  LOCAL_ENGINES,
-  SPEC_PORTS,
-  demoPorts,
-  main,
-  readState,
-} from '@pyairtable/cli';
+import { EXIT_CODES, LOCAL_ENGINES, SPEC_PORTS, readState } from '@pyairtable/cli';
 import { portFree } from '../src/local/probe.js';
-
-const OBS_BIN = fileURLToPath(new URL('../bin/obs.js', import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-async function obs(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdout: (line) => out.push(line),
-    stderr: (line) => err.push(line),
-    env,
-    cwd: process.cwd(),
-  };
-  const code = await main(args, io);
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
-}
-
-interface Up {
-  child: ChildProcess;
-  stdout: string[];
-  stderr: string[];
-  state: LocalState;
-}
-
-/** Starts `obs up` as its own process (it owns signals and children) and waits for "ready". */
-async function startUp(args: string[], env: NodeJS.ProcessEnv): Promise<Up> {
-  const child = spawn(process.execPath, [OBS_BIN, 'up', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  // A start that fails or times out must not leave obs up (and what it started) behind.
-  const giveUp = (error: Error): never => {
-    child.kill('SIGTERM');
-    throw error;
-  };
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
-  const dataDir = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`obs up did not get ready within 90 s:\n${stderr.join('\n')}`));
-    }, 90_000);
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      stdout.push(line);
-      if (line.startsWith('ready ')) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line.slice('ready '.length)) as { dataDir: string }).dataDir);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`obs up exited with ${String(code)}:\n${stderr.join('\n')}`));
-    });
-  }).catch(giveUp);
-  const state = readState(dataDir);
-  if (state === undefined) return giveUp(new Error('obs up is ready but wrote no state'));
-  return { child, stdout, stderr, state };
-}
-
-/** Stops an `obs up` a failed test left running (the tests stop it with obs down). */
-async function stopUp(up: Up | undefined): Promise<void> {
-  if (up === undefined || !alive(up.child.pid)) return;
-  up.child.kill('SIGTERM');
-  await new Promise((resolve) => up.child.once('exit', resolve));
-}
-
-function alive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import type { Up } from './obs-process.js';
+import { alive, obs, portsOf, removeRelocatedCluster, startUp, stopUp } from './obs-process.js';
 
 async function activeAlerts(alertmanagerUrl: string, name: string): Promise<{ status: { state: string } }[]> {
   const response = await fetch(`${alertmanagerUrl}/api/v2/alerts?filter=alertname%3D%22${name}%22`);
@@ -112,15 +25,6 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`${what} did not happen within ${String(timeoutMs / 1000)} s`);
-}
-
-/** Every port a run with this offset uses (hub, engines, the demo's HTTP and metrics listeners). */
-function portsOf(state: LocalState): number[] {
-  return [
-    ...state.components.map((component) => component.port),
-    ...Object.values(HUB_PORTS).map((port) => port + state.portOffset),
-    ...demoPorts(state.portOffset),
-  ];
 }
 
 const ENGINES_NEEDED = [
@@ -158,6 +62,7 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
     afterAll(async () => {
       await stopUp(up);
       dir.cleanup();
+      removeRelocatedCluster(dir.path);
     });
 
     const started = (): Up => {
@@ -258,7 +163,8 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
       expect(down.code).toBe(0);
       expect(alive(started().child.pid)).toBe(false);
       for (const component of state.components) expect(alive(component.pid), component.name).toBe(false);
-      for (const port of portsOf(state)) expect(await portFree(port), `port ${String(port)}`).toBe(true);
+      for (const port of portsOf(state.portOffset, { demo: true }))
+        expect(await portFree(port), `port ${String(port)}`).toBe(true);
       expect(readState(dir.path)).toBeUndefined();
       expect((await obs(['status', '--data-dir', dir.path])).code).toBe(EXIT_CODES.notRunning);
     }, 60_000);

@@ -86,6 +86,9 @@ export async function statusCommand(args: readonly string[], io: CliIo): Promise
     `obs up (pid ${String(state.pid)}, profile ${state.profile}) since ${state.startedAt}, data in ${state.dataDir}${state.ready ? '' : ' (still starting)'}\n`,
   );
   io.stdout(table(['COMPONENT', 'PID', 'URL', 'HEALTH', 'DETAIL'], rows));
+  for (const component of state.components)
+    if (component.dataLocation !== undefined)
+      io.stdout(`\n${component.name} keeps its data in ${component.dataLocation}`);
   if (state.missing.length > 0)
     io.stdout(`\nNot running: ${state.missing.map((entry) => `${entry.name} (${entry.reason})`).join(', ')}`);
   if (!healthy) io.stdout('\nSomething is unhealthy: obs doctor says why and what to do.');

@@ -14,8 +14,17 @@ import { demoLaunches, demoPorts, startDemoTraffic } from '../local/demo.js';
 import { dockerAnswers, dockerUp } from '../local/docker.js';
 import { renderCommand } from './render.js';
 import { SPEC_PORTS } from '../local/engines.js';
+import { privateUmask } from '../local/files.js';
 import type { LocalState } from '../local/state.js';
-import { DEFAULT_DATA_DIR, onStopSignals, readState, resolveDataDir, sameProcess } from '../local/state.js';
+import {
+  DEFAULT_DATA_DIR,
+  onStopSignals,
+  readState,
+  removeState,
+  resolveDataDir,
+  sameProcess,
+  stopLeftovers,
+} from '../local/state.js';
 import { StartAborted, startLocal } from '../local/supervisor.js';
 import { table } from '../local/table.js';
 
@@ -152,11 +161,39 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
     mkdirSync(dataDir, { recursive: true });
     return dockerUp(dataDir, values.profile, io, renderCommand);
   }
+  // Everything local mode writes, and what its engines and in-process hub write, is the user's
+  // alone: the data directory holds everyone's telemetry.
+  const restoreUmask = privateUmask();
+  try {
+    return await upLocal(values, { dataDir, portOffset, timeScale }, io);
+  } finally {
+    restoreUmask();
+  }
+}
+
+async function upLocal(
+  values: { profile: string; demo: boolean; 'no-traffic': boolean },
+  run: { dataDir: string; portOffset: number; timeScale: number },
+  io: CliIo,
+): Promise<number> {
+  const { dataDir, portOffset, timeScale } = run;
   const earlier = readState(dataDir);
   if (earlier !== undefined && sameProcess(earlier.pid, earlier.startTicks))
     throw new UsageError(
       `obs up already runs for ${dataDir} (pid ${String(earlier.pid)}). See it with obs status; stop it with obs down.`,
     );
+  if (earlier !== undefined) {
+    // Its supervisor was killed (kill -9, a crash): what it had spawned may still hold ports.
+    const stopped = await stopLeftovers(earlier);
+    removeState(dataDir);
+    io.stderr(
+      `obs up: an earlier obs up (pid ${String(earlier.pid)}) for ${dataDir} was killed before it could stop; ${
+        stopped.length === 0
+          ? 'it left nothing running'
+          : `stopped what it left running: ${stopped.map((child) => `${child.name} (pid ${String(child.pid)})`).join(', ')}`
+      }`,
+    );
+  }
 
   // Signals from here on: during the start they abort it (what started is stopped), after it
   // they stop everything; a second Ctrl-C while stopping is ignored rather than cutting it short.
@@ -202,8 +239,13 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
       `\nPyAirtable observability, local mode (profile ${values.profile}), up in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
     );
     io.stdout(accessTable(stack.state));
+    const elsewhere = stack.state.components.flatMap((component) =>
+      component.dataLocation !== undefined && !component.dataLocation.startsWith(`${dataDir}/`)
+        ? [`${component.name} keeps its data in ${component.dataLocation}`]
+        : [],
+    );
     io.stdout(
-      `\nState and logs: ${dataDir}. Check it with obs verify; Ctrl-C or obs down stops everything.${values.demo ? '' : '\nRun obs up --demo to see a PyAirtable-shaped platform being observed.'}`,
+      `\nState and logs: ${dataDir}${elsewhere.length > 0 ? ` (${elsewhere.join('; ')})` : ''}. Check it with obs verify; Ctrl-C or obs down stops everything.${values.demo ? '' : '\nRun obs up --demo to see a PyAirtable-shaped platform being observed.'}`,
     );
     io.stdout(`ready ${JSON.stringify({ dataDir, pid: process.pid })}`);
 

@@ -5,7 +5,7 @@
  * the one command that installs it; nothing here is ever emulated.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   accessSync,
   chmodSync,
@@ -15,10 +15,11 @@ import {
   mkdirSync,
   readFileSync,
   readdirSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, join, parse, sep } from 'node:path';
 
 export type Health =
   { readonly kind: 'http'; readonly path: string } | { readonly kind: 'redis' } | { readonly kind: 'tcp' };
@@ -30,11 +31,22 @@ export interface EngineContext {
   port(role: LocalRole): number;
   /** A secret an engine's preparation made (PostgreSQL's password), for the engines that use it. */
   secret(role: LocalRole): string | undefined;
+  /** Where an engine's preparation put its data, when not in `<data dir>/<role>`. */
+  location(role: LocalRole): string | undefined;
 }
 
-/** What starting an engine needs first: a command prefix (and a secret it made), or why it cannot run. */
+/**
+ * What starting an engine needs first: a command prefix (and a secret it made, where it keeps
+ * its data when that is not in the data directory, what the user should know), or why it
+ * cannot run.
+ */
 export type Prepared =
-  | { readonly prefix: readonly string[]; readonly secret?: string }
+  | {
+      readonly prefix: readonly string[];
+      readonly secret?: string;
+      readonly location?: string;
+      readonly note?: string;
+    }
   | { readonly reason: string; readonly fix?: string };
 
 export const LOCAL_ROLES = [
@@ -88,68 +100,143 @@ export interface LocalEngine {
 const loopback = (context: EngineContext, role: LocalRole): string =>
   `127.0.0.1:${String(context.port(role))}`;
 
+/** Where the clusters live that the postgres user could not keep in their data directories. */
+export const RELOCATED_CLUSTERS = 'pyairtable-obs';
+
+interface PostgresUser {
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+}
+
+function postgresUser(): PostgresUser | undefined {
+  const entry = spawnSync('getent', ['passwd', 'postgres'], { encoding: 'utf8' });
+  const fields = entry.status === 0 ? entry.stdout.trim().split(':') : [];
+  if (fields.length < 7) return undefined;
+  return { uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5] ?? '' };
+}
+
+/**
+ * Where PostgreSQL's cluster for a data directory lives when, as root, the postgres user cannot
+ * enter the data directory: in that user's home, named after a hash of the data directory's
+ * path. Undefined without a postgres user.
+ */
+export function relocatedCluster(dataDir: string, owner = postgresUser()): string | undefined {
+  if (owner === undefined) return undefined;
+  return join(
+    owner.home,
+    RELOCATED_CLUSTERS,
+    createHash('sha256').update(dataDir).digest('hex').slice(0, 16),
+  );
+}
+
+/** Whether the postgres user can enter a directory (search permission on it and every parent). */
+const postgresCanEnter = (directory: string): boolean =>
+  spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', directory]).status === 0;
+
+/** The first directory on the way to `directory` that the postgres user cannot enter. */
+function firstBarrier(directory: string): string {
+  const { root } = parse(directory);
+  let path = root;
+  for (const part of directory.slice(root.length).split(sep).filter(Boolean)) {
+    path = join(path, part);
+    if (!postgresCanEnter(path)) return path;
+  }
+  return directory;
+}
+
+function ownDirectory(path: string, owner: PostgresUser): void {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  chownSync(path, owner.uid, owner.gid);
+  chmodSync(path, 0o700);
+}
+
 /**
  * PostgreSQL refuses to run as root; as root the cluster belongs to Debian's `postgres` user and
- * the server runs as that user. Connections over TCP need the superuser password, generated
- * once into `<data dir>/postgres.password` (mode 0600), never the trust method any local user
- * could use. Returns the command prefix and the password, or why it cannot run.
+ * the server runs as that user. The cluster lives in `<data dir>/postgres` where that user can
+ * reach it; where it cannot (a data directory inside a private folder: a 0700 temporary folder,
+ * a project under /root, or the data directory itself, 0700), it lives in the postgres user's
+ * home instead, `~postgres/pyairtable-obs/<hash of the data directory's path>` (0700), and no
+ * folder of the user's changes its mode. Connections over TCP need the superuser password,
+ * generated once into `<data dir>/postgres.password` (mode 0600), never the trust method any
+ * local user could use. Returns the command prefix, the password and the cluster's directory,
+ * or why it cannot run.
  */
 function preparePostgres(executable: string, context: EngineContext): Prepared {
-  const directory = join(context.dataDir, 'postgres');
   const passwordFile = join(context.dataDir, 'postgres.password');
   const initdb = join(dirname(executable), 'initdb');
   if (!existsSync(initdb)) return { reason: `initdb is not beside ${executable}` };
-  const asRoot = process.getuid?.() === 0;
-  const prefix: string[] = [];
-  let owner: { uid: number; gid: number } | undefined;
-  if (asRoot) {
-    const user = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-    if (user.status !== 0)
-      return { reason: 'running as root and there is no postgres user to run PostgreSQL as' };
-    owner = {
-      uid: Number(user.stdout.trim()),
-      gid: Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim()),
-    };
-    mkdirSync(directory, { recursive: true });
-    chownSync(directory, owner.uid, owner.gid);
-    chmodSync(directory, 0o700);
-    // The postgres user must be able to reach the directory.
-    for (let parent = dirname(directory); parent !== dirname(parent); parent = dirname(parent)) {
-      const check = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', parent]);
-      if (check.status !== 0)
-        return {
-          reason: `the postgres user cannot enter ${parent}`,
-          fix: `chmod o+x ${parent} (or choose another --data-dir)`,
-        };
-    }
-    prefix.push('runuser', '-u', 'postgres', '--');
-  } else mkdirSync(directory, { recursive: true });
-  if (!existsSync(passwordFile))
-    writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
-  if (owner !== undefined) chownSync(passwordFile, owner.uid, owner.gid);
+  const newPassword = !existsSync(passwordFile);
+  if (newPassword) writeFileSync(passwordFile, randomBytes(24).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(passwordFile, 'utf8').trim();
-  if (!existsSync(join(directory, 'PG_VERSION'))) {
-    const init = spawnSync(
-      prefix[0] ?? initdb,
-      [
-        ...prefix.slice(1),
-        ...(prefix.length > 0 ? [initdb] : []),
-        '-D',
-        directory,
-        '-U',
-        'postgres',
-        '--auth-host=scram-sha-256',
-        '--auth-local=peer',
-        `--pwfile=${passwordFile}`,
-      ],
-      { encoding: 'utf8', timeout: 120_000 },
-    );
-    if (init.status !== 0)
-      return {
-        reason: `initdb failed: ${(init.stderr || init.stdout).trim().split('\n').slice(-2).join(' ')}`,
-      };
-  }
-  return { prefix, secret: password };
+  let directory = join(context.dataDir, 'postgres');
+  // The file initdb reads the password from, and the user it runs as must be able to read it.
+  let passwordForInitdb = passwordFile;
+  let temporary: { path: string; owner: PostgresUser } | undefined;
+  let note: string | undefined;
+  const prefix: string[] = [];
+  if (process.getuid?.() === 0) {
+    const owner = postgresUser();
+    if (owner === undefined)
+      return { reason: 'running as root and there is no postgres user to run PostgreSQL as' };
+    prefix.push('runuser', '-u', 'postgres', '--');
+    if (postgresCanEnter(context.dataDir)) {
+      ownDirectory(directory, owner);
+      chownSync(passwordFile, owner.uid, owner.gid);
+    } else {
+      const barrier = firstBarrier(context.dataDir);
+      directory = relocatedCluster(context.dataDir, owner) ?? directory;
+      const base = dirname(directory);
+      ownDirectory(base, owner);
+      if (!postgresCanEnter(base))
+        return {
+          reason: `the postgres user can enter neither ${barrier} nor ${base}`,
+          fix: 'choose a --data-dir the postgres user can enter',
+        };
+      note = `PostgreSQL keeps its cluster in ${directory} (the postgres user it runs as cannot enter ${barrier})`;
+      // A cluster made for an earlier data directory at this path, whose password went with it.
+      if (newPassword && existsSync(directory)) {
+        rmSync(directory, { recursive: true, force: true });
+        note += `; the cluster there had a password ${context.dataDir} no longer holds, so it is made anew`;
+      }
+      ownDirectory(directory, owner);
+      // Which data directory the cluster belongs to, for whoever looks in ~postgres.
+      const label = `${directory}.data-dir`;
+      writeFileSync(label, `${context.dataDir}\n`, { mode: 0o600 });
+      chownSync(label, owner.uid, owner.gid);
+      temporary = { path: `${directory}.password`, owner };
+    }
+  } else mkdirSync(directory, { recursive: true, mode: 0o700 });
+  if (!existsSync(join(directory, 'PG_VERSION')))
+    try {
+      if (temporary !== undefined) {
+        passwordForInitdb = temporary.path;
+        writeFileSync(passwordForInitdb, password, { mode: 0o600 });
+        chownSync(passwordForInitdb, temporary.owner.uid, temporary.owner.gid);
+      }
+      const init = spawnSync(
+        prefix[0] ?? initdb,
+        [
+          ...prefix.slice(1),
+          ...(prefix.length > 0 ? [initdb] : []),
+          '-D',
+          directory,
+          '-U',
+          'postgres',
+          '--auth-host=scram-sha-256',
+          '--auth-local=peer',
+          `--pwfile=${passwordForInitdb}`,
+        ],
+        { encoding: 'utf8', timeout: 120_000 },
+      );
+      if (init.status !== 0)
+        return {
+          reason: `initdb failed: ${(init.stderr || init.stdout).trim().split('\n').slice(-2).join(' ')}`,
+        };
+    } finally {
+      if (temporary !== undefined) rmSync(temporary.path, { force: true });
+    }
+  return { prefix, secret: password, location: directory, ...(note === undefined ? {} : { note }) };
 }
 
 export const LOCAL_ENGINES: readonly LocalEngine[] = [
@@ -190,16 +277,10 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
     scheme: 'postgresql',
     prepare: preparePostgres,
     credentials: (context) => `postgres / password in ${join(context.dataDir, 'postgres.password')}`,
-    args: (context) => [
-      '-D',
-      join(context.dataDir, 'postgres'),
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(context.port('postgres')),
-      '-k',
-      join(context.dataDir, 'postgres'),
-    ],
+    args: (context) => {
+      const cluster = context.location('postgres') ?? join(context.dataDir, 'postgres');
+      return ['-D', cluster, '-h', '127.0.0.1', '-p', String(context.port('postgres')), '-k', cluster];
+    },
   },
   {
     role: 'node-exporter',

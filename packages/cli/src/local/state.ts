@@ -1,12 +1,14 @@
 /**
  * What a running `obs up` leaves for `obs status`, `obs down`, `obs verify`, `obs traffic` and
- * `obs doctor`: one JSON file in the data directory, written when everything has started and
- * removed when it stops. A file whose supervisor is gone is stale (a crash or `kill -9`); the
- * commands say so and `obs down` cleans up what it lists.
+ * `obs doctor`: one JSON file in the data directory, rewritten as each part starts (every child
+ * is recorded the moment it is spawned, before it is healthy) and removed when it stops. A file
+ * whose supervisor is gone is stale (a crash or `kill -9`); `obs down` and the next `obs up`
+ * stop what it lists, by process id and start time, never a process that merely reuses a pid.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Health, LocalRole } from './engines.js';
+import { pollUntil } from './probe.js';
 
 export const DEFAULT_DATA_DIR = '.pyairtable-obs';
 export const STATE_FILE = 'state.json';
@@ -26,6 +28,23 @@ export interface RunningComponent {
   /** When that process started (`/proc/<pid>/stat`), so a reused pid is never signalled. */
   readonly startTicks?: string;
   readonly credentials?: string;
+  /** Where it keeps its data, when that is not simply `<data dir>/<name>` (PostgreSQL's cluster). */
+  readonly dataLocation?: string;
+}
+
+/** A child process as recorded the moment it was spawned, healthy or not. */
+export interface ChildRecord {
+  /** The role or demo service it serves. */
+  readonly name: string;
+  readonly pid: number;
+  /** When it started (`/proc/<pid>/stat`), so a reused pid is never signalled. */
+  readonly startTicks?: string;
+  /** Its process group (its own: spawned detached, so the group id is its pid). */
+  readonly group: number;
+  /** How it is asked to stop (default SIGTERM). */
+  readonly stopSignal?: NodeJS.Signals;
+  /** Where it keeps its data, when not in the data directory (PostgreSQL's cluster). */
+  readonly dataLocation?: string;
 }
 
 export interface NotRunning {
@@ -55,6 +74,8 @@ export interface LocalState {
   readonly gatewayUrl?: string;
   readonly components: readonly RunningComponent[];
   readonly missing: readonly NotRunning[];
+  /** Every child running, in the order spawned, from the moment each was spawned. */
+  readonly processes?: readonly ChildRecord[];
 }
 
 export const resolveDataDir = (cwd: string, dataDir: string | undefined): string =>
@@ -91,16 +112,22 @@ export function onStopSignals(handler: (signal: NodeJS.Signals) => void): () => 
   };
 }
 
-/** A process's start time in clock ticks since boot (Linux), or undefined where unknown. */
-export function processStartTicks(pid: number): string | undefined {
+/** Fields 3 on of `/proc/<pid>/stat` (Linux), or undefined where there is no such process. */
+function procStat(pid: number): string[] | undefined {
   try {
-    // Field 22 of /proc/<pid>/stat; the name in field 2 may hold spaces, so count after ')'.
-    return readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
-      .split(') ')[1]
-      ?.split(' ')[19];
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    // The name in field 2 may hold spaces and parentheses: count after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+const procAvailable = (): boolean => existsSync('/proc/self/stat');
+
+/** A process's start time in clock ticks since boot (Linux), or undefined where unknown. */
+export function processStartTicks(pid: number): string | undefined {
+  return procStat(pid)?.[19];
 }
 
 /** The same process as recorded: alive, and not a later one that was given the same pid. */
@@ -120,12 +147,80 @@ export function signalProcess(pid: number, signal: NodeJS.Signals, group = false
   }
 }
 
+/**
+ * Alive and not a zombie. An orphan (its obs up was killed) that exits stays a zombie where no
+ * init reaps orphans (some containers), and signal 0 still reaches a zombie.
+ */
 export function processAlive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return procStat(pid)?.[0] !== 'Z';
+}
+
+/** Whether any process of the group still runs (zombies aside). */
+export function groupRuns(group: number): boolean {
+  if (!procAvailable())
+    try {
+      process.kill(-group, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = procStat(Number(entry));
+    if (stat !== undefined && stat[0] !== 'Z' && Number(stat[2]) === group) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a recorded child, or what it started in its group, still runs. Its pid now naming a
+ * later process means it is gone: the kernel gives out no pid still in use as a group id, so
+ * while any member of its group lives, its pid is not reused.
+ */
+export function recordedChildRuns(record: ChildRecord): boolean {
+  if (!procAvailable()) return sameProcess(record.pid, record.startTicks);
+  const stat = procStat(record.pid);
+  if (stat !== undefined && record.startTicks !== undefined && stat[19] !== record.startTicks) return false;
+  if (stat !== undefined && stat[0] !== 'Z') return true;
+  return groupRuns(record.group);
+}
+
+/** Every child a state records: the spawn records, and the components of older state files. */
+function recordedChildren(state: LocalState): ChildRecord[] {
+  const records = [...(state.processes ?? [])];
+  for (const component of state.components)
+    if (component.pid !== undefined && !records.some((record) => record.pid === component.pid))
+      records.push({
+        name: component.name,
+        pid: component.pid,
+        group: component.pid,
+        ...(component.startTicks === undefined ? {} : { startTicks: component.startTicks }),
+      });
+  return records;
+}
+
+/**
+ * Stops what a dead supervisor left running (a crash, `kill -9`), in reverse order of start:
+ * each child's whole process group (a wrapper such as runuser and what it started), asked first,
+ * killed after 10 s. Only the processes it recorded; a pid reused since is left alone. Returns
+ * what it stopped.
+ */
+export async function stopLeftovers(state: LocalState): Promise<ChildRecord[]> {
+  const stopped: ChildRecord[] = [];
+  for (const record of recordedChildren(state).reverse()) {
+    if (!recordedChildRuns(record)) continue;
+    // A service `obs traffic --stop` froze must run again to act on the signal.
+    signalProcess(record.group, 'SIGCONT', true);
+    signalProcess(record.group, record.stopSignal ?? 'SIGTERM', true);
+    if (!(await pollUntil(() => !groupRuns(record.group), 10_000, 100)))
+      signalProcess(record.group, 'SIGKILL', true);
+    stopped.push(record);
+  }
+  return stopped;
 }

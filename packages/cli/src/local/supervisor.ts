@@ -1,12 +1,13 @@
 /**
  * Local mode: the hub in this process, every installed engine as a child process with configs
  * rendered from the stack model and adapted to loopback, the demo services when asked, all
- * state under one data directory. Started in dependency order, each waited for until healthy;
- * stopped in reverse order on `stop()` (Ctrl-C, SIGTERM from `obs down`).
+ * state under one data directory, private to the user. Started in dependency order, each
+ * recorded in the state file as soon as it is spawned and waited for until healthy; stopped in
+ * reverse order on `stop()` (Ctrl-C, SIGTERM from `obs down`).
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,8 +25,9 @@ import {
 import { PortsInUseError, StartError } from '../errors.js';
 import type { EngineContext, LocalEngine, LocalRole } from './engines.js';
 import { HUB_PORTS, LOCAL_ENGINES, SPEC_PORTS, findExecutable } from './engines.js';
+import { privateDataDirectory, privateDirectory } from './files.js';
 import { portFree, probe, waitHealthy } from './probe.js';
-import type { LocalState, NotRunning, RunningComponent } from './state.js';
+import type { ChildRecord, LocalState, NotRunning, RunningComponent } from './state.js';
 import { processStartTicks, removeState, signalProcess, writeState } from './state.js';
 
 /** A demo service as the supervisor starts it (see @pyairtable/demo). */
@@ -76,6 +78,8 @@ interface Child {
   readonly process: ChildProcess;
   readonly log: WriteStream;
   readonly stopSignal: NodeJS.Signals;
+  /** What the state file records, from the moment it was spawned (none when it could not be). */
+  readonly record: ChildRecord | undefined;
   /** Ours to stop: false once it exited. */
   running: boolean;
 }
@@ -119,16 +123,19 @@ class LogForwarder {
   }
 }
 
-function ensureDirectory(path: string): void {
-  mkdirSync(path, { recursive: true });
-}
-
 export async function startLocal(options: LocalOptions): Promise<LocalStack> {
   const { dataDir, progress, env } = options;
   const startTimeout = options.startTimeoutMs ?? 30_000;
   const configDir = join(dataDir, 'config');
   const logDir = join(dataDir, 'logs');
-  for (const directory of [dataDir, configDir, join(configDir, 'rules'), logDir]) ensureDirectory(directory);
+  // Everyone's telemetry and a password: the user's alone (0700), unless the directory given is
+  // a folder of the user's own, whose mode is theirs to choose; what obs keeps in it is private.
+  if (!privateDataDirectory(dataDir))
+    progress(
+      `${dataDir} holds files obs did not write and stays readable by others; what obs keeps in it is private`,
+    );
+  for (const directory of [configDir, join(configDir, 'rules')]) privateDirectory(directory);
+  privateDirectory(logDir, { files: true });
   const port = (role: LocalRole): number => SPEC_PORTS[role] + options.portOffset;
   const hubPorts = {
     otlpHttp: HUB_PORTS.otlpHttp + options.portOffset,
@@ -136,7 +143,14 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     exporter: HUB_PORTS.prometheusExporter + options.portOffset,
   };
   const secrets = new Map<LocalRole, string>();
-  const context: EngineContext = { dataDir, configDir, port, secret: (role) => secrets.get(role) };
+  const locations = new Map<LocalRole, string>();
+  const context: EngineContext = {
+    dataDir,
+    configDir,
+    port,
+    secret: (role) => secrets.get(role),
+    location: (role) => locations.get(role),
+  };
   const checkAborted = (): void => {
     if (options.signal?.aborted === true) throw new StartAborted('stopped while starting');
   };
@@ -181,6 +195,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
   let stopping = false;
   let hub: Hub | undefined;
   let forwarder: LogForwarder | undefined;
+  /** Rewrites the state file; set once the hub runs (the state names its addresses). */
+  let saveState: (() => LocalState) | undefined;
 
   const stop = async (): Promise<void> => {
     if (stopping) return;
@@ -219,6 +235,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     childEnv: Readonly<Record<string, string | undefined>>,
     onLine?: (line: string) => void,
     stopSignal: NodeJS.Signals = 'SIGTERM',
+    dataLocation?: string,
   ): Child => {
     const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
     log.on('error', () => undefined);
@@ -229,7 +246,27 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       cwd: dataDir,
       detached: true,
     });
-    const entry: Child = { name, process: child, log, running: true, stopSignal };
+    const pid = child.pid;
+    const ticks = pid === undefined ? undefined : processStartTicks(pid);
+    const entry: Child = {
+      name,
+      process: child,
+      log,
+      running: true,
+      stopSignal,
+      // Spawned detached: it leads a process group of its own, whose id is its pid.
+      record:
+        pid === undefined
+          ? undefined
+          : {
+              name,
+              pid,
+              group: pid,
+              ...(ticks === undefined ? {} : { startTicks: ticks }),
+              ...(stopSignal === 'SIGTERM' ? {} : { stopSignal }),
+              ...(dataLocation === undefined ? {} : { dataLocation }),
+            },
+    };
     child.on('close', () => {
       log.end();
     });
@@ -247,6 +284,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     });
     child.on('exit', (code, signal) => {
       entry.running = false;
+      if (!stopping) saveState?.();
       if (!stopping)
         options.onUnexpectedExit?.(
           name,
@@ -254,12 +292,16 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
         );
     });
     children.push(entry);
+    // In the state file before anything else happens: if obs up is killed now (kill -9, a
+    // crash), obs down and the next obs up still find this child and stop it.
+    saveState?.();
     return entry;
   };
 
   try {
     progress(`starting the hub (traces, logs, OTLP metrics) in ${join(dataDir, 'hub')}`);
-    ensureDirectory(join(dataDir, 'hub'));
+    // Its store (DuckDB's file and WAL) is created under obs up's umask of 077.
+    privateDirectory(join(dataDir, 'hub'), { files: true });
     hub = await startHub({
       dataDir: join(dataDir, 'hub'),
       profile: options.profile,
@@ -282,8 +324,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     const startedHub = hub;
     const startedAt = new Date().toISOString();
     const supervisorTicks = processStartTicks(process.pid);
-    // Written as each part starts, so obs down finds what runs even mid-start.
-    const saveState = (ready: boolean): LocalState => {
+    let ready = false;
+    // Written as each part starts and as each child is spawned, so obs down finds what runs
+    // even mid-start.
+    const save = (): LocalState => {
       const gateway = components.find((component) => component.name === 'api-gateway');
       const state: LocalState = {
         version: 1,
@@ -301,18 +345,23 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
         ...(gateway === undefined ? {} : { gatewayUrl: gateway.url }),
         components,
         missing,
+        processes: children.flatMap((child) =>
+          child.running && child.record !== undefined ? [child.record] : [],
+        ),
       };
       writeState(state);
       return state;
     };
-    saveState(false);
-    /** The started process's identity, for the state file. */
-    const identity = (child: Child): { pid?: number; startTicks?: string } => {
-      const pid = child.process.pid;
-      if (pid === undefined) return {};
-      const ticks = processStartTicks(pid);
-      return { pid, ...(ticks === undefined ? {} : { startTicks: ticks }) };
-    };
+    saveState = save;
+    save();
+    /** The started process's identity, for the state file: as recorded when it was spawned. */
+    const identity = (child: Child): { pid?: number; startTicks?: string } =>
+      child.record === undefined
+        ? {}
+        : {
+            pid: child.record.pid,
+            ...(child.record.startTicks === undefined ? {} : { startTicks: child.record.startTicks }),
+          };
 
     const running = new Set<LocalRole>(['hub']);
     const startEngine = async (engine: LocalEngine, executable: string): Promise<void> => {
@@ -326,8 +375,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
         notRunning(engine, prepared.reason, prepared.fix);
         return;
       }
-      const { prefix } = prepared;
+      const { prefix, location } = prepared;
       if (prepared.secret !== undefined) secrets.set(engine.role, prepared.secret);
+      if (location !== undefined) locations.set(engine.role, location);
+      if (prepared.note !== undefined) progress(prepared.note);
       progress(`starting ${engine.role} (${executable})`);
       const args = engine.args(context);
       const child = launch(
@@ -340,6 +391,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
         },
         undefined,
         engine.stopSignal,
+        location,
       );
       const url = `http://${LOCAL_HOST}:${String(port(engine.role))}`;
       const result = await waitHealthy(
@@ -354,6 +406,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
           engine,
           `did not become healthy (${result.detail}); see ${join(logDir, `${engine.role}.log`)}`,
         );
+        save();
         return;
       }
       running.add(engine.role);
@@ -368,8 +421,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
         health: engine.health,
         ...identity(child),
         ...(engine.credentials === undefined ? {} : { credentials: engine.credentials(context) }),
+        ...(location === undefined ? {} : { dataLocation: location }),
       });
-      saveState(false);
+      save();
     };
 
     const engineNamed = (role: LocalRole): LocalEngine | undefined =>
@@ -430,7 +484,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
         health: { kind: 'http', path: service.healthPath },
         ...identity(child),
       });
-      saveState(false);
+      save();
       if (service.metricsPort !== undefined && service.tier !== undefined)
         services.push({
           service: service.name,
@@ -485,7 +539,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     }
 
     checkAborted();
-    const state = saveState(true);
+    ready = true;
+    const state = save();
     return { state, hub, stop };
   } catch (error) {
     await stop();
