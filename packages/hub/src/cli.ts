@@ -20,7 +20,9 @@ Options:
   --profile <profile>       the sampling policy: development (keep all), staging, production
   --retention-days <n>      delete spans older than this (default: 7, the contract's trace retention)
   --max-size-mb <n>         size cap of the store; the oldest spans go first (default: 2048)
-  --max-memory-mb <n>       resident memory above which ingest answers 503 Retry-After (default: 1024)
+  --max-memory-mb <n>       the process's memory bound: its working set, DuckDB's share and what the hub
+                            holds for data; past it ingest answers 503 Retry-After, below the working
+                            set the hub does not start (default: 1024)
   --host <address>          interface to listen on (default: ${HUB_DEFAULTS.host})
   --otlp-http-port <n>      OTLP/HTTP port (default: ${String(HUB_DEFAULTS.otlpHttpPort)}; 0 picks a free one)
   --otlp-grpc-port <n>      OTLP/gRPC port (default: ${String(HUB_DEFAULTS.otlpGrpcPort)})

@@ -9,6 +9,7 @@ import { SAMPLING_REASONS } from '@pyairtable/conventions';
 export const REFUSAL_REASONS = [
   'malformed',
   'too_large',
+  'too_slow',
   'unsupported_type',
   'unauthorized',
   'queue_full',
@@ -98,6 +99,28 @@ export class HubCounters {
     help: 'Traces waiting for their tail-sampling decision.',
     registers: [this.registry],
   });
+
+  private readHeld: () => number = () => 0;
+  /** Set when scraped, from what the ingest counts (`watchMemory`). */
+  readonly memoryHeld: Gauge = new Gauge({
+    name: 'pyairtable_hub_memory_held_bytes',
+    help: 'Memory the hub holds for data by its own count: request bodies, decoded requests, pending traces, metric series.',
+    registers: [this.registry],
+    collect: () => {
+      this.memoryHeld.set(this.readHeld());
+    },
+  });
+  readonly memoryBudget = new Gauge({
+    name: 'pyairtable_hub_memory_budget_bytes',
+    help: 'What the hub may hold for data before ingest answers 503: the memory bound less the working set and DuckDB.',
+    registers: [this.registry],
+  });
+
+  /** Reads what is held at each scrape. */
+  watchMemory(held: () => number, budget: number): void {
+    this.memoryBudget.set(budget);
+    this.readHeld = held;
+  }
 
   constructor() {
     // Every label value exists from the start, so a rate over a new series is never missed.

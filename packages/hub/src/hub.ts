@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Environment } from '@pyairtable/conventions';
 import { SAMPLING_POLICIES, TRACES_RETENTION, createPiiMasker } from '@pyairtable/conventions';
 import { HubCounters } from './counters.js';
-import { Ingest } from './ingest.js';
+import { DECODED_BYTES_PER_BODY_BYTE, Ingest } from './ingest.js';
 import { METRIC_STORE_DEFAULTS, MetricStore } from './metric-store.js';
 import { hostPort, startOtlpGrpc } from './otlp-grpc.js';
 import { GRPC_CODES, bearerAllowed, createOtlpHttpServer } from './otlp-http.js';
@@ -44,10 +44,20 @@ export interface HubOptions {
   readonly maxBodyBytes?: number;
   /** Requests of any signal being read, decoded or committed before ingest answers 503 (default 64). */
   readonly maxInFlightRequests?: number;
-  /** Resident memory above which ingest answers 503 until it falls (default 1 GiB). */
+  /**
+   * The process's memory bound (default 1 GiB): its working set at start, DuckDB's share (its
+   * own memory_limit) and what the hub holds for data. Past it ingest answers 503 until what
+   * the hub holds falls; a bound below the working set refuses to start.
+   */
   readonly maxMemoryBytes?: number;
-  /** Tests: how resident memory is read (default process.memoryUsage.rss). */
-  readonly residentMemory?: () => number;
+  /** Embedders and tests: the budget for data, in place of the one derived from maxMemoryBytes. */
+  readonly memoryBudgetBytes?: number;
+  /** Tests: what the hub holds for data, in place of its own count. */
+  readonly memoryHeld?: () => number;
+  /** Longest a client may take to send a request's headers (default 10 s). */
+  readonly headersTimeoutMs?: number;
+  /** Longest a client may take to send a whole request, body included (default 30 s): 408 after. */
+  readonly requestTimeoutMs?: number;
   /** Metric series held for Prometheus before new ones are refused (default 50 000). */
   readonly maxMetricSeries?: number;
   readonly ingestToken?: string;
@@ -70,6 +80,8 @@ export interface Hub {
   decideDue(): Promise<void>;
   /** Applies retention now (the hub also does it every minute). */
   enforceRetention(): Promise<{ deletedByAge: number; deletedBySize: number }>;
+  /** What the hub holds for data by its own count (see HubOptions.maxMemoryBytes). */
+  memoryHeld(): number;
   close(): Promise<void>;
 }
 
@@ -82,6 +94,8 @@ export const HUB_DEFAULTS = {
   maxBodyBytes: 16 * 1024 * 1024,
   maxInFlightRequests: 64,
   maxMemoryBytes: 1024 ** 3,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
   maxStoreBytes: 2 * 1024 ** 3,
   maxMetricSeries: METRIC_STORE_DEFAULTS.maxSeries,
 } as const;
@@ -143,10 +157,43 @@ function writeExposition(metrics: MetricStore, response: ServerResponse, report:
   }
 }
 
+/** DuckDB's share of the bound: an eighth, within 32 MiB to 256 MiB. */
+export const duckDbMemoryBytes = (maxMemoryBytes: number): number =>
+  Math.min(256 * 2 ** 20, Math.max(32 * 2 ** 20, Math.floor(maxMemoryBytes / 8)));
+
+/**
+ * What the hub may hold for data under `maxMemoryBytes`, once the process's working set and
+ * DuckDB's share are taken; an error naming the smallest workable bound when not even one
+ * request of the largest size would fit.
+ */
+export function memoryBudget(maxMemoryBytes: number, workingSetBytes: number, maxBodyBytes: number): number {
+  const budget = maxMemoryBytes - workingSetBytes - duckDbMemoryBytes(maxMemoryBytes);
+  const oneRequest = maxBodyBytes * (1 + DECODED_BYTES_PER_BODY_BYTE);
+  if (budget >= oneRequest) return budget;
+  const mib = (bytes: number): number => Math.ceil(bytes / 2 ** 20);
+  const needed = workingSetBytes + oneRequest + 32 * 2 ** 20;
+  throw new Error(
+    `a memory bound of ${String(mib(maxMemoryBytes))} MiB is below what the hub needs: ${String(mib(workingSetBytes))} MiB of working set at start, ` +
+      `${String(mib(duckDbMemoryBytes(maxMemoryBytes)))} MiB for DuckDB and ${String(mib(oneRequest))} MiB for one request of the largest size; ` +
+      `give at least ${String(mib(Math.max(needed, (needed * 8) / 7)))} MiB (--max-memory-mb), or a smaller --max-body-mb`,
+  );
+}
+
 export async function startHub(options: HubOptions): Promise<Hub> {
   const host = options.host ?? HUB_DEFAULTS.host;
   const maxBodyBytes = options.maxBodyBytes ?? HUB_DEFAULTS.maxBodyBytes;
-  const store = await SpanStore.open(options.dataDir);
+  const maxMemoryBytes = options.maxMemoryBytes ?? HUB_DEFAULTS.maxMemoryBytes;
+  const store = await SpanStore.open(options.dataDir, {
+    memoryLimitBytes: duckDbMemoryBytes(maxMemoryBytes),
+  });
+  let memoryBudgetBytes: number;
+  try {
+    memoryBudgetBytes =
+      options.memoryBudgetBytes ?? memoryBudget(maxMemoryBytes, process.memoryUsage.rss(), maxBodyBytes);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const counters = new HubCounters();
   const clock = options.now ?? Date.now;
   const reportError = options.reportError ?? reportToStderr;
@@ -161,14 +208,15 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     sampler: new TailSampler(SAMPLING_POLICIES[options.profile ?? 'development'], options.now),
     masker: options.maskPii === false ? undefined : createPiiMasker(),
     maxInFlightRequests: options.maxInFlightRequests ?? HUB_DEFAULTS.maxInFlightRequests,
-    maxMemoryBytes: options.maxMemoryBytes ?? HUB_DEFAULTS.maxMemoryBytes,
-    residentMemory: options.residentMemory ?? (() => process.memoryUsage.rss()),
+    memoryBudgetBytes,
+    ...(options.memoryHeld === undefined ? {} : { memoryHeld: options.memoryHeld }),
     now: clock,
     maxAgeNs:
       BigInt(Math.round((options.retentionDays ?? TRACES_RETENTION.deleteAfterDays) * 86_400)) *
       1_000_000_000n,
     maxStoreBytes: options.maxStoreBytes ?? HUB_DEFAULTS.maxStoreBytes,
   });
+  counters.watchMemory(() => ingest.memoryHeld(), memoryBudgetBytes);
   const decider = setInterval(() => {
     ingest.decideDue().catch(() => undefined);
   }, 1000);
@@ -178,7 +226,14 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   }, 60_000);
   retention.unref();
 
-  const receiver = { ingest, counters, maxBodyBytes, ingestToken: options.ingestToken };
+  const receiver = {
+    ingest,
+    counters,
+    maxBodyBytes,
+    ingestToken: options.ingestToken,
+    headersTimeoutMs: options.headersTimeoutMs ?? HUB_DEFAULTS.headersTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs ?? HUB_DEFAULTS.requestTimeoutMs,
+  };
   const otlpHttp = createOtlpHttpServer(receiver);
   const prometheus = createServer((request, response) => {
     if (!apiAuthorised(request, response, options.apiToken)) return;
@@ -245,6 +300,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       counters,
       decideDue: () => ingest.decideDue(),
       enforceRetention: () => ingest.enforceRetention(),
+      memoryHeld: () => ingest.memoryHeld(),
       async close() {
         clearInterval(decider);
         clearInterval(retention);

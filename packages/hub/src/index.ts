@@ -2,9 +2,10 @@
  * @pyairtable/hub: the Docker-free backend for traces, logs and metrics: OTLP in (HTTP and
  * gRPC), a durable DuckDB store, Jaeger's query API out, metrics for Prometheus to scrape.
  */
-export { startHub, HUB_DEFAULTS } from './hub.js';
+export { startHub, HUB_DEFAULTS, duckDbMemoryBytes, memoryBudget } from './hub.js';
 export { IMPORT_PATH, LOG_LINES_PATH, bearerAllowed } from './otlp-http.js';
-export { Overloaded } from './ingest.js';
+export { Overloaded, DECODED_BYTES_PER_BODY_BYTE } from './ingest.js';
+export { IMPORT_GROUP_SPANS } from './import.js';
 export { MetricStore, METRIC_STORE_DEFAULTS } from './metric-store.js';
 export { decodeMetrics, metricsFromRequest, prometheusName } from './otlp/metrics.js';
 export { decodeLogs, logsFromRequest } from './otlp/logs.js';

@@ -43,9 +43,10 @@ export function unstorableLogRecord(record: LogRecord): string | undefined {
 }
 
 /** Appends records checked by unstorableLogRecord; the caller's transaction makes them one commit. */
-export async function appendLogs(writer: DuckDBConnection, records: readonly LogRecord[]): Promise<void> {
-  if (records.length === 0) return;
+export async function appendLogs(writer: DuckDBConnection, records: readonly LogRecord[]): Promise<number> {
+  if (records.length === 0) return 0;
   const appender = await writer.createAppender('logs');
+  let bytes = 0;
   try {
     for (const record of records) {
       appender.appendBigInt(timeNs(record));
@@ -54,13 +55,16 @@ export async function appendLogs(writer: DuckDBConnection, records: readonly Log
       appender.appendVarchar(record.category);
       appender.appendVarchar(record.trace?.id ?? '');
       appender.appendVarchar(record.message);
-      appender.appendVarchar(JSON.stringify(record));
+      const text = JSON.stringify(record);
+      appender.appendVarchar(text);
       appender.endRow();
+      bytes += text.length + record.message.length + 64;
     }
     appender.flushSync();
   } finally {
     appender.closeSync();
   }
+  return bytes;
 }
 
 export async function searchLogs(reader: DuckDBConnection, query: LogQuery): Promise<unknown[]> {

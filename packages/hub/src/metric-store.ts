@@ -110,6 +110,11 @@ export class MetricStore {
     } = {},
   ) {}
 
+  /** What the series hold, by the exposition size they were admitted at (an estimate from above). */
+  get heldBytes(): number {
+    return this.totalSize;
+  }
+
   get size(): number {
     return this.seriesCount;
   }

@@ -93,7 +93,7 @@ export function startOtlpGrpc(
         };
         let release: () => void;
         try {
-          release = ingest.admit();
+          release = ingest.admit(call.request.length);
         } catch (error) {
           fail(error);
           return;

@@ -9,10 +9,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
-import { gunzip } from 'node:zlib';
+import { createGunzip, gunzip } from 'node:zlib';
 import { RESOURCE_ATTRIBUTES, validateLogRecord } from '@pyairtable/conventions';
 import type { HubCounters } from './counters.js';
-import type { Ingest } from './ingest.js';
+import type { BodyReading, Ingest } from './ingest.js';
+import type { ImportOutcome } from './import.js';
+import { ImportIdle, importTraces } from './import.js';
 import { Overloaded } from './ingest.js';
 import { unstorableLogRecord } from './log-store.js';
 import { decodeLogs } from './otlp/logs.js';
@@ -41,35 +43,67 @@ type SignalPath = keyof typeof SIGNALS;
 const isSignalPath = (path: string): path is SignalPath => path in SIGNALS;
 
 export class BodyTooLarge extends Error {}
+/** The client took longer than the request deadline to send its body. */
+export class BodyTimeout extends Error {}
 
-function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * The body, counted against the memory bound as it arrives, within the size limit and the
+ * deadline. A slow sender holds only what it has sent, never a request slot.
+ */
+function readBody(
+  request: IncomingMessage,
+  limit: number,
+  reading: BodyReading,
+  deadline: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on('data', (chunk: Buffer) => {
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      request.removeListener('data', onData);
+      request.resume();
+      reject(error);
+    };
+    const timer = setTimeout(
+      () => {
+        fail(new BodyTimeout());
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) {
-        reject(new BodyTooLarge());
-        request.resume();
+        fail(new BodyTooLarge());
+        return;
+      }
+      try {
+        reading.add(chunk.length);
+      } catch (error) {
+        fail(error as Error);
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    request.on('data', onData);
     request.on('end', () => {
+      clearTimeout(timer);
       resolve(Buffer.concat(chunks));
     });
-    request.on('error', reject);
+    request.on('error', fail);
   });
 }
 
-function gunzipLimited(body: Buffer, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    gunzip(body, { maxOutputLength: limit }, (error, result) => {
-      if (error === null) resolve(result);
+async function gunzipLimited(body: Buffer, limit: number, reading: BodyReading): Promise<Buffer> {
+  const result = await new Promise<Buffer>((resolve, reject) => {
+    gunzip(body, { maxOutputLength: limit }, (error, output) => {
+      if (error === null) resolve(output);
       else if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') reject(new BodyTooLarge());
       else reject(new PayloadError(`gzip body could not be decompressed: ${error.message}`));
     });
   });
+  reading.add(result.length);
+  return result;
 }
 
 /** True when no token is required or the header carries it (compared in constant time). */
@@ -130,7 +164,15 @@ export function ingestFailure(
   error: unknown,
   counters: HubCounters,
   maxBodyBytes: number,
-): { code: number; httpStatus: 400 | 413 | 503; message: string } {
+): { code: number; httpStatus: 400 | 408 | 413 | 503; message: string } {
+  if (error instanceof BodyTimeout) {
+    counters.refused.inc({ reason: 'too_slow' });
+    return {
+      code: GRPC_CODES.unavailable,
+      httpStatus: 408,
+      message: 'the request was not received in time; send it again, faster',
+    };
+  }
   if (error instanceof BodyTooLarge) {
     counters.refused.inc({ reason: 'too_large' });
     return {
@@ -158,6 +200,8 @@ export interface OtlpHttpOptions {
   readonly counters: HubCounters;
   readonly maxBodyBytes: number;
   readonly ingestToken: string | undefined;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
 }
 
 export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
@@ -181,14 +225,25 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
     response.end(type.encode(type.fromObject(body)).finish());
   };
 
-  /** The body, decompressed, within the size limit. */
-  const readRequestBody = async (request: IncomingMessage): Promise<Buffer> => {
-    const body = await readBody(request, maxBodyBytes);
+  /** When a request that arrived now must have been received whole. */
+  const deadlineOf = (): number => Date.now() + options.requestTimeoutMs;
+
+  /**
+   * The body, decompressed, within the size limit and the deadline, then admitted for decoding
+   * (a request slot). Returns the body and the slot's release.
+   */
+  const readAndAdmit = async (request: IncomingMessage, deadline: number): Promise<[Buffer, () => void]> => {
     const encoding = (request.headers['content-encoding'] ?? '').toLowerCase();
-    if (encoding === 'gzip') return gunzipLimited(body, maxBodyBytes);
-    if (encoding !== '' && encoding !== 'identity')
+    if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip')
       throw new PayloadError(`content-encoding ${encoding} is not supported; use gzip or none`);
-    return body;
+    const reading = ingest.startReading();
+    try {
+      const raw = await readBody(request, maxBodyBytes, reading, deadline);
+      const body = encoding === 'gzip' ? await gunzipLimited(raw, maxBodyBytes, reading) : raw;
+      return [body, ingest.admit(body.length)];
+    } finally {
+      reading.done();
+    }
   };
 
   /** Answers 401 and returns false when a bearer token is required and this request has none. */
@@ -213,9 +268,16 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
     error: unknown,
     json: boolean,
   ): void => {
+    const failure = ingestFailure(error, counters, maxBodyBytes);
+    if (failure.httpStatus === 408) {
+      // A sender too slow for the deadline does not keep its connection.
+      response.setHeader('connection', 'close');
+      answer(response, 408, json, { code: failure.code, message: failure.message });
+      request.socket.destroySoon();
+      return;
+    }
     // Whatever of the body is still unread is discarded, so the connection stays usable.
     request.resume();
-    const failure = ingestFailure(error, counters, maxBodyBytes);
     answer(
       response,
       failure.httpStatus,
@@ -245,27 +307,52 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
   };
 
   /**
-   * Files in the collector file exporter's format (one OTLP/JSON trace request per line), as
-   * exported by `/api/v3/traces/{id}?format=file`. Lines that cannot be read are reported by
-   * number; the rest are stored.
+   * Files in the collector file exporter's format, streamed (import.ts). With
+   * `Accept: application/x-ndjson` the answer streams a progress line after each committed group
+   * and the outcome last; otherwise it is the outcome alone. Lines that cannot be read are
+   * reported by number; the rest are stored.
    */
   const importFile = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const body = await readRequestBody(request);
-    const { values, errors } = eachLine(body, (line) =>
-      decodeTraceJson(Buffer.from(line), RESOURCE_ATTRIBUTES.serviceName),
-    );
-    let imported = 0;
-    let rejected = 0;
-    for (const decoded of values) {
-      await ingest.importSpans(decoded);
-      imported += decoded.spans.length;
-      rejected += decoded.rejected;
+    const encoding = (request.headers['content-encoding'] ?? '').toLowerCase();
+    if (encoding !== '' && encoding !== 'identity' && encoding !== 'gzip')
+      throw new PayloadError(`content-encoding ${encoding} is not supported; use gzip or none`);
+    const source = encoding === 'gzip' ? request.pipe(createGunzip()) : request;
+    const streaming = (request.headers.accept ?? '').includes('application/x-ndjson');
+    const progressLine = (body: object): void => {
+      if (!response.headersSent) response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      response.write(`${JSON.stringify(body)}\n`);
+    };
+    let outcome: ImportOutcome;
+    try {
+      outcome = await importTraces(source, {
+        ingest,
+        maxLineBytes: maxBodyBytes,
+        idleTimeoutMs: options.requestTimeoutMs,
+        ...(streaming
+          ? {
+              onProgress: (progress) => {
+                progressLine({ progress });
+              },
+            }
+          : {}),
+      });
+    } catch (error) {
+      if (error instanceof ImportIdle) throw new BodyTimeout();
+      if ((error as NodeJS.ErrnoException).code?.startsWith('Z_') === true)
+        throw new PayloadError(`gzip body could not be decompressed: ${(error as Error).message}`);
+      throw error;
     }
-    answer(response, errors.length > 0 && imported === 0 ? 400 : 200, true, {
-      imported,
-      rejected,
-      errors: errors.slice(0, 100),
-    });
+    const result = {
+      imported: outcome.imported,
+      rejected: outcome.rejected,
+      lines: outcome.lines,
+      failedLines: outcome.failedLines,
+      errors: outcome.errors,
+    };
+    if (streaming) {
+      progressLine(result);
+      response.end();
+    } else answer(response, outcome.failedLines > 0 && outcome.imported === 0 ? 400 : 200, true, result);
   };
 
   /**
@@ -274,94 +361,112 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
    * the others are stored. All refused: 400.
    */
   const ingestLogLines = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const body = await readRequestBody(request);
-    const { values, errors } = eachLine(body, (line) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch {
-        throw new PayloadError('not JSON');
-      }
-      const validation = validateLogRecord(parsed);
-      if (!validation.ok)
-        throw new PayloadError(
-          validation.problems.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
-        );
-      const unstorable = unstorableLogRecord(validation.value);
-      if (unstorable !== undefined) throw new PayloadError(unstorable);
-      return validation.value;
-    });
-    await ingest.logs(values, errors.length);
-    answer(response, values.length === 0 && errors.length > 0 ? 400 : 200, true, {
-      stored: values.length,
-      rejected: errors.length,
-      errors: errors.slice(0, 100),
-    });
+    const [body, release] = await readAndAdmit(request, deadlineOf());
+    try {
+      const { values, errors } = eachLine(body, (line) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(line);
+        } catch {
+          throw new PayloadError('not JSON');
+        }
+        const validation = validateLogRecord(parsed);
+        if (!validation.ok)
+          throw new PayloadError(
+            validation.problems.map((problem) => `${problem.path}: ${problem.message}`).join('; '),
+          );
+        const unstorable = unstorableLogRecord(validation.value);
+        if (unstorable !== undefined) throw new PayloadError(unstorable);
+        return validation.value;
+      });
+      await ingest.logs(values, errors.length);
+      answer(response, values.length === 0 && errors.length > 0 ? 400 : 200, true, {
+        stored: values.length,
+        rejected: errors.length,
+        errors: errors.slice(0, 100),
+      });
+    } finally {
+      release();
+    }
   };
 
-  return createServer((request, response) => {
-    void (async () => {
-      const path = (request.url ?? '').split('?')[0] ?? '';
-      const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      const json = contentType === 'application/json';
-      const lineRoute =
-        request.method === 'POST' && path === LOG_LINES_PATH
-          ? ingestLogLines
-          : request.method === 'POST' && path === IMPORT_PATH
-            ? importFile
-            : undefined;
-      if (lineRoute !== undefined) {
-        if (!authorised(request, response, true)) return;
-        let release: (() => void) | undefined;
-        try {
-          release = ingest.admit();
-          await lineRoute(request, response);
-        } catch (error) {
-          answerFailure(request, response, error, true);
-        } finally {
-          release?.();
+  /** An OTLP request of one signal: read, admitted, decoded, committed, answered. */
+  const ingestOtlp = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    path: SignalPath,
+    json: boolean,
+  ): Promise<void> => {
+    const [body, release] = await readAndAdmit(request, deadlineOf());
+    try {
+      const outcome = await ingestSignal(ingest, path, body, json);
+      answer(
+        response,
+        200,
+        json,
+        partialSuccess(path, outcome.rejected, outcome.rejectReason),
+        {},
+        SIGNALS[path],
+      );
+    } finally {
+      release();
+    }
+  };
+
+  // Node's own request deadline is off: the body deadline is ours (an import may take longer
+  // than any one request, but not pause longer); headers still have Node's, checked every second.
+  const server = createServer(
+    { connectionsCheckingInterval: 1000, requestTimeout: 0 },
+    (request, response) => {
+      void (async () => {
+        const path = (request.url ?? '').split('?')[0] ?? '';
+        const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+        const json = contentType === 'application/json';
+        const lineRoute =
+          request.method === 'POST' && path === LOG_LINES_PATH
+            ? ingestLogLines
+            : request.method === 'POST' && path === IMPORT_PATH
+              ? importFile
+              : undefined;
+        if (lineRoute !== undefined) {
+          if (!authorised(request, response, true)) return;
+          try {
+            await lineRoute(request, response);
+          } catch (error) {
+            if (response.headersSent)
+              response.end(`${JSON.stringify({ error: ingestFailure(error, counters, maxBodyBytes) })}\n`);
+            else answerFailure(request, response, error, true);
+          }
+          return;
         }
-        return;
-      }
-      if (request.method !== 'POST' || !isSignalPath(path)) {
-        answer(response, 404, true, {
-          code: 12,
-          message: `${request.method ?? ''} ${path} is not served here; send POST /v1/traces, /v1/logs or /v1/metrics`,
-        });
-        request.resume();
-        return;
-      }
-      if (!authorised(request, response, json)) return;
-      if (!json && contentType !== 'application/x-protobuf') {
-        counters.refused.inc({ reason: 'unsupported_type' });
-        answer(response, 415, true, {
-          code: GRPC_CODES.invalidArgument,
-          message: 'use application/x-protobuf or application/json',
-        });
-        request.resume();
-        return;
-      }
-      let release: (() => void) | undefined;
-      try {
-        // Admitted before the body is read: a full hub refuses without buffering anything.
-        release = ingest.admit();
-        const body = await readRequestBody(request);
-        const outcome = await ingestSignal(ingest, path, body, json);
-        answer(
-          response,
-          200,
-          json,
-          partialSuccess(path, outcome.rejected, outcome.rejectReason),
-          {},
-          SIGNALS[path],
-        );
-      } catch (error) {
-        answerFailure(request, response, error, json);
-      } finally {
-        release?.();
-      }
-    })().catch(() => {
-      if (!response.headersSent) response.writeHead(500).end();
-    });
-  });
+        if (request.method !== 'POST' || !isSignalPath(path)) {
+          answer(response, 404, true, {
+            code: 12,
+            message: `${request.method ?? ''} ${path} is not served here; send POST /v1/traces, /v1/logs or /v1/metrics`,
+          });
+          request.resume();
+          return;
+        }
+        if (!authorised(request, response, json)) return;
+        if (!json && contentType !== 'application/x-protobuf') {
+          counters.refused.inc({ reason: 'unsupported_type' });
+          answer(response, 415, true, {
+            code: GRPC_CODES.invalidArgument,
+            message: 'use application/x-protobuf or application/json',
+          });
+          request.resume();
+          return;
+        }
+        try {
+          await ingestOtlp(request, response, path, json);
+        } catch (error) {
+          answerFailure(request, response, error, json);
+        }
+      })().catch(() => {
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+    },
+  );
+  server.headersTimeout = options.headersTimeoutMs;
+  return server;
 }

@@ -88,6 +88,9 @@ function serialiseRecord(span: SpanRecord): string {
 const serialiseAttrs = (span: SpanRecord): string =>
   JSON.stringify(Object.fromEntries(span.attributes.map((entry) => [entry.key, attributeText(entry)])));
 
+/** A span row's fixed columns (ids, times, kind, status) as text, about. */
+const ROW_BYTES = 96;
+
 /** Columns of the span queries, in this order. */
 const SPAN_COLUMNS =
   's.trace_id, s.span_id, s.parent_span_id, s.service, s.name, s.kind, s.start_ns, s.end_ns, s.status_code, s.record, o.resource, o.scope, s.attrs';
@@ -153,11 +156,12 @@ export class SpanStore {
     private readonly reader: DuckDBConnection,
   ) {}
 
-  static async open(dataDir: string, options: { memoryLimit?: string } = {}): Promise<SpanStore> {
-    mkdirSync(dataDir, { recursive: true });
+  /** Opens (or creates) the store; DuckDB keeps within `memoryLimitBytes` (default 256 MiB). */
+  static async open(dataDir: string, options: { memoryLimitBytes?: number } = {}): Promise<SpanStore> {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const instance = await DuckDBInstance.create(join(dataDir, STORE_FILE), {
       threads: '2',
-      memory_limit: options.memoryLimit ?? '256MB',
+      memory_limit: `${String(Math.floor((options.memoryLimitBytes ?? 256 * 2 ** 20) / 2 ** 20))}MiB`,
     });
     const writer = await instance.connect();
     for (const statement of [...SCHEMA, LOG_SCHEMA]) await writer.run(statement);
@@ -177,19 +181,24 @@ export class SpanStore {
     await this.writer.run('COMMIT');
   }
 
-  /** Appends a batch in one transaction; resolves once it is committed (durable). */
-  async append(spans: readonly SpanRecord[]): Promise<void> {
-    if (spans.length === 0) return;
-    let inserted: string[] = [];
+  /**
+   * Appends a batch in one transaction; resolves once it is committed (durable), with about
+   * how many bytes it added before compression (what the size cap's checks count).
+   */
+  async append(spans: readonly SpanRecord[]): Promise<number> {
+    if (spans.length === 0) return 0;
+    let appended = { origins: [] as string[], bytes: 0 };
     await this.transaction(async () => {
-      inserted = await this.appendSpans(spans);
+      appended = await this.appendSpans(spans);
     });
     // Known only once committed: after a rollback the same origins are inserted again.
-    for (const key of inserted) this.knownOrigins.add(key);
+    for (const key of appended.origins) this.knownOrigins.add(key);
+    return appended.bytes;
   }
 
-  /** Appends within the caller's transaction; returns the origins it inserted. */
-  private async appendSpans(spans: readonly SpanRecord[]): Promise<string[]> {
+  /** Appends within the caller's transaction; returns the origins it inserted and the bytes. */
+  private async appendSpans(spans: readonly SpanRecord[]): Promise<{ origins: string[]; bytes: number }> {
+    let bytes = 0;
     const origins = new Map<string, { resource: string; scope: string }>();
     const originOf = (span: SpanRecord): string => {
       let key = this.originKeys.get(span.scope);
@@ -224,16 +233,19 @@ export class SpanStore {
         appender.appendBigInt(span.endTimeUnixNano);
         appender.appendBigInt(span.endTimeUnixNano - span.startTimeUnixNano);
         appender.appendTinyInt(span.statusCode);
-        appender.appendVarchar(serialiseAttrs(span));
+        const attrs = serialiseAttrs(span);
+        const record = serialiseRecord(span);
+        appender.appendVarchar(attrs);
         appender.appendVarchar(keys[index] ?? '');
-        appender.appendVarchar(serialiseRecord(span));
+        appender.appendVarchar(record);
+        bytes += ROW_BYTES + attrs.length + record.length + span.name.length;
         appender.endRow();
       }
       appender.flushSync();
     } finally {
       appender.closeSync();
     }
-    return [...origins.keys()];
+    return { origins: [...origins.keys()], bytes };
   }
 
   /** Removes whole traces (the sampler's drops), in one transaction. */
@@ -369,9 +381,13 @@ export class SpanStore {
   }
 
   /** Appends log records in one transaction: all of them are committed, or none. */
-  async appendLogs(records: readonly LogRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.transaction(() => appendLogs(this.writer, records));
+  async appendLogs(records: readonly LogRecord[]): Promise<number> {
+    if (records.length === 0) return 0;
+    let bytes = 0;
+    await this.transaction(async () => {
+      bytes = await appendLogs(this.writer, records);
+    });
+    return bytes;
   }
 
   searchLogs(query: LogQuery): Promise<unknown[]> {

@@ -3,12 +3,23 @@
  * a 4xx or a partial success that names the problem, nothing already accepted is lost or stored
  * twice, and the process keeps serving everyone else.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LOG_FIELDS, RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
-import { plainFetch } from '@pyairtable/test-support';
-import { LOG_LINES_PATH, MetricStore } from '@pyairtable/hub';
-import { useHub } from './harness.js';
-import { jsonSpan, traceRequestJson } from './otlp-requests.js';
+import { plainFetch, sampleValue, tempDir } from '@pyairtable/test-support';
+import {
+  DECODED_BYTES_PER_BODY_BYTE,
+  IMPORT_GROUP_SPANS,
+  IMPORT_PATH,
+  LOG_LINES_PATH,
+  MetricStore,
+  startHub,
+} from '@pyairtable/hub';
+import { FREE_PORTS, useHub } from './harness.js';
+import { jsonSpan, traceRequestJson, traceRequestProtobuf } from './otlp-requests.js';
 
 const NOW_NS = BigInt(Date.now()) * 1_000_000n;
 
@@ -263,5 +274,213 @@ describe('the metric store bounds what the exposition can grow to', () => {
     expect(chunks.length).toBeGreaterThan(2);
     expect(Math.max(...chunks.map((chunk) => chunk.length))).toBeLessThan(70 * 1024);
     expect(chunks.join('')).toBe(store.exposition());
+  });
+});
+
+describe('the size cap holds as data arrives', () => {
+  const cap = 32 * 2 ** 20;
+  const BATCHES = 300;
+  // Masking off: the cost here is the store's, and random text is what masking scans longest.
+  const harness = useHub('hub-capped', { maxStoreBytes: cap, maskPii: false });
+
+  it('keeps the store near its cap while spans arrive, without waiting for the minute pass', async () => {
+    // Random text, which DuckDB cannot compress much: several times the cap arrives.
+    const payload = randomBytes(200).toString('hex');
+    for (let batch = 0; batch < BATCHES; batch++) {
+      const spans = Array.from({ length: 1000 }, (_, index) =>
+        jsonSpan(
+          `${batch.toString(16).padStart(8, '0')}${'c'.repeat(24)}`,
+          (index + 1).toString(16).padStart(16, '0'),
+          {
+            startTimeUnixNano: String(NOW_NS - BigInt(BATCHES - batch) * 1_000_000_000n),
+            endTimeUnixNano: String(NOW_NS - BigInt(BATCHES - batch) * 1_000_000_000n + 1000n),
+            attributes: [
+              {
+                key: 'payload',
+                value: {
+                  stringValue: `${payload.slice(index % 400)}${String(batch * 1000 + index)}${payload.slice(0, index % 400)}`,
+                },
+              },
+            ],
+          },
+        ),
+      );
+      const response = await plainFetch(`${harness.hub.otlpHttpUrl}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body: traceRequestProtobuf('capped', spans as { traceId: string; spanId: string }[]),
+      });
+      expect(response.status).toBe(200);
+    }
+    // What is on disk, the database file and its write-ahead log, stays within the cap.
+    const onDisk = ['hub.duckdb', 'hub.duckdb.wal']
+      .map((name) => join(harness.dataDir, name))
+      .reduce((sum, path) => sum + (existsSync(path) ? statSync(path).size : 0), 0);
+    console.log({
+      onDisk,
+      cap,
+      used: await harness.hub.store.usedBytes(),
+      rowGroups: await harness.hub.store.rowGroups(),
+    });
+    expect(onDisk).toBeLessThanOrEqual(cap);
+    // Oldest first: the newest batch is whole, the first is gone.
+    const traceOf = (batch: number): string => `${batch.toString(16).padStart(8, '0')}${'c'.repeat(24)}`;
+    expect((await plainFetch(`${harness.hub.queryUrl}/api/v3/traces/${traceOf(BATCHES - 1)}`)).status).toBe(
+      200,
+    );
+    expect((await plainFetch(`${harness.hub.queryUrl}/api/v3/traces/${traceOf(0)}`)).status).toBe(404);
+  }, 180_000);
+});
+
+describe('slow senders', () => {
+  const harness = useHub('hub-slow', { maxInFlightRequests: 4, requestTimeoutMs: 1500 });
+
+  it('hold no request slot while they trickle, and are cut off at the deadline with 408', async () => {
+    const { port } = new URL(harness.hub.otlpHttpUrl);
+    const tricklers = Array.from({ length: 16 }, () => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (data: Buffer) => {
+        received += data.toString();
+      });
+      socket.on('error', () => undefined);
+      socket.write(
+        'POST /v1/traces HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{',
+      );
+      const drip = setInterval(() => socket.write(' '), 100);
+      const closed = new Promise<number>((resolve) => {
+        const opened = Date.now();
+        socket.on('close', () => {
+          clearInterval(drip);
+          resolve(Date.now() - opened);
+        });
+      });
+      return { socket, closed, received: () => received };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    const normal = await plainFetch(`${harness.hub.otlpHttpUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: traceRequestJson('brisk', [jsonSpan('d1'.repeat(16), 'e1'.repeat(8))]),
+    });
+    expect(normal.status).toBe(200);
+    expect(Date.now() - started).toBeLessThan(1000);
+    const lifetimes = await Promise.all(tricklers.map((trickler) => trickler.closed));
+    for (const [index, trickler] of tricklers.entries()) {
+      expect(trickler.received()).toMatch(/^HTTP\/1\.1 408/);
+      expect(lifetimes[index]).toBeLessThan(1500 + 1500);
+      trickler.socket.destroy();
+    }
+  });
+});
+
+describe('the memory bound', () => {
+  it('refuses to start below the working set, naming the bound to give', async () => {
+    const dir = tempDir('hub-too-small');
+    try {
+      await expect(
+        startHub({ ...FREE_PORTS, dataDir: dir.path, maxMemoryBytes: 64 * 2 ** 20 }),
+      ).rejects.toThrow(
+        /memory bound of 64 MiB is below what the hub needs: .* give at least \d+ MiB \(--max-memory-mb\)/,
+      );
+      // Nothing is left open: the same store starts with a workable bound.
+      const hub = await startHub({ ...FREE_PORTS, dataDir: dir.path });
+      await hub.close();
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  describe('under requests that together pass it', () => {
+    const body = traceRequestProtobuf(
+      'heavy',
+      Array.from({ length: 2000 }, (_, index) =>
+        jsonSpan('f1'.repeat(16), (index + 1).toString(16).padStart(16, '0'), {
+          attributes: [{ key: 'payload', value: { stringValue: 'q'.repeat(200) } }],
+        }),
+      ) as { traceId: string; spanId: string }[],
+    );
+    // Room for three such requests decoded at once, not for ten.
+    const harness = useHub('hub-memory', {
+      memoryBudgetBytes: 3.5 * body.length * (1 + DECODED_BYTES_PER_BODY_BYTE),
+    });
+
+    it('refuses some with 503, holds no more than its budget, and takes requests again after', async () => {
+      let peak = 0;
+      const watch = setInterval(() => {
+        peak = Math.max(peak, harness.hub.memoryHeld());
+      }, 1);
+      const statuses = await Promise.all(
+        Array.from({ length: 10 }, async () => {
+          const response = await plainFetch(`${harness.hub.otlpHttpUrl}/v1/traces`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-protobuf' },
+            body,
+          });
+          return response.status;
+        }),
+      );
+      clearInterval(watch);
+      expect(statuses).toContain(200);
+      expect(statuses).toContain(503);
+      expect(peak).toBeLessThanOrEqual(3.5 * body.length * (1 + DECODED_BYTES_PER_BODY_BYTE));
+      // Recovered by construction: what it held is released with each answer.
+      expect(harness.hub.memoryHeld()).toBe(0);
+      const again = await plainFetch(`${harness.hub.otlpHttpUrl}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body,
+      });
+      expect(again.status).toBe(200);
+      const scrape = await (await plainFetch(`${harness.hub.queryUrl}/metrics`)).text();
+      expect(scrape).toMatch(/pyairtable_hub_memory_budget_bytes \d+/);
+      expect(scrape).toContain('pyairtable_hub_memory_held_bytes 0');
+    });
+  });
+});
+
+describe('import of a large file', () => {
+  const harness = useHub('hub-import-large');
+
+  it('streams with bounded memory, commits in groups and reports progress', async () => {
+    const lines = Array.from({ length: 20_000 }, (_, index) =>
+      traceRequestJson('imported', [
+        jsonSpan(`${index.toString(16).padStart(8, '0')}${'a'.repeat(24)}`, 'b3'.repeat(8), {
+          attributes: [{ key: 'payload', value: { stringValue: 'i'.repeat(300) } }],
+        }),
+      ]),
+    );
+    const file = `${lines.join('\n')}\n`;
+    const commits = async (): Promise<number> =>
+      sampleValue(
+        await (await plainFetch(`${harness.hub.queryUrl}/metrics`)).text(),
+        'pyairtable_hub_span_commits_total',
+      ) ?? 0;
+    const before = await commits();
+    const rssBefore = process.memoryUsage.rss();
+    let peakRss = rssBefore;
+    const watch = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    }, 10);
+    const response = await plainFetch(`${harness.hub.otlpHttpUrl}${IMPORT_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', accept: 'application/x-ndjson' },
+      body: file,
+    });
+    const answer = (await response.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    clearInterval(watch);
+    expect(response.status).toBe(200);
+    const progress = answer.filter((line) => 'progress' in line);
+    expect(progress.length).toBe(20_000 / IMPORT_GROUP_SPANS);
+    expect(progress.at(-1)).toEqual({ progress: { lines: 20_000, imported: 20_000, rejected: 0 } });
+    expect(answer.at(-1)).toMatchObject({ imported: 20_000, lines: 20_000, failedLines: 0 });
+    expect((await commits()) - before).toBeLessThanOrEqual(20_000 / IMPORT_GROUP_SPANS + 1);
+    // The file is 7 MB; line by line commits took gigabytes. A group is a few megabytes.
+    expect(peakRss - rssBefore).toBeLessThan(400 * 2 ** 20);
+    expect(harness.hub.memoryHeld()).toBe(0);
   });
 });

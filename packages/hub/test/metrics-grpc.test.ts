@@ -16,7 +16,7 @@ import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk
 import { describe, expect, it } from 'vitest';
 import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import { ENGINES, engineAvailable, plainFetch, runEngine, sampleValue } from '@pyairtable/test-support';
-import { MetricStore, prometheusName } from '@pyairtable/hub';
+import { DECODED_BYTES_PER_BODY_BYTE, MetricStore, prometheusName } from '@pyairtable/hub';
 import { jsonSpan, traceRequestProtobuf } from './otlp-requests.js';
 import { useHub } from './harness.js';
 
@@ -168,15 +168,16 @@ describe('hub metric series limit', () => {
 });
 
 describe('hub OTLP/gRPC answers and the memory bound', () => {
-  let resident = 1000;
-  const harness = useHub('hub-grpc', {
-    maxMemoryBytes: 1000,
-    residentMemory: () => resident,
-    ingestToken: 'ingest-secret',
-  });
+  let held = 1000;
   const valid = traceRequestProtobuf('grpc', [
     jsonSpan('7'.repeat(32), '8'.repeat(16)) as { traceId: string; spanId: string },
   ]);
+  // Held 1000 plus this request decoded is exactly the budget.
+  const harness = useHub('hub-grpc', {
+    memoryBudgetBytes: 1000 + valid.length * DECODED_BYTES_PER_BODY_BYTE,
+    memoryHeld: () => held,
+    ingestToken: 'ingest-secret',
+  });
 
   it('answers INVALID_ARGUMENT to a malformed request and UNAUTHENTICATED without the token', async () => {
     const address = harness.hub.otlpGrpcAddress;
@@ -199,9 +200,9 @@ describe('hub OTLP/gRPC answers and the memory bound', () => {
         headers: { 'content-type': 'application/x-protobuf', authorization: 'Bearer ingest-secret' },
         body: valid,
       });
-    resident = 1000;
+    held = 1000;
     expect((await post()).status).toBe(200);
-    resident = 1001;
+    held = 1001;
     const refused = await post();
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('1');
@@ -212,7 +213,7 @@ describe('hub OTLP/gRPC answers and the memory bound', () => {
     expect(sampleValue(counters, 'pyairtable_hub_requests_refused_total', { reason: 'memory_limit' })).toBe(
       2,
     );
-    resident = 900;
+    held = 900;
     expect((await post()).status).toBe(200);
   });
 });

@@ -85,6 +85,8 @@ describe('RED and import/export', () => {
     expect(await imported.json()).toEqual({
       imported: 2,
       rejected: 0,
+      lines: 3,
+      failedLines: 1,
       errors: [{ line: 2, message: expect.stringContaining('not JSON') as unknown }],
     });
     const original = await (await plainFetch(`${hub.queryUrl}/api/v3/traces/${traceId}`)).json();
