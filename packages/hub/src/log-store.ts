@@ -42,11 +42,12 @@ export function unstorableLogRecord(record: LogRecord): string | undefined {
   return undefined;
 }
 
-/** Appends records checked by unstorableLogRecord; the caller's transaction makes them one commit. */
+/** Appends records checked by unstorableLogRecord, committed whole when the appender flushes. */
 export async function appendLogs(writer: DuckDBConnection, records: readonly LogRecord[]): Promise<number> {
   if (records.length === 0) return 0;
   const appender = await writer.createAppender('logs');
   let bytes = 0;
+  let appended = false;
   try {
     for (const record of records) {
       appender.appendBigInt(timeNs(record));
@@ -61,7 +62,10 @@ export async function appendLogs(writer: DuckDBConnection, records: readonly Log
       bytes += text.length + record.message.length + 64;
     }
     appender.flushSync();
+    appended = true;
   } finally {
+    // A failure part way clears what was appended: the records are committed whole or not at all.
+    if (!appended) appender.clear();
     appender.closeSync();
   }
   return bytes;

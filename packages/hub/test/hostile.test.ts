@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { LogRecord } from '@pyairtable/conventions';
 import { LOG_FIELDS, RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import { plainFetch, sampleValue, tempDir } from '@pyairtable/test-support';
 import {
@@ -16,6 +17,7 @@ import {
   IMPORT_PATH,
   LOG_LINES_PATH,
   MetricStore,
+  SpanStore,
   startHub,
 } from '@pyairtable/hub';
 import { FREE_PORTS, useHub } from './harness.js';
@@ -482,5 +484,34 @@ describe('import of a large file', () => {
     // The file is 7 MB; line by line commits took gigabytes. A group is a few megabytes.
     expect(peakRss - rssBefore).toBeLessThan(400 * 2 ** 20);
     expect(harness.hub.memoryHeld()).toBe(0);
+  });
+});
+
+describe('a batch that fails part way', () => {
+  it('leaves nothing of itself in the store, and the store takes the next one', async () => {
+    const dir = tempDir('hub-atomic');
+    const store = await SpanStore.open(dir.path);
+    try {
+      const record = (stamp: string, message: string): LogRecord =>
+        ({
+          [LOG_FIELDS.timestamp]: stamp,
+          service: { name: 'atomic', tier: 'platform' },
+          [LOG_FIELDS.level]: 'INFO',
+          [LOG_FIELDS.message]: message,
+          category: 'application',
+        }) as unknown as LogRecord;
+      const now = new Date().toISOString();
+      // The third record's time is beyond int64 nanoseconds: the appender throws on its first
+      // column, after two whole rows (the decoders refuse such records; this is the store's own guard).
+      await expect(
+        store.appendLogs([record(now, 'a'), record(now, 'b'), record('2300-01-01T00:00:00.000Z', 'c')]),
+      ).rejects.toThrow();
+      expect(await store.searchLogs({ service: 'atomic' })).toHaveLength(0);
+      await store.appendLogs([record(now, 'd')]);
+      expect(await store.searchLogs({ service: 'atomic' })).toHaveLength(1);
+    } finally {
+      store.close();
+      dir.cleanup();
+    }
   });
 });
