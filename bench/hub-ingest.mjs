@@ -134,7 +134,9 @@ const latencies = [];
 for (let index = 0; index < Number(values.searches); index++) {
   const service = SERVICES[index % SERVICES.length];
   const route = encodeURIComponent(ROUTES[index % ROUTES.length]);
-  const url = `${query}/api/v3/traces?query.service_name=${service}&query.operation_name=${route}&query.attributes%5B${SPAN_ATTRIBUTES.userId}%5D=usr_${index}&query.num_traces=20`;
+  // The published api_v3 form: camelCase names, attributes as a JSON map, a required time range.
+  const attributes = encodeURIComponent(JSON.stringify({ [SPAN_ATTRIBUTES.userId]: `usr_${index}` }));
+  const url = `${query}/api/v3/traces?query.serviceName=${service}&query.operationName=${route}&query.attributes=${attributes}&query.startTimeMin=2000-01-01T00:00:00Z&query.startTimeMax=2200-01-01T00:00:00Z&query.searchDepth=20`;
   const searchStarted = performance.now();
   const response = await fetch(url);
   await response.arrayBuffer();

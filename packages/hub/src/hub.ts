@@ -13,10 +13,11 @@ import { HubCounters } from './counters.js';
 import { DECODED_BYTES_PER_BODY_BYTE, Ingest } from './ingest.js';
 import { METRIC_STORE_DEFAULTS, MetricStore } from './metric-store.js';
 import { hostPort, startOtlpGrpc } from './otlp-grpc.js';
-import { GRPC_CODES, bearerAllowed, createOtlpHttpServer } from './otlp-http.js';
+import { bearerAllowed, createOtlpHttpServer } from './otlp-http.js';
 import { TailSampler } from './pipeline.js';
 import { handleLegacyQuery } from './legacy-api.js';
 import { handleQuery } from './query-api.js';
+import { RPC, errorBody } from './query-params.js';
 import { SpanStore } from './store.js';
 
 export interface HubOptions {
@@ -118,11 +119,7 @@ function apiAuthorised(
 ): boolean {
   if (bearerAllowed(request, token)) return true;
   response.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
-  response.end(
-    JSON.stringify({
-      error: { code: GRPC_CODES.unauthenticated, message: 'a valid bearer token is required' },
-    }),
-  );
+  response.end(JSON.stringify(errorBody(401, RPC.unauthenticated, 'a valid bearer token is required')));
   return false;
 }
 
@@ -262,9 +259,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         reportError(`${request.method ?? ''} ${request.url ?? ''}`, error);
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
         response.end(
-          JSON.stringify({
-            error: { code: 13, message: 'internal error in the hub; its log has the details' },
-          }),
+          JSON.stringify(errorBody(500, RPC.internal, 'internal error in the hub; its log has the details')),
         );
       });
   });

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AnyValue, KeyValue, SpanRecord } from './otlp/spans.js';
 import {
   QueryError,
+  SPAN_KINDS,
   epochParam,
   parseDuration,
   pathSegment,
@@ -22,8 +23,6 @@ interface JaegerTag {
   type: 'string' | 'bool' | 'int64' | 'float64' | 'binary';
   value: string | boolean | number;
 }
-
-const SPAN_KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
 
 function tag(key: string, value: AnyValue): JaegerTag {
   if (value.stringValue !== undefined) return { key, type: 'string', value: value.stringValue };

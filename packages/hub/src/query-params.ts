@@ -3,7 +3,7 @@
  * reaches the store: a value out of shape or out of range is a QueryError (400) that names the
  * parameter and says what it takes. Times are int64 nanoseconds, as the store keeps them.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export class QueryError extends Error {
   override readonly name = 'QueryError';
@@ -57,15 +57,21 @@ const DURATION_UNITS: Readonly<Record<string, bigint>> = {
   h: 3_600_000_000_000n,
 };
 
-/** A Go-style duration (`1.5s`, `250ms`, `2m`) to nanoseconds, at most the store's time range. */
+/**
+ * A Go duration (`1.5s`, `250ms`, `1m30s`, what Jaeger's gateway parses) to nanoseconds, at most
+ * the store's time range. The published definition's protobuf form (`0.25s`) is one of these.
+ */
 export function parseDuration(name: string, value: string): bigint {
-  const match = /^(\d{1,20})(?:\.(\d{1,9}))?(ns|us|µs|ms|s|m|h)$/.exec(value);
-  if (match === null)
-    throw new QueryError(`${name}="${value.slice(0, 64)}" is not a duration such as 250ms, 1.5s or 2m`);
-  const unit = DURATION_UNITS[match[3] ?? 's'] ?? 1n;
-  const fraction = match[2] ?? '';
-  const nanos = BigInt(match[1] ?? '0') * unit + (BigInt(fraction.padEnd(9, '0')) * unit) / 1_000_000_000n;
-  if (nanos > MAX_NS) throw new QueryError(`${name}="${value}" is longer than the store's time range`);
+  const parts = [...value.matchAll(/(\d{1,20})(?:\.(\d{1,9}))?(ns|us|µs|ms|s|m|h)/gy)];
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== value)
+    throw new QueryError(`${name}="${value.slice(0, 64)}" is not a duration such as 250ms, 1.5s or 1m30s`);
+  let nanos = 0n;
+  for (const [, whole = '0', fraction = '', unitName = 's'] of parts) {
+    const unit = DURATION_UNITS[unitName] ?? 1n;
+    nanos += BigInt(whole) * unit + (BigInt(fraction.padEnd(9, '0')) * unit) / 1_000_000_000n;
+  }
+  if (nanos > MAX_NS)
+    throw new QueryError(`${name}="${value.slice(0, 64)}" is longer than the store's time range`);
   return nanos;
 }
 
@@ -87,4 +93,77 @@ export function epochParam(
   if (!/^\d{1,20}$/.test(value))
     throw new QueryError(`${name}="${value.slice(0, 64)}" is not a time in ${unitName} since the epoch`);
   return storableNs(name, BigInt(value) * unitNs);
+}
+
+/**
+ * An error answer both clients read: `code`, `message` and `details` are the `google.rpc.Status`
+ * of Jaeger's published api_v3 definition; `error.httpCode` and `error.message` are what
+ * Jaeger's own HTTP gateway sends.
+ */
+export function errorBody(httpCode: number, grpcCode: number, message: string): object {
+  return { code: grpcCode, message, details: [], error: { httpCode, message } };
+}
+
+/** gRPC codes of the answers (google.rpc.Code). */
+export const RPC = {
+  invalidArgument: 3,
+  notFound: 5,
+  unimplemented: 12,
+  internal: 13,
+  unauthenticated: 16,
+} as const;
+
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+/**
+ * A parameter by its published name, else by an older name Jaeger still accepts; returns the
+ * name the client used too, so an error names what the client sent.
+ */
+export function aliased(
+  params: URLSearchParams,
+  name: string,
+  ...aliases: readonly string[]
+): { name: string; value: string } | undefined {
+  for (const candidate of [name, ...aliases]) {
+    const value = params.get(candidate);
+    if (value !== null && value !== '') return { name: candidate, value };
+  }
+  return undefined;
+}
+
+/** `true`/`false` (and Go's other spellings of them), or undefined when absent. */
+export function booleanParam(found: { name: string; value: string } | undefined): boolean | undefined {
+  if (found === undefined) return undefined;
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(found.value)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(found.value)) return false;
+  throw new QueryError(`${found.name}="${found.value.slice(0, 64)}" is not true or false`);
+}
+
+/**
+ * A trace id as the store keeps it (32 lower-case hex digits): 1 to 32 hex digits, a 64-bit id
+ * being the low half of a 128-bit one, as Jaeger reads them.
+ */
+export function parseTraceId(name: string, value: string): string {
+  if (!/^[0-9a-fA-F]{1,32}$/.test(value))
+    throw new QueryError(
+      `${name}="${value.slice(0, 64)}" is not a trace id: 1 to 32 hex digits (64 or 128 bits)`,
+    );
+  return value.toLowerCase().padStart(32, '0');
+}
+
+/** OTLP span kinds by number, in Jaeger's spelling. */
+export const SPAN_KINDS = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const;
+
+/** A span kind by name (`server`, any case), or undefined when absent. */
+export function spanKindParam(found: { name: string; value: string } | undefined): number | undefined {
+  if (found === undefined) return undefined;
+  const kind = SPAN_KINDS.indexOf(found.value.toLowerCase() as (typeof SPAN_KINDS)[number]);
+  if (kind === -1)
+    throw new QueryError(
+      `${found.name}="${found.value.slice(0, 64)}" is not one of ${SPAN_KINDS.join(', ')}`,
+    );
+  return kind;
 }

@@ -169,8 +169,10 @@ describe('hub ingest and query', () => {
         { name: 'quick-lookup', spanKind: 'internal' },
       ],
     });
+    // Spans of 2023 and now: a range that holds both, in the older parameter names (aliases).
+    const range = 'query.start_time_min=2000-01-01T00:00:00Z&query.start_time_max=2200-01-01T00:00:00Z';
     const names = async (query: string): Promise<string[]> =>
-      spansOf((await get(`/api/v3/traces?${query}`)).body as TracesResult)
+      spansOf((await get(`/api/v3/traces?${range}&${query}`)).body as TracesResult)
         .map((span) => span.name)
         .sort();
     expect(await names('query.service_name=orders')).toEqual(['place-order', 'quick-lookup']);
@@ -182,13 +184,14 @@ describe('hub ingest and query', () => {
     ]);
     expect(await names('query.service_name=orders&query.duration_min=25ms')).toEqual(['place-order']);
     expect(await names('query.service_name=orders&query.duration_max=25ms')).toEqual(['quick-lookup']);
-    expect(await names('query.service_name=orders&query.start_time_min=2200-01-01T00:00:00Z')).toEqual([]);
   });
 
   it('answers bad queries with 400 and the reason, unknown traces with 404', async () => {
     expect(await get('/api/v3/traces/nothex')).toMatchObject({ status: 400 });
     expect(await get(`/api/v3/traces/${'f'.repeat(32)}`)).toMatchObject({ status: 404 });
-    const badTime = await get('/api/v3/traces?query.start_time_min=yesterday');
+    const badTime = await get(
+      '/api/v3/traces?query.start_time_min=yesterday&query.start_time_max=2200-01-01T00:00:00Z',
+    );
     expect(badTime.status).toBe(400);
     expect(JSON.stringify(badTime.body)).toContain('RFC 3339');
     expect((await get('/api/v3/operations')).status).toBe(400);
