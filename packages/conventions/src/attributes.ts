@@ -18,6 +18,13 @@ export const RESOURCE_ATTRIBUTES = {
 /** `service.namespace` of every PyAirtable service. */
 export const SERVICE_NAMESPACE = 'pyairtable';
 
+/**
+ * `service.name` of telemetry whose sender named no service: the OpenTelemetry resource
+ * conventions' `unknown_service`. Their `unknown_service:<process.executable.name>` form is not
+ * used: the hub cannot know a sender's executable, and a path would not be a valid service name.
+ */
+export const UNKNOWN_SERVICE_NAME = 'unknown_service';
+
 /** Span attributes. Grouped by subject; values are the attribute keys. */
 export const SPAN_ATTRIBUTES = {
   // HTTP (stable semantic conventions)

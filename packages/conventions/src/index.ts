@@ -19,6 +19,7 @@ export type {
 } from './platform.js';
 
 export { RESOURCE_ATTRIBUTES, SERVICE_NAMESPACE, SPAN_ATTRIBUTES, AI_COST_SOURCES } from './attributes.js';
+export { UNKNOWN_SERVICE_NAME } from './attributes.js';
 export type { ResourceAttributeKey, SpanAttributeKey, AiCostSource } from './attributes.js';
 
 export { PROPAGATION_HEADERS, BUSINESS_HEADERS, TRACE_ID_PATTERN, SPAN_ID_PATTERN } from './headers.js';
@@ -141,5 +142,7 @@ export type { GenAiProvider, ModelPrice, PriceTable, TokenUsage } from './ai-pri
 
 export { validateWith, formatProblems, dottedPath } from './validation.js';
 export { setOwn, getOwn, setDottedPath, isPrototypeKey } from './own-properties.js';
+export { SPEC_PORTS } from './ports.js';
+export type { SpecPort } from './ports.js';
 export { contractReference } from './reference.js';
 export type { Problem, Validation } from './validation.js';

@@ -8,6 +8,14 @@
  * patterns with `(?i)`, JavaScript compiles them with the `i` flag. Unbounded `+` appears only
  * after a literal prefix, so no pattern backtracks quadratically on long input in JavaScript.
  *
+ * A value rule's whole match is replaced by the mask, in every engine (the collector's redaction
+ * processor cannot keep part of a match). Without lookaround the context that shows a value is
+ * a secret (the `://` and `@` around URL credentials, the `password=` before a password) has to
+ * be part of the match, so it is masked with the secret; rules keep that context as short as
+ * they can and leave the rest of the text alone. Rules run in order, each on the output of the
+ * ones before it: one that must see its context before another rule masks part of it (URL
+ * credentials before e-mail addresses) comes first.
+ *
  * Identifier-shaped values (trace and span ids, UUIDs, timestamps, version strings) never
  * match a value rule; fields that hold identifiers are listed in `PII_NEVER_MASKED_KEYS` and
  * are not examined at all.
@@ -110,6 +118,18 @@ export const PII_KEY_RULES: readonly PiiKeyRule[] = [
 
 export const PII_VALUE_RULES: readonly PiiValueRule[] = [
   {
+    // First: `postgres://app:pw@db.example.com` would otherwise lose only `pw@db.example.com` to
+    // the e-mail rule, and a password with a character an address cannot hold (`s3cr!t`) would
+    // keep its head.
+    id: 'url-credentials',
+    description:
+      'Credentials in URLs (`scheme://user:password@host`): from `://` to the last `@` of the authority, ' +
+      'user name included (`postgres://app:pw@db:5432/x` becomes `postgres****db:5432/x`).',
+    pattern: '://[^ \\t\\r\\n:/?#@]{0,256}:[^ \\t\\r\\n/?#]{1,256}@',
+    caseInsensitive: false,
+    hint: '://',
+  },
+  {
     id: 'email',
     description: 'E-mail addresses.',
     pattern: '[A-Za-z0-9_.%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}',
@@ -163,6 +183,29 @@ export const PII_VALUE_RULES: readonly PiiValueRule[] = [
       '\\bsk-[A-Za-z0-9_-]{20,}|\\bpat[A-Za-z0-9]{14}\\.[a-f0-9]{64}\\b|\\bAIza[0-9A-Za-z_-]{35}|\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b|\\bgh[pousr]_[A-Za-z0-9]{36,255}|\\bxox[abposr]-[A-Za-z0-9-]{10,}|hooks\\.slack\\.com/services/[A-Za-z0-9/_-]+|\\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}',
     caseInsensitive: false,
     hint: 'sk-|pat|AIza|AKIA|ASIA|gh[pousr]_|xox|hooks\\.slack|k_live_|k_test_',
+  },
+  {
+    id: 'airtable-legacy-key',
+    description:
+      'Airtable legacy API keys (`key` and 14 letters or digits, a word of its own: `keyAbCdEfGh123456`, ' +
+      'not `keyboard_layout`, `monkey123456789012` or `key_id`).',
+    pattern: '\\bkey[A-Za-z0-9]{14}\\b',
+    caseInsensitive: false,
+    hint: 'key[a-z0-9]{14}',
+  },
+  {
+    // Last: a value another rule masked (`token=eyJ…` → `token=****`) is masked with its name.
+    id: 'secret-assignment',
+    description:
+      'Secrets assigned in free text (`password=…`, `secret: …`, `token=…`, `api_key=…`, `"password":"…"`): ' +
+      'the name and the value, quoted or up to a space, quote, `&`, `,` or `;`; a prefix of the name is ' +
+      'kept (`client_secret=x` becomes `client_****`). Prose (`reset your password`) and names that only ' +
+      'begin so (`password_reset=`, `max_tokens:`) are left alone.',
+    pattern:
+      '["\']?(?:pass(?:word|wd|phrase)|secret(?:[_-]?(?:access[_-]?)?key)?|token|api[_-]?key)["\']?' +
+      '[ \\t]{0,3}[:=][ \\t]{0,3}(?:"[^"\\r\\n]{0,256}"|\'[^\'\\r\\n]{0,256}\'|["\']?[^ \\t\\r\\n"\'&,;]{1,256})',
+    caseInsensitive: true,
+    hint: 'pass|secret|token|api[_-]?key',
   },
 ];
 

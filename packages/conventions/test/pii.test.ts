@@ -27,6 +27,30 @@ describe('PII value rules', () => {
     expect(masker.maskString(text)).toBe(text);
   });
 
+  it.each(PII_VALUE_RULES)(
+    '$id: every match in the corpus contains its hint (the prefilter skips none)',
+    (rule) => {
+      const hint = new RegExp(rule.hint, 'i');
+      const regex = new RegExp(rule.pattern, rule.caseInsensitive ? 'gi' : 'g');
+      for (const text of [...POSITIVES.map((positive) => positive.text), ...NEGATIVES])
+        for (const [match] of text.matchAll(regex))
+          expect(hint.test(match), `${match} in ${text}`).toBe(true);
+    },
+  );
+
+  it.each(POSITIVES)(
+    'masking "$masked" again changes nothing (the SDK, hub and collector mask in turn)',
+    ({ masked }) => {
+      expect(masker.maskString(masked)).toBe(masked);
+    },
+  );
+
+  it('masks URL credentials before the e-mail rule can take half of them', () => {
+    expect(masker.maskString('postgres://app:s3cr!t@db.example.com/x')).toBe(
+      `postgres${PII_MASK}db.example.com/x`,
+    );
+  });
+
   it('masks every occurrence, not only the first', () => {
     expect(masker.maskString('a@example.com, b@example.org')).toBe(`${PII_MASK}, ${PII_MASK}`);
   });

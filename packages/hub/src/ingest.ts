@@ -10,7 +10,7 @@ import type { MetricStore } from './metric-store.js';
 import type { DecodedMetrics } from './otlp/metrics.js';
 import type { DecodedTraces, SpanRecord } from './otlp/spans.js';
 import type { TailSampler } from './pipeline.js';
-import { maskSpan } from './pipeline.js';
+import { maskMetricPoints, maskSpan } from './pipeline.js';
 import type { SpanStore } from './store.js';
 
 /** The hub cannot take this request now; the client should retry after a pause. */
@@ -247,10 +247,15 @@ export class Ingest {
     });
   }
 
-  /** Metric points into the in-memory series; what the store refuses is added to the decoder's rejects. */
+  /**
+   * Metric points, their label values masked, into the in-memory series; what the store refuses
+   * is added to the decoder's rejects.
+   */
   metrics(decoded: DecodedMetrics): { rejected: number; rejectReason?: string } {
-    const { counters, metrics } = this.options;
-    const applied = metrics.apply(decoded.points);
+    const { counters, masker, metrics } = this.options;
+    const applied = metrics.apply(
+      masker === undefined ? decoded.points : maskMetricPoints(masker, decoded.points),
+    );
     counters.metricPointsReceived.inc(decoded.points.length + decoded.rejected);
     const rejected = decoded.rejected + applied.rejected;
     counters.metricPointsRejected.inc(rejected);

@@ -9,7 +9,14 @@
  * kept. Spans arriving after their trace was dropped are not stored.
  */
 import type { PiiMasker, SamplingPolicy, SamplingReason } from '@pyairtable/conventions';
-import { PII_MASK, inProbabilisticShare, tailSamplingDecision } from '@pyairtable/conventions';
+import {
+  PII_MASK,
+  PII_NEVER_MASKED_KEYS,
+  inProbabilisticShare,
+  setOwn,
+  tailSamplingDecision,
+} from '@pyairtable/conventions';
+import type { MetricPoint } from './otlp/metrics.js';
 import type { AnyValue, KeyValue, SpanRecord } from './otlp/spans.js';
 
 const STATUS_ERROR = 2;
@@ -60,6 +67,41 @@ export function maskSpan(masker: PiiMasker, span: SpanRecord): SpanRecord {
     })),
     links: span.links.map((link) => ({ ...link, attributes: maskKeyValues(masker, link.attributes) })),
   };
+}
+
+/**
+ * Never-masked keys as the metric decoder spells them as label names (`api_key.hash` is
+ * `api_key_hash`), so that a label the collector leaves alone (it sees the attribute's own key)
+ * is left alone here too rather than caught by a key rule (`api_key`).
+ */
+const NEVER_MASKED_LABELS = new Set(PII_NEVER_MASKED_KEYS.map((key) => key.replace(/[^a-zA-Z0-9_]/g, '_')));
+
+/**
+ * Label values with sensitive label names masked whole and every other value scrubbed, as the
+ * collector's redaction processor does to data point and resource attributes before its
+ * Prometheus exporter sees them; the same object when nothing changed.
+ */
+export function maskLabels(
+  masker: PiiMasker,
+  labels: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  let out: Record<string, string> | undefined;
+  for (const [key, value] of Object.entries(labels)) {
+    if (NEVER_MASKED_LABELS.has(key)) continue;
+    const masked = masker.isSensitiveKey(key) ? PII_MASK : masker.maskString(value);
+    if (masked !== value) setOwn((out ??= { ...labels }), key, masked);
+  }
+  return out ?? labels;
+}
+
+/** Metric points with their label values masked; the same list when nothing changed. */
+export function maskMetricPoints(masker: PiiMasker, points: MetricPoint[]): MetricPoint[] {
+  let out: MetricPoint[] | undefined;
+  points.forEach((point, index) => {
+    const labels = maskLabels(masker, point.labels);
+    if (labels !== point.labels) (out ??= [...points])[index] = { ...point, labels };
+  });
+  return out ?? points;
 }
 
 interface PendingTrace {

@@ -3,6 +3,7 @@
  * network (the spec's ports), and where Prometheus scrapes its own metrics. Renderers for
  * Compose, Kubernetes and local mode read addresses from here, never spell them.
  */
+import { SPEC_PORTS } from '@pyairtable/conventions';
 
 export const COMPONENT_NAMES = [
   'prometheus',
@@ -34,14 +35,14 @@ export const COMPONENTS: Readonly<Record<ComponentName, Component>> = {
   prometheus: {
     name: 'prometheus',
     purpose: 'Metrics collection and querying',
-    port: 9090,
-    metrics: { port: 9090, path: '/metrics' },
+    port: SPEC_PORTS.prometheus,
+    metrics: { port: SPEC_PORTS.prometheus, path: '/metrics' },
   },
   alertmanager: {
     name: 'alertmanager',
     purpose: 'Alert management and routing',
-    port: 9093,
-    metrics: { port: 9093, path: '/metrics' },
+    port: SPEC_PORTS.alertmanager,
+    metrics: { port: SPEC_PORTS.alertmanager, path: '/metrics' },
   },
   grafana: {
     name: 'grafana',
@@ -52,45 +53,45 @@ export const COMPONENTS: Readonly<Record<ComponentName, Component>> = {
   'otel-collector': {
     name: 'otel-collector',
     purpose: 'OTLP receiver, tail sampling, redaction, export',
-    port: 4318,
+    port: SPEC_PORTS.otlpHttp,
     // 8888: the collector's own telemetry. Its Prometheus exporter (8889) is a separate job.
     metrics: { port: 8888, path: '/metrics' },
   },
   jaeger: {
     name: 'jaeger',
     purpose: 'Distributed tracing analysis',
-    port: 16686,
+    port: SPEC_PORTS.jaeger,
     metrics: { port: 8888, path: '/metrics' },
   },
-  elasticsearch: { name: 'elasticsearch', purpose: 'Log storage and search', port: 9200 },
-  logstash: { name: 'logstash', purpose: 'Log parsing, masking and routing', port: 5044 },
-  kibana: { name: 'kibana', purpose: 'Log analysis and visualization', port: 5601 },
+  elasticsearch: { name: 'elasticsearch', purpose: 'Log storage and search', port: SPEC_PORTS.elasticsearch },
+  logstash: { name: 'logstash', purpose: 'Log parsing, masking and routing', port: SPEC_PORTS.logstash },
+  kibana: { name: 'kibana', purpose: 'Log analysis and visualization', port: SPEC_PORTS.kibana },
   filebeat: { name: 'filebeat', purpose: 'Container log collection', port: 5066 },
   'node-exporter': {
     name: 'node-exporter',
     purpose: 'Host metrics',
-    port: 9100,
-    metrics: { port: 9100, path: '/metrics' },
+    port: SPEC_PORTS.nodeExporter,
+    metrics: { port: SPEC_PORTS.nodeExporter, path: '/metrics' },
   },
   cadvisor: {
     name: 'cadvisor',
     purpose: 'Container metrics',
-    port: 8080,
-    metrics: { port: 8080, path: '/metrics' },
+    port: SPEC_PORTS.cadvisor,
+    metrics: { port: SPEC_PORTS.cadvisor, path: '/metrics' },
   },
   'redis-exporter': {
     name: 'redis-exporter',
     purpose: 'Redis metrics',
-    port: 9121,
-    metrics: { port: 9121, path: '/metrics' },
+    port: SPEC_PORTS.redisExporter,
+    metrics: { port: SPEC_PORTS.redisExporter, path: '/metrics' },
   },
   'postgres-exporter': {
     name: 'postgres-exporter',
     purpose: 'PostgreSQL metrics',
-    port: 9187,
-    metrics: { port: 9187, path: '/metrics' },
+    port: SPEC_PORTS.postgresExporter,
+    metrics: { port: SPEC_PORTS.postgresExporter, path: '/metrics' },
   },
 };
 
 /** The collector's Prometheus exporter: OTLP metrics that services push, for Prometheus to scrape. */
-export const COLLECTOR_PROMETHEUS_EXPORTER_PORT = 8889;
+export const COLLECTOR_PROMETHEUS_EXPORTER_PORT = SPEC_PORTS.otlpMetricsExporter;

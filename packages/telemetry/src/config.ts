@@ -11,6 +11,7 @@ import {
   LOG_LEVELS,
   SAMPLING_POLICIES,
   SERVICE_TIERS,
+  UNKNOWN_SERVICE_NAME,
 } from '@pyairtable/conventions';
 import { readFileSync } from 'node:fs';
 import { TelemetryConfigError, errorMessage } from './errors.js';
@@ -42,7 +43,10 @@ export interface TelemetryOptions {
   readonly samplingRatio?: number;
   /** Export traces; env `OTEL_TRACES_EXPORTER=none` or `OTEL_SDK_DISABLED=true` turn it off. */
   readonly exportTraces?: boolean;
-  /** Also export log records over OTLP (off by default; local mode turns it on); env `OTEL_LOGS_EXPORTER=otlp`. */
+  /**
+   * Also export log records over OTLP (off by default); env `OTEL_LOGS_EXPORTER=otlp`. Nothing
+   * turns it on for you: `obs up --demo` forwards its services' stdout lines to the hub instead.
+   */
   readonly exportLogs?: boolean;
   /** Minimum log level; env `LOG_LEVEL`; default INFO. */
   readonly logLevel?: LogLevel;
@@ -209,7 +213,8 @@ function serviceName(code: unknown, env: Env): string {
     throw new TelemetryConfigError('serviceName', code, allowed);
   }
   const raw = fromEnv(env, ['SERVICE_NAME', 'OTEL_SERVICE_NAME']);
-  const fallback = 'unknown-service';
+  // OpenTelemetry's own default, so the SDK and the hub name an unnamed service alike.
+  const fallback = UNKNOWN_SERVICE_NAME;
   if (raw === undefined) {
     warnOnce(
       'env:SERVICE_NAME',

@@ -1,20 +1,22 @@
 /**
- * Optional OTLP export of the log records (off by default; local mode turns it on so the hub
- * receives logs without a Filebeat). The JSON lines the logger writes to stdout are parsed
- * back and emitted as OTLP log records: body = message, attributes = the record's other fields
- * by dotted path, trace correlation from `trace.id` / `trace.span_id`.
+ * Optional OTLP export of the log records (off by default), for a service whose stdout nothing
+ * collects: the hub or collector then receives its logs without a Filebeat. (`obs up --demo`
+ * does not turn it on: it forwards its services' stdout lines to the hub itself.) The JSON lines
+ * the logger writes to stdout are parsed back and emitted as OTLP log records: body = message,
+ * attributes = the record's other fields by dotted path, trace correlation from `trace.id` /
+ * `trace.span_id`.
  */
 import type { AnyValue, LogAttributes } from '@opentelemetry/api-logs';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import type { Resource } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { LogLevel } from '@pyairtable/conventions';
 import { LOG_FIELDS, TRACE_ID_PATTERN } from '@pyairtable/conventions';
 import { Writable } from 'node:stream';
 import type { ResolvedConfig } from './config.js';
-import { serviceResource } from './tracing.js';
 import { warnOnce } from './warnings.js';
 import { errorMessage } from './errors.js';
 
@@ -41,11 +43,12 @@ export interface LogExport {
   shutdown(): Promise<void>;
 }
 
-export function startLogExport(config: ResolvedConfig): LogExport {
+/** `resource` is the process's one resource, the same object the tracer provider has. */
+export function startLogExport(config: ResolvedConfig, resource: Resource): LogExport {
   const endpoint =
     config.otlpProtocol === 'grpc' ? config.otlpEndpoint.replace(/:4317$/, ':4318') : config.otlpEndpoint;
   const provider = new LoggerProvider({
-    resource: serviceResource(config),
+    resource,
     processors: [
       new BatchLogRecordProcessor({
         // Logs always go over OTLP/HTTP: JSON when traces use JSON, protobuf otherwise (gRPC included).

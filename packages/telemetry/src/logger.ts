@@ -14,6 +14,7 @@ import { LOG_FIELDS, LOG_LEVELS, LOG_RECORD_PARTS } from '@pyairtable/convention
 import type { DestinationStream, Logger, LoggerOptions } from 'pino';
 import { pino } from 'pino';
 import { format } from 'node:util';
+import type { ServiceIdentity } from './identity.js';
 import { allPartsCheck, partChecks } from './log-parts.js';
 import { warnOnce } from './warnings.js';
 
@@ -125,10 +126,8 @@ function shape(object: Record<string, unknown>, bucket: 'attributes' | 'context'
 }
 
 export interface LoggerSettings {
-  readonly serviceName: string;
-  readonly serviceTier: string;
-  readonly serviceVersion: string;
-  readonly environment: string;
+  /** Written as every record's `service` part. */
+  readonly identity: Pick<ServiceIdentity, 'name' | 'tier' | 'version' | 'environment'>;
   readonly level: LogLevel;
   /** Undefined turns masking off. */
   readonly masker: PiiMasker | undefined;
@@ -160,10 +159,10 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
     messageKey: 'message',
     base: {
       service: {
-        name: settings.serviceName,
-        tier: settings.serviceTier,
-        version: settings.serviceVersion,
-        environment: settings.environment,
+        name: settings.identity.name,
+        tier: settings.identity.tier,
+        version: settings.identity.version,
+        environment: settings.identity.environment,
       },
     },
     timestamp: isoTimestamp,

@@ -40,13 +40,14 @@ import { resolveConfig } from './config.js';
 import { TELEMETRY_ERROR_CODES, TelemetryConfigError, asException, errorMessage } from './errors.js';
 import { instrumentHttpClients } from './http-client.js';
 import { HttpServerInstrumentation } from './http-server.js';
+import { serviceIdentity } from './identity.js';
 import { startLogExport } from './log-export.js';
 import type { TelemetryLogger } from './logger.js';
 import { createLogger, loggerFor } from './logger.js';
 import type { MetricsServerOptions } from './metrics.js';
 import { ContractMetrics, startMetricsServer } from './metrics.js';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { startTracing } from './tracing.js';
+import { serviceResource, startTracing } from './tracing.js';
 import { warnOnce } from './warnings.js';
 
 export interface InitOptions extends TelemetryOptions {
@@ -183,13 +184,14 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
   const config = resolveConfig(telemetryOptions);
   const masker = createPiiMasker();
   const prices = priceTable === undefined ? AI_PRICE_TABLE : mergePriceTables(AI_PRICE_TABLE, priceTable);
+  // Who this process is, decided once: every signal below describes it from these two.
+  const identity = serviceIdentity(config);
+  const resource = serviceResource(identity);
 
-  const metrics = new ContractMetrics(
-    { service: config.serviceName, tier: config.serviceTier, version: config.serviceVersion },
-    { runtimeMetrics: runtimeMetrics ?? true },
-  );
+  const metrics = new ContractMetrics(identity, { runtimeMetrics: runtimeMetrics ?? true });
   const tracing = startTracing(
     config,
+    resource,
     masker,
     (outcome, count) => {
       metrics.inc('telemetrySpans', { pyairtable_telemetry_outcome: outcome }, count);
@@ -213,14 +215,11 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
       metrics.inc('telemetryLogRecordsDropped', {}, 1);
       warnOnce('log-drop', 'stdout is not keeping up; log records are being dropped and counted.');
     });
-  const logExport = config.exportLogs ? startLogExport(config) : undefined;
+  const logExport = config.exportLogs ? startLogExport(config, resource) : undefined;
   const destination =
     logExport === undefined ? stdout : pino.multistream([{ stream: stdout }, { stream: logExport.stream }]);
   const rootLogger = createLogger({
-    serviceName: config.serviceName,
-    serviceTier: config.serviceTier,
-    serviceVersion: config.serviceVersion,
-    environment: config.environment,
+    identity,
     level: config.logLevel,
     masker: config.maskLogs ? masker : undefined,
     destination,

@@ -31,8 +31,8 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { PiiMasker } from '@pyairtable/conventions';
 import { RESOURCE_ATTRIBUTES, SERVICE_NAMESPACE, TRACE_ID_PATTERN, setOwn } from '@pyairtable/conventions';
-import { randomUUID } from 'node:crypto';
 import type { ResolvedConfig } from './config.js';
+import type { ServiceIdentity } from './identity.js';
 import { warnOnce } from './warnings.js';
 import { errorMessage } from './errors.js';
 
@@ -41,15 +41,16 @@ export interface SpanOutcomeCounter {
   (outcome: 'exported' | 'export_failed' | 'dropped', count: number): void;
 }
 
-export function serviceResource(config: ResolvedConfig): Resource {
+/** The process's resource, built once by `initTelemetry` and given to every signal's provider. */
+export function serviceResource(identity: ServiceIdentity): Resource {
   const ours = resourceFromAttributes({
-    [RESOURCE_ATTRIBUTES.serviceName]: config.serviceName,
-    [RESOURCE_ATTRIBUTES.serviceVersion]: config.serviceVersion,
+    [RESOURCE_ATTRIBUTES.serviceName]: identity.name,
+    [RESOURCE_ATTRIBUTES.serviceVersion]: identity.version,
     [RESOURCE_ATTRIBUTES.serviceNamespace]: SERVICE_NAMESPACE,
-    [RESOURCE_ATTRIBUTES.serviceInstanceId]: randomUUID(),
-    [RESOURCE_ATTRIBUTES.deploymentEnvironment]: config.environment,
-    [RESOURCE_ATTRIBUTES.serviceTier]: config.serviceTier,
-    [RESOURCE_ATTRIBUTES.costCenter]: config.costCenter,
+    [RESOURCE_ATTRIBUTES.serviceInstanceId]: identity.instanceId,
+    [RESOURCE_ATTRIBUTES.deploymentEnvironment]: identity.environment,
+    [RESOURCE_ATTRIBUTES.serviceTier]: identity.tier,
+    [RESOURCE_ATTRIBUTES.costCenter]: identity.costCenter,
   });
   // OTEL_RESOURCE_ATTRIBUTES may add attributes; ours win where both set one.
   return detectResources({ detectors: [envDetector] }).merge(ours);
@@ -98,7 +99,8 @@ function maskAttributes(masker: PiiMasker, attributes: Attributes): Attributes {
 
 /**
  * The span itself when nothing in it needs masking (the common case, and free), otherwise a
- * view of it with its name, attributes, events and status message masked.
+ * view of it with its name, attributes, events, links and status message masked (the hub masks
+ * the same parts).
  */
 function maskedSpan(masker: PiiMasker, span: ReadableSpan): ReadableSpan {
   const attributes = maskAttributes(masker, span.attributes);
@@ -112,16 +114,33 @@ function maskedSpan(masker: PiiMasker, span: ReadableSpan): ReadableSpan {
       events.push({ ...event, attributes: masked });
     }
   }
+  let linksChanged = false;
+  const links: ReadableSpan['links'][number][] = [];
+  for (const link of span.links) {
+    const masked = link.attributes === undefined ? undefined : maskAttributes(masker, link.attributes);
+    if (masked === undefined || masked === link.attributes) links.push(link);
+    else {
+      linksChanged = true;
+      links.push({ ...link, attributes: masked });
+    }
+  }
   const message = span.status.message;
   const maskedMessage = message === undefined ? undefined : masker.maskString(message);
   const name = masker.maskString(span.name);
-  if (attributes === span.attributes && !eventsChanged && maskedMessage === message && name === span.name)
+  if (
+    attributes === span.attributes &&
+    !eventsChanged &&
+    !linksChanged &&
+    maskedMessage === message &&
+    name === span.name
+  )
     return span;
   const view = Object.create(span) as ReadableSpan;
   Object.defineProperties(view, {
     name: { value: name, enumerable: true },
     attributes: { value: attributes, enumerable: true },
     events: { value: eventsChanged ? events : span.events, enumerable: true },
+    links: { value: linksChanged ? links : span.links, enumerable: true },
     status: {
       value: maskedMessage === message ? span.status : { ...span.status, message: maskedMessage },
       enumerable: true,
@@ -244,6 +263,7 @@ export interface TracingPipeline {
 /** Builds and registers (globally) the tracer provider for this service. */
 export function startTracing(
   config: ResolvedConfig,
+  resource: Resource,
   masker: PiiMasker,
   count: SpanOutcomeCounter,
   exporterOverride?: SpanExporter,
@@ -297,7 +317,7 @@ export function startTracing(
   const root =
     config.samplingRatio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(config.samplingRatio);
   const provider = new NodeTracerProvider({
-    resource: serviceResource(config),
+    resource,
     sampler: new ParentBasedSampler({ root }),
     idGenerator,
     spanProcessors: processors,

@@ -51,6 +51,57 @@ export const POSITIVES: readonly Positive[] = [
     masked: 'hook https://****',
   },
   { text: 'stripe sk_live_0123456789abcdefABCD', rule: 'api-key', masked: 'stripe ****' },
+  // Credentials in URLs: the match runs from `://` to the authority's last `@`.
+  {
+    text: 'dsn postgres://app:hunter2@db:5432/x',
+    rule: 'url-credentials',
+    masked: 'dsn postgres****db:5432/x',
+  },
+  { text: 'redis://:s3cr3t@cache:6379/0', rule: 'url-credentials', masked: 'redis****cache:6379/0' },
+  {
+    text: 'clone https://deploy:p@ss:w0rd@git.example.com/repo.git failed',
+    rule: 'url-credentials',
+    masked: 'clone https****git.example.com/repo.git failed',
+  },
+  // A password the e-mail rule would only half take (`!` is not in an address).
+  {
+    text: 'amqp://guest:s3cr!t@mq.example.com/vhost',
+    rule: 'url-credentials',
+    masked: 'amqp****mq.example.com/vhost',
+  },
+  // Secrets assigned in free text: the name goes with the value.
+  {
+    text: 'login failed password=hunter2 for user 42',
+    rule: 'secret-assignment',
+    masked: 'login failed **** for user 42',
+  },
+  { text: 'Secret: s3cr3t-value', rule: 'secret-assignment', masked: '****' },
+  {
+    text: 'GET /callback?code=abc&token=0123abcd&state=x',
+    rule: 'secret-assignment',
+    masked: 'GET /callback?code=abc&****&state=x',
+  },
+  { text: 'client_secret="correct horse battery" ok', rule: 'secret-assignment', masked: 'client_**** ok' },
+  {
+    text: 'body {"password":"hunter2","user":"ann"}',
+    rule: 'secret-assignment',
+    masked: 'body {****,"user":"ann"}',
+  },
+  {
+    text: 'Server=db;User Id=app;Password=Pa55w0rd!;',
+    rule: 'secret-assignment',
+    masked: 'Server=db;User Id=app;****;',
+  },
+  {
+    text: 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    rule: 'secret-assignment',
+    masked: 'AWS_****',
+  },
+  { text: "x-api-key: 'abc123'", rule: 'secret-assignment', masked: 'x-****' },
+  { text: 'passphrase = opensesame', rule: 'secret-assignment', masked: '****' },
+  // Airtable legacy API keys.
+  { text: 'airtable keyAbCdEfGh123456 used', rule: 'airtable-legacy-key', masked: 'airtable **** used' },
+  { text: 'api_key=key0123456789abcd', rule: 'airtable-legacy-key', masked: '****' },
 ];
 
 /** Identifier-shaped and ordinary values that no rule may touch. */
@@ -91,6 +142,26 @@ export const NEGATIVES: readonly string[] = [
   'user@localhost',
   'price $1,234.56',
   'task-0123456789abcdefghijklmnop',
+  // Identifiers that begin or end like an Airtable legacy key, and keys that are not secrets.
+  'keyboard_layout_en',
+  'monkey123456789012',
+  'keyAbCdEfGh12345',
+  'keyAbCdEfGh1234567',
+  'key_id=42',
+  'cache key=user:42 hit',
+  // URLs without credentials, and an image digest (`:tag@sha256`) that is not one.
+  'https://example.com/a?b=c',
+  'http://host:8080/path',
+  'http://[::1]:8080/health',
+  'https://example.com/users/@ann',
+  'image ghcr.io/org/app:1.2.3@sha256:0123abcd',
+  // Prose about passwords and tokens, and names that only begin like a secret's.
+  'Please reset your password tomorrow',
+  'password reset email sent',
+  'password_reset=true passwordless=true',
+  'max_tokens: 1024',
+  'token_type=Bearer',
+  'secrets: 3',
 ];
 
 /** Keys whose values are masked whole, and keys that must not be. */

@@ -17,6 +17,7 @@ PYAIRTABLE_KEY_RULES = [
   Regexp.new('(\\A|[^a-z])ssn\\z', Regexp::IGNORECASE), # national-id
 ].freeze
 PYAIRTABLE_VALUE_RULES = [
+  [Regexp.new('://[^ \\t\\r\\n:/?#@]{0,256}:[^ \\t\\r\\n/?#]{1,256}@'), nil], # url-credentials
   [Regexp.new('[A-Za-z0-9_.%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}'), nil], # email
   [Regexp.new('\\+[1-9](?:[ ().-]{0,2}[0-9]){7,14}\\b'), nil], # phone-international
   [Regexp.new('\\(?\\b[2-9][0-9]{2}\\)?[ .-][2-9][0-9]{2}[ .-][0-9]{4}\\b'), nil], # phone-nanp
@@ -24,9 +25,11 @@ PYAIRTABLE_VALUE_RULES = [
   [Regexp.new('eyJ[A-Za-z0-9_-]+\\.eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*'), nil], # jwt
   [Regexp.new('\\bbearer[ \\t]+[A-Za-z0-9._~+/-]{16,}=*', Regexp::IGNORECASE), nil], # bearer-token
   [Regexp.new('\\bsk-[A-Za-z0-9_-]{20,}|\\bpat[A-Za-z0-9]{14}\\.[a-f0-9]{64}\\b|\\bAIza[0-9A-Za-z_-]{35}|\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b|\\bgh[pousr]_[A-Za-z0-9]{36,255}|\\bxox[abposr]-[A-Za-z0-9-]{10,}|hooks\\.slack\\.com/services/[A-Za-z0-9/_-]+|\\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}'), nil], # api-key
+  [Regexp.new('\\bkey[A-Za-z0-9]{14}\\b'), nil], # airtable-legacy-key
+  [Regexp.new('["\']?(?:pass(?:word|wd|phrase)|secret(?:[_-]?(?:access[_-]?)?key)?|token|api[_-]?key)["\']?[ \\t]{0,3}[:=][ \\t]{0,3}(?:"[^"\\r\\n]{0,256}"|\'[^\'\\r\\n]{0,256}\'|["\']?[^ \\t\\r\\n"\'&,;]{1,256})', Regexp::IGNORECASE), nil], # secret-assignment
 ].freeze
 # A string containing none of the rules' hints cannot match any of them.
-PYAIRTABLE_VALUE_HINTS = Regexp.new('@|\\+[1-9]|[0-9]{3}[ .-][0-9]{4}|[0-9]{4}[ -]?[0-9]|eyJ|bearer|sk-|pat|AIza|AKIA|ASIA|gh[pousr]_|xox|hooks\\.slack|k_live_|k_test_', Regexp::IGNORECASE)
+PYAIRTABLE_VALUE_HINTS = Regexp.new('://|@|\\+[1-9]|[0-9]{3}[ .-][0-9]{4}|[0-9]{4}[ -]?[0-9]|eyJ|bearer|sk-|pat|AIza|AKIA|ASIA|gh[pousr]_|xox|hooks\\.slack|k_live_|k_test_|key[a-z0-9]{14}|pass|secret|token|api[_-]?key', Regexp::IGNORECASE)
 PYAIRTABLE_NEVER_MASKED = { '@timestamp' => true, 'trace.id' => true, 'trace.span_id' => true, 'trace_id' => true, 'span_id' => true, 'traceparent' => true, 'tracestate' => true, 'x-trace-id' => true, 'api_key.hash' => true, 'pyairtable.api_key.hash' => true, 'service.version' => true, 'http.route' => true }.freeze
 PYAIRTABLE_NEVER_MASKED_PARENTS = { 'trace' => true, 'api_key' => true, 'pyairtable' => true, 'pyairtable.api_key' => true, 'service' => true, 'http' => true }.freeze
 

@@ -20,6 +20,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { delimiter, dirname, join, parse, sep } from 'node:path';
+import { SPEC_PORTS as CONTRACT_PORTS } from '@pyairtable/conventions';
 
 export type Health =
   { readonly kind: 'http'; readonly path: string } | { readonly kind: 'redis' } | { readonly kind: 'tcp' };
@@ -63,18 +64,22 @@ export type LocalRole = (typeof LOCAL_ROLES)[number];
 
 /** The spec's port for each role (the hub's main one is Jaeger's UI/API port). */
 export const SPEC_PORTS: Readonly<Record<LocalRole, number>> = {
-  hub: 16686,
-  prometheus: 9090,
-  alertmanager: 9093,
-  'node-exporter': 9100,
-  redis: 6379,
-  'redis-exporter': 9121,
-  postgres: 5432,
-  'postgres-exporter': 9187,
+  hub: CONTRACT_PORTS.jaeger,
+  prometheus: CONTRACT_PORTS.prometheus,
+  alertmanager: CONTRACT_PORTS.alertmanager,
+  'node-exporter': CONTRACT_PORTS.nodeExporter,
+  redis: CONTRACT_PORTS.redis,
+  'redis-exporter': CONTRACT_PORTS.redisExporter,
+  postgres: CONTRACT_PORTS.postgres,
+  'postgres-exporter': CONTRACT_PORTS.postgresExporter,
 };
 
 /** The hub's other listeners, on the spec's collector ports. */
-export const HUB_PORTS = { otlpGrpc: 4317, otlpHttp: 4318, prometheusExporter: 8889 } as const;
+export const HUB_PORTS = {
+  otlpGrpc: CONTRACT_PORTS.otlpGrpc,
+  otlpHttp: CONTRACT_PORTS.otlpHttp,
+  prometheusExporter: CONTRACT_PORTS.otlpMetricsExporter,
+} as const;
 
 export interface LocalEngine {
   readonly role: Exclude<LocalRole, 'hub'>;
@@ -83,6 +88,12 @@ export interface LocalEngine {
   readonly command: string;
   readonly debianPackage: string;
   readonly health: Health;
+  /**
+   * When it starts: `backends` before the demo services (they use the stores, the exporters
+   * watch them), `monitoring` after them, once its configuration can list what actually runs.
+   * Within a phase, in this table's order.
+   */
+  readonly phase: 'backends' | 'monitoring';
   /** Roles that must run first (an exporter needs what it watches). */
   readonly needs?: LocalRole;
   /** How it is asked to stop (default SIGTERM). */
@@ -242,6 +253,7 @@ function preparePostgres(executable: string, context: EngineContext): Prepared {
 export const LOCAL_ENGINES: readonly LocalEngine[] = [
   {
     role: 'redis',
+    phase: 'backends',
     purpose: 'Cache the demo uses (watched by the Redis exporter)',
     command: 'redis-server',
     debianPackage: 'redis-server',
@@ -268,6 +280,7 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
   },
   {
     role: 'postgres',
+    phase: 'backends',
     purpose: 'Database the demo uses (watched by the PostgreSQL exporter)',
     command: 'postgres',
     debianPackage: 'postgresql',
@@ -284,6 +297,7 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
   },
   {
     role: 'node-exporter',
+    phase: 'backends',
     purpose: 'Host metrics',
     command: 'prometheus-node-exporter',
     debianPackage: 'prometheus-node-exporter',
@@ -292,6 +306,7 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
   },
   {
     role: 'redis-exporter',
+    phase: 'backends',
     purpose: 'Redis metrics',
     command: 'prometheus-redis-exporter',
     debianPackage: 'prometheus-redis-exporter',
@@ -304,6 +319,7 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
   },
   {
     role: 'postgres-exporter',
+    phase: 'backends',
     purpose: 'PostgreSQL metrics',
     command: 'prometheus-postgres-exporter',
     debianPackage: 'prometheus-postgres-exporter',
@@ -317,6 +333,7 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
   },
   {
     role: 'alertmanager',
+    phase: 'monitoring',
     purpose: 'Alert management and routing',
     command: 'prometheus-alertmanager',
     debianPackage: 'prometheus-alertmanager',
@@ -330,6 +347,7 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
   },
   {
     role: 'prometheus',
+    phase: 'monitoring',
     purpose: 'Metrics collection, querying and alert rules',
     command: 'prometheus',
     debianPackage: 'prometheus',

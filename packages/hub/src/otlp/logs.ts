@@ -9,6 +9,7 @@ import type { LogLevel, LogRecord } from '@pyairtable/conventions';
 import {
   LOG_FIELDS,
   RESOURCE_ATTRIBUTES,
+  UNKNOWN_SERVICE_NAME,
   setDottedPath,
   setOwn,
   validateLogRecord,
@@ -110,7 +111,7 @@ function logRecord(
   const service = isObject(record['service']) ? record['service'] : {};
   record['service'] = {
     ...service,
-    name: service['name'] ?? resource[RESOURCE_ATTRIBUTES.serviceName] ?? 'unknown_service',
+    name: service['name'] ?? resource[RESOURCE_ATTRIBUTES.serviceName] ?? UNKNOWN_SERVICE_NAME,
   };
   record[LOG_FIELDS.timestamp] = new Date(millis).toISOString();
   record[LOG_FIELDS.level] = level(log['severityText'], log['severityNumber']);

@@ -6,6 +6,7 @@
  * rejected alone and counted in the partial-success answer.
  */
 import type protobuf from 'protobufjs';
+import { UNKNOWN_SERVICE_NAME } from '@pyairtable/conventions';
 import { DECODE_OPTIONS, ExportTraceServiceRequest } from './proto.js';
 import { MAX_TIME_NS, hexId, isObject, list, text } from './shape.js';
 
@@ -71,7 +72,6 @@ export interface DecodedTraces {
 
 const HEX_TRACE_ID = /^[0-9a-f]{32}$/;
 const HEX_SPAN_ID = /^[0-9a-f]{16}$/;
-const UNKNOWN_SERVICE = 'unknown_service';
 
 const count = (value: unknown): number =>
   typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : 0;
@@ -163,7 +163,7 @@ export function spansFromRequest(request: unknown, serviceNameKey: string): Deco
     const resource = keyValues(
       isObject(resourceEntry['resource']) ? resourceEntry['resource']['attributes'] : undefined,
     );
-    const serviceName = stringAttribute(resource, serviceNameKey) ?? UNKNOWN_SERVICE;
+    const serviceName = stringAttribute(resource, serviceNameKey) ?? UNKNOWN_SERVICE_NAME;
     for (const scopeEntry of list(resourceEntry['scopeSpans']).filter(isObject)) {
       const rawScope = isObject(scopeEntry['scope']) ? scopeEntry['scope'] : {};
       const scope = {

@@ -12,6 +12,7 @@ import {
   SAMPLING_POLICIES,
   SERVICE_NAMESPACE,
   re2Pattern,
+  SPEC_PORTS,
 } from '@pyairtable/conventions';
 import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS } from '../components.js';
 import type { StackModel } from '../model.js';
@@ -20,8 +21,8 @@ import { renderYaml } from './yaml.js';
 /** The collector-contrib version whose component names and options this renderer uses. */
 export const COLLECTOR_VERSION = '0.159.0';
 export const COLLECTOR_HEALTH_PORT = 13133;
-const OTLP_GRPC_PORT = 4317;
-const OTLP_HTTP_PORT = 4318;
+const OTLP_GRPC_PORT = SPEC_PORTS.otlpGrpc;
+const OTLP_HTTP_PORT = SPEC_PORTS.otlpHttp;
 
 /** The `tail_sampling` section implied by a sampling policy (policies are OR-ed by the collector). */
 export function tailSamplingSection(policy: SamplingPolicy): Record<string, unknown> {

@@ -27,6 +27,7 @@ import { GRAFANA_DASHBOARDS_DIR } from './grafana.js';
 import { JAEGER_BADGER_DIR, JAEGER_HEALTH_PORT, jaegerUsesElasticsearch } from './jaeger.js';
 import { prometheusRetentionFlags } from './prometheus.js';
 import { renderYaml } from './yaml.js';
+import { SPEC_PORTS } from '@pyairtable/conventions';
 
 export const COMPOSE_FILE = 'docker-compose.observability.yml';
 export const COMPOSE_PROJECT = 'pyairtable-observability';
@@ -60,7 +61,7 @@ export interface ComposeOptions {
 
 /** Published UI ports on the host (the spec's URLs: Grafana on 3001, the rest on their own). */
 export const PUBLISHED_PORTS: Readonly<Partial<Record<ComponentName, number>>> = {
-  grafana: 3001,
+  grafana: SPEC_PORTS.grafana,
   prometheus: COMPONENTS.prometheus.port,
   alertmanager: COMPONENTS.alertmanager.port,
   jaeger: COMPONENTS.jaeger.port,
@@ -283,7 +284,11 @@ export function composeDocument(
       volumes: [mount(RENDERED_PATHS.collectorConfig, '/etc/otelcol-contrib/config.yaml')],
       // Development: services started on the host send OTLP here too.
       ...(model.profile === 'development'
-        ? { ports: [4317, 4318].map((port) => `${options.publishAddress}:${String(port)}:${String(port)}`) }
+        ? {
+            ports: [SPEC_PORTS.otlpGrpc, SPEC_PORTS.otlpHttp].map(
+              (port) => `${options.publishAddress}:${String(port)}:${String(port)}`,
+            ),
+          }
         : {}),
       // The image has no shell or HTTP client; Prometheus watches `up` and the health_check
       // extension (port COLLECTOR_HEALTH_PORT) serves orchestrators that probe over HTTP.

@@ -6,7 +6,7 @@
  * keeps traces in Badger on a volume with the same 7-day TTL, so the stack needs no
  * Elasticsearch work for traces on a laptop.
  */
-import { RESOURCE_ATTRIBUTES, TRACES_RETENTION } from '@pyairtable/conventions';
+import { RESOURCE_ATTRIBUTES, TRACES_RETENTION, SPEC_PORTS } from '@pyairtable/conventions';
 import { COMPONENTS } from '../components.js';
 import type { StackModel } from '../model.js';
 import { STACK_SECRETS, secretPath } from '../secrets.js';
@@ -15,8 +15,8 @@ import { renderYaml } from './yaml.js';
 
 export const JAEGER_HEALTH_PORT = 13133;
 export const JAEGER_BADGER_DIR = '/var/lib/jaeger/badger';
-const OTLP_GRPC_PORT = 4317;
-const OTLP_HTTP_PORT = 4318;
+const OTLP_GRPC_PORT = SPEC_PORTS.otlpGrpc;
+const OTLP_HTTP_PORT = SPEC_PORTS.otlpHttp;
 const STORAGE = 'traces';
 
 /** Elasticsearch in staging and production; Badger in development. */

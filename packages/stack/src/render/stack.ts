@@ -5,7 +5,7 @@
  * never appear in a file).
  */
 import type { Environment } from '@pyairtable/conventions';
-import { ENVIRONMENTS } from '@pyairtable/conventions';
+import { ENVIRONMENTS, SPEC_PORTS } from '@pyairtable/conventions';
 import { resolveChannels } from '../alerting.js';
 import type { ModelOptions, StackModel } from '../model.js';
 import { buildModel, ModelError } from '../model.js';
@@ -45,8 +45,8 @@ export interface StackRender {
 export const DEFAULT_COMPOSE_OPTIONS: ComposeOptions = {
   applicationNetwork: DEFAULT_APPLICATION_NETWORK,
   publishAddress: '127.0.0.1',
-  redisAddress: 'redis://redis:6379',
-  postgresAddress: 'postgres:5432/postgres?sslmode=disable',
+  redisAddress: `redis://redis:${String(SPEC_PORTS.redis)}`,
+  postgresAddress: `postgres:${String(SPEC_PORTS.postgres)}/postgres?sslmode=disable`,
 };
 
 function renderReadme(
