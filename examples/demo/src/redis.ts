@@ -7,6 +7,7 @@
  * and skip the cache), and one warning is logged per outage (and one line when it is back).
  */
 import { Socket } from 'node:net';
+import { SPEC_PORTS } from '@pyairtable/conventions';
 
 export interface CacheLogger {
   warn(message: string): void;
@@ -80,7 +81,7 @@ interface Pending {
 /** Where Redis listens and how to log in, from a `redis://[user:password@]host[:port][/db]` URL. */
 function connectionOf(url: URL): { host: string; port: number; setup: string[][]; label: string } {
   const host = url.hostname === '' ? '127.0.0.1' : url.hostname.replace(/^\[|\]$/g, '');
-  const port = url.port === '' ? 6379 : Number(url.port);
+  const port = url.port === '' ? SPEC_PORTS.redis : Number(url.port);
   const setup: string[][] = [];
   const password = decodeURIComponent(url.password);
   const user = decodeURIComponent(url.username);

@@ -100,6 +100,12 @@ export class HubCounters {
     registers: [this.registry],
   });
 
+  readonly backgroundFailures = new Counter({
+    name: 'pyairtable_hub_background_failures_total',
+    help: 'Background tasks that failed (tail-sampling decisions, retention passes); the hub log has each.',
+    labelNames: ['task'],
+    registers: [this.registry],
+  });
   private readHeld: () => number = () => 0;
   /** Set when scraped, from what the ingest counts (`watchMemory`). */
   readonly memoryHeld: Gauge = new Gauge({
@@ -126,6 +132,7 @@ export class HubCounters {
     // Every label value exists from the start, so a rate over a new series is never missed.
     for (const reason of REFUSAL_REASONS) this.refused.inc({ reason }, 0);
     for (const reason of ['age', 'size']) this.evicted.inc({ reason }, 0);
+    for (const task of ['decide', 'retention']) this.backgroundFailures.inc({ task }, 0);
     for (const reason of SAMPLING_REASONS) {
       this.tracesDecided.inc({ decision: reason === 'not_sampled' ? 'drop' : 'keep', reason }, 0);
       if (reason === 'not_sampled') this.sampledOut.inc({ reason }, 0);

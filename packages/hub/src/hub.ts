@@ -8,7 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Environment } from '@pyairtable/conventions';
-import { SAMPLING_POLICIES, TRACES_RETENTION, createPiiMasker } from '@pyairtable/conventions';
+import { SAMPLING_POLICIES, SPEC_PORTS, TRACES_RETENTION, createPiiMasker } from '@pyairtable/conventions';
 import { HubCounters } from './counters.js';
 import { DECODED_BYTES_PER_BODY_BYTE, Ingest } from './ingest.js';
 import { METRIC_STORE_DEFAULTS, MetricStore } from './metric-store.js';
@@ -88,10 +88,10 @@ export interface Hub {
 
 export const HUB_DEFAULTS = {
   host: '127.0.0.1',
-  otlpHttpPort: 4318,
-  otlpGrpcPort: 4317,
-  prometheusPort: 8889,
-  queryPort: 16686,
+  otlpHttpPort: SPEC_PORTS.otlpHttp,
+  otlpGrpcPort: SPEC_PORTS.otlpGrpc,
+  prometheusPort: SPEC_PORTS.otlpMetricsExporter,
+  queryPort: SPEC_PORTS.jaeger,
   maxBodyBytes: 16 * 1024 * 1024,
   maxInFlightRequests: 64,
   maxMemoryBytes: 1024 ** 3,
@@ -215,11 +215,17 @@ export async function startHub(options: HubOptions): Promise<Hub> {
   });
   counters.watchMemory(() => ingest.memoryHeld(), memoryBudgetBytes);
   const decider = setInterval(() => {
-    ingest.decideDue().catch(() => undefined);
+    ingest.decideDue().catch((error: unknown) => {
+      counters.backgroundFailures.inc({ task: 'decide' });
+      reportError('a tail-sampling decision pass', error);
+    });
   }, 1000);
   decider.unref();
   const retention = setInterval(() => {
-    ingest.enforceRetention().catch(() => undefined);
+    ingest.enforceRetention().catch((error: unknown) => {
+      counters.backgroundFailures.inc({ task: 'retention' });
+      reportError('a retention pass', error);
+    });
   }, 60_000);
   retention.unref();
 

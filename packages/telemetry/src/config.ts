@@ -6,6 +6,7 @@
  */
 import type { CostCenter, Environment, LogLevel, ServiceTier } from '@pyairtable/conventions';
 import {
+  SPEC_PORTS,
   COST_CENTERS,
   ENVIRONMENTS,
   LOG_LEVELS,
@@ -88,8 +89,8 @@ export interface ResolvedConfig {
 }
 
 /** The local hub's OTLP/HTTP receiver; the collector in Compose sets the variable. */
-export const DEFAULT_OTLP_HTTP_ENDPOINT = 'http://127.0.0.1:4318';
-export const DEFAULT_OTLP_GRPC_ENDPOINT = 'http://127.0.0.1:4317';
+export const DEFAULT_OTLP_HTTP_ENDPOINT = `http://127.0.0.1:${String(SPEC_PORTS.otlpHttp)}`;
+export const DEFAULT_OTLP_GRPC_ENDPOINT = `http://127.0.0.1:${String(SPEC_PORTS.otlpGrpc)}`;
 const SERVICE_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 /** Plain decimal numbers only: `0x10`, `1e400` or `Infinity` in a variable are mistakes. */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
@@ -196,7 +197,7 @@ function url(option: string, code: unknown, env: Env, envNames: readonly string[
     throw new TelemetryConfigError(
       option,
       code,
-      'an http:// or https:// URL such as http://otel-collector:4318',
+      `an http:// or https:// URL such as http://otel-collector:${String(SPEC_PORTS.otlpHttp)}`,
     );
   }
   const raw = fromEnv(env, envNames);

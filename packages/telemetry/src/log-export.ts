@@ -14,7 +14,7 @@ import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-log
 import type { Resource } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import type { LogLevel } from '@pyairtable/conventions';
-import { LOG_FIELDS, TRACE_ID_PATTERN } from '@pyairtable/conventions';
+import { LOG_FIELDS, SPEC_PORTS, TRACE_ID_PATTERN } from '@pyairtable/conventions';
 import { Writable } from 'node:stream';
 import type { ResolvedConfig } from './config.js';
 import { warnOnce } from './warnings.js';
@@ -45,8 +45,14 @@ export interface LogExport {
 
 /** `resource` is the process's one resource, the same object the tracer provider has. */
 export function startLogExport(config: ResolvedConfig, resource: Resource): LogExport {
+  // Logs go over OTLP/HTTP: with gRPC for traces, the same host's HTTP port takes them.
   const endpoint =
-    config.otlpProtocol === 'grpc' ? config.otlpEndpoint.replace(/:4317$/, ':4318') : config.otlpEndpoint;
+    config.otlpProtocol === 'grpc'
+      ? config.otlpEndpoint.replace(
+          new RegExp(`:${String(SPEC_PORTS.otlpGrpc)}$`),
+          `:${String(SPEC_PORTS.otlpHttp)}`,
+        )
+      : config.otlpEndpoint;
   const provider = new LoggerProvider({
     resource,
     processors: [

@@ -86,13 +86,22 @@ interface Child {
 
 const LOCAL_HOST = '127.0.0.1';
 
-/** Demo stdout (the contract's JSON log lines) goes to the hub in batches: the Filebeat role. */
+/**
+ * Demo stdout (the contract's JSON log lines) goes to the hub in batches: the Filebeat role.
+ * A batch the hub does not take is counted and reported (at most once a minute); its lines stay
+ * in the service's log file.
+ */
 class LogForwarder {
   private lines: string[] = [];
   private readonly timer: NodeJS.Timeout;
   private inFlight: Promise<void> = Promise.resolve();
+  private notForwarded = 0;
+  private lastReport = 0;
 
-  constructor(private readonly url: string) {
+  constructor(
+    private readonly url: string,
+    private readonly report: (message: string) => void,
+  ) {
     this.timer = setInterval(() => {
       void this.flush();
     }, 500);
@@ -108,13 +117,29 @@ class LogForwarder {
     if (this.lines.length === 0) return this.inFlight;
     const body = this.lines.join('\n');
     this.lines = [];
+    const count = body.split('\n').length;
     this.inFlight = this.inFlight
       .then(() => fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }))
       .then(
-        (response) => response.body?.cancel(),
-        () => undefined,
+        async (response) => {
+          await response.body?.cancel();
+          if (response.status >= 500) this.failed(count, `the hub answered ${String(response.status)}`);
+        },
+        (error: unknown) => {
+          this.failed(count, error instanceof Error ? error.message : String(error));
+        },
       );
     return this.inFlight;
+  }
+
+  private failed(count: number, reason: string): void {
+    this.notForwarded += count;
+    const now = Date.now();
+    if (now - this.lastReport < 60_000) return;
+    this.lastReport = now;
+    this.report(
+      `${String(this.notForwarded)} log lines could not be forwarded to the hub so far (last: ${reason}); they are in the services' files under logs/`,
+    );
   }
 
   async close(): Promise<void> {
@@ -320,7 +345,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       port: port('hub'),
       health: { kind: 'http', path: '/api/v3/services' },
     });
-    forwarder = new LogForwarder(`${hub.otlpHttpUrl}${LOG_LINES_PATH}`);
+    forwarder = new LogForwarder(`${hub.otlpHttpUrl}${LOG_LINES_PATH}`, progress);
     const startedHub = hub;
     const startedAt = new Date().toISOString();
     const supervisorTicks = processStartTicks(process.pid);
@@ -426,21 +451,14 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       save();
     };
 
-    const engineNamed = (role: LocalRole): LocalEngine | undefined =>
-      LOCAL_ENGINES.find((engine) => engine.role === role);
-    // Data stores and exporters first, then the demo (it uses the stores), then Alertmanager and
-    // Prometheus, whose config lists what actually runs.
-    for (const role of [
-      'redis',
-      'postgres',
-      'node-exporter',
-      'redis-exporter',
-      'postgres-exporter',
-    ] as const) {
-      const engine = engineNamed(role);
-      const executable = found.get(role);
-      if (engine !== undefined && executable !== undefined) await startEngine(engine, executable);
-    }
+    /** Every installed engine of a phase, in the table's order (see LocalEngine.phase). */
+    const startPhase = async (phase: LocalEngine['phase']): Promise<void> => {
+      for (const engine of LOCAL_ENGINES) {
+        const executable = found.get(engine.role);
+        if (engine.phase === phase && executable !== undefined) await startEngine(engine, executable);
+      }
+    };
+    await startPhase('backends');
 
     const demo = options.demo({
       otlpHttpUrl: hub.otlpHttpUrl,
@@ -532,11 +550,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       renderAlertmanagerConfig(channels.channels, options.profile, { timeScale: options.timeScale }).text,
       { mode: 0o600 },
     );
-    for (const role of ['alertmanager', 'prometheus'] as const) {
-      const engine = engineNamed(role);
-      const executable = found.get(role);
-      if (engine !== undefined && executable !== undefined) await startEngine(engine, executable);
-    }
+    await startPhase('monitoring');
 
     checkAborted();
     ready = true;
