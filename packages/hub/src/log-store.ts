@@ -7,6 +7,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LogCategory, LogRecord } from '@pyairtable/conventions';
 import { LOG_CATEGORIES, LOG_FIELDS, LOG_RETENTION } from '@pyairtable/conventions';
+import { appendAtomically } from './appender.js';
 
 export const LOG_SCHEMA = `CREATE TABLE IF NOT EXISTS logs (
   time_ns BIGINT NOT NULL,
@@ -45,10 +46,8 @@ export function unstorableLogRecord(record: LogRecord): string | undefined {
 /** Appends records checked by unstorableLogRecord, committed whole when the appender flushes. */
 export async function appendLogs(writer: DuckDBConnection, records: readonly LogRecord[]): Promise<number> {
   if (records.length === 0) return 0;
-  const appender = await writer.createAppender('logs');
-  let bytes = 0;
-  let appended = false;
-  try {
+  return appendAtomically(writer, 'logs', (appender) => {
+    let bytes = 0;
     for (const record of records) {
       appender.appendBigInt(timeNs(record));
       appender.appendVarchar(record.service.name);
@@ -61,14 +60,8 @@ export async function appendLogs(writer: DuckDBConnection, records: readonly Log
       appender.endRow();
       bytes += text.length + record.message.length + 64;
     }
-    appender.flushSync();
-    appended = true;
-  } finally {
-    // A failure part way clears what was appended: the records are committed whole or not at all.
-    if (!appended) appender.clear();
-    appender.closeSync();
-  }
-  return bytes;
+    return bytes;
+  });
 }
 
 export async function searchLogs(reader: DuckDBConnection, query: LogQuery): Promise<unknown[]> {

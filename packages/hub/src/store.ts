@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { LogRecord } from '@pyairtable/conventions';
+import { appendAtomically } from './appender.js';
 import type { LogQuery } from './log-store.js';
 import { LOG_SCHEMA, appendLogs, enforceLogRetention, searchLogs } from './log-store.js';
 import type { KeyValue, SpanRecord } from './otlp/spans.js';
@@ -177,7 +178,6 @@ export class SpanStore {
    */
   async append(spans: readonly SpanRecord[]): Promise<number> {
     if (spans.length === 0) return 0;
-    let bytes = 0;
     const origins = new Map<string, { resource: string; scope: string }>();
     const originOf = (span: SpanRecord): string => {
       let key = this.originKeys.get(span.scope);
@@ -199,9 +199,8 @@ export class SpanStore {
         origin.resource,
         origin.scope,
       ]);
-    const appender = await this.writer.createAppender('spans');
-    let appended = false;
-    try {
+    const bytes = await appendAtomically(this.writer, 'spans', (appender) => {
+      let appended = 0;
       for (const [index, span] of spans.entries()) {
         appender.appendVarchar(span.traceId);
         appender.appendVarchar(span.spanId);
@@ -218,15 +217,11 @@ export class SpanStore {
         appender.appendVarchar(attrs);
         appender.appendVarchar(keys[index] ?? '');
         appender.appendVarchar(record);
-        bytes += ROW_BYTES + attrs.length + record.length + span.name.length;
+        appended += ROW_BYTES + attrs.length + record.length + span.name.length;
         appender.endRow();
       }
-      appender.flushSync();
-      appended = true;
-    } finally {
-      if (!appended) appender.clear();
-      appender.closeSync();
-    }
+      return appended;
+    });
     // Known once the spans that use them are in: after a failure they are inserted again.
     for (const key of origins.keys()) this.knownOrigins.add(key);
     return bytes;
