@@ -3,7 +3,8 @@
  * gRPC), a durable DuckDB store, Jaeger's query API out, metrics for Prometheus to scrape.
  */
 export { startHub, HUB_DEFAULTS, duckDbMemoryBytes, memoryBudget } from './hub.js';
-export { IMPORT_PATH, LOG_LINES_PATH, bearerAllowed } from './otlp-http.js';
+export { IMPORT_PATH, LOG_LINES_PATH } from './otlp-http.js';
+export { bearerAllowed } from './receiver.js';
 export { Overloaded, DECODED_BYTES_PER_BODY_BYTE } from './ingest.js';
 export { IMPORT_GROUP_SPANS } from './import.js';
 export { MetricStore, METRIC_STORE_DEFAULTS } from './metric-store.js';

@@ -15,7 +15,7 @@ import type {
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { HubCounters } from './counters.js';
 import type { Ingest } from './ingest.js';
-import type { SignalPath } from './otlp-http.js';
+import type { SignalPath } from './receiver.js';
 import {
   GRPC_CODES,
   SIGNALS,
@@ -23,7 +23,7 @@ import {
   ingestSignal,
   partialSuccess,
   tokenMatches,
-} from './otlp-http.js';
+} from './receiver.js';
 
 const SERVICES: Readonly<Record<SignalPath, string>> = {
   '/v1/traces': 'opentelemetry.proto.collector.trace.v1.TraceService',
