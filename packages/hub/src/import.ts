@@ -8,8 +8,9 @@ import type { Readable } from 'node:stream';
 import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import type { BodyReading, Ingest } from './ingest.js';
 import { DECODED_BYTES_PER_BODY_BYTE, Overloaded } from './ingest.js';
-import type { DecodedTraces } from './otlp/spans.js';
-import { PayloadError, decodeTraceJson } from './otlp/spans.js';
+import { PayloadError } from './otlp/request.js';
+import { decodeTraceJson } from './otlp/spans.js';
+import type { DecodedTraces } from './span-record.js';
 
 /** Spans committed together: one transaction, and the most an import holds at once. */
 export const IMPORT_GROUP_SPANS = 5000;

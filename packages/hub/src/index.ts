@@ -14,14 +14,9 @@ export type { MetricPoint, DecodedMetrics, MetricKind } from './otlp/metrics.js'
 export type { Hub, HubOptions } from './hub.js';
 export { SpanStore, STORE_FILE } from './store.js';
 export type { TraceQuery } from './store.js';
-export {
-  PayloadError,
-  decodeTraceJson,
-  decodeTraceProtobuf,
-  spansFromRequest,
-  toOtlpJson,
-} from './otlp/spans.js';
-export type { SpanRecord, KeyValue, AnyValue, DecodedTraces } from './otlp/spans.js';
+export { decodeTraceJson, decodeTraceProtobuf, spansFromRequest, toOtlpJson } from './otlp/spans.js';
+export { PayloadError } from './otlp/request.js';
+export type { SpanRecord, KeyValue, AnyValue, DecodedTraces } from './span-record.js';
 export { QueryError, parseDuration, parseTime } from './query-params.js';
 export { runHubCli, HUB_HELP, hubHelp } from './cli.js';
 export type { HubCliOutput } from './cli.js';

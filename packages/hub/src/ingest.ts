@@ -8,7 +8,7 @@ import type { LogRecord, PiiMasker } from '@pyairtable/conventions';
 import type { HubCounters } from './counters.js';
 import type { MetricStore } from './metric-store.js';
 import type { DecodedMetrics } from './otlp/metrics.js';
-import type { DecodedTraces, SpanRecord } from './otlp/spans.js';
+import type { DecodedTraces, SpanRecord } from './span-record.js';
 import type { TailSampler } from './pipeline.js';
 import { maskMetricPoints, maskSpan } from './pipeline.js';
 import type { SpanStore } from './store.js';

@@ -5,7 +5,7 @@
  * with microsecond times, typed tags, references and per-trace processes).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AnyValue, KeyValue, SpanRecord } from './otlp/spans.js';
+import type { AnyValue, KeyValue, SpanRecord } from './span-record.js';
 import {
   QueryError,
   SPAN_KINDS,

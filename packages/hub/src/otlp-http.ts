@@ -16,7 +16,7 @@ import type { ImportOutcome } from './import.js';
 import { ImportIdle, importTraces } from './import.js';
 import { unstorableLogRecord } from './log-store.js';
 import { ExportTraceServiceResponse, RpcStatus } from './otlp/proto.js';
-import { PayloadError } from './otlp/spans.js';
+import { PayloadError } from './otlp/request.js';
 import type { SignalPath } from './receiver.js';
 import {
   BodyTimeout,

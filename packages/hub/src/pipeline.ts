@@ -17,7 +17,7 @@ import {
   tailSamplingDecision,
 } from '@pyairtable/conventions';
 import type { MetricPoint } from './otlp/metrics.js';
-import type { AnyValue, KeyValue, SpanRecord } from './otlp/spans.js';
+import type { AnyValue, KeyValue, SpanRecord } from './span-record.js';
 
 const STATUS_ERROR = 2;
 

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SPAN_ATTRIBUTES } from '@pyairtable/conventions';
 import { HUB_ROUTES } from './hub-api.js';
-import type { SpanRecord } from './otlp/spans.js';
+import type { SpanRecord } from './span-record.js';
 import { toOtlpJson } from './otlp/spans.js';
 import {
   QueryError,

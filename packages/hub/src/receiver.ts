@@ -16,7 +16,8 @@ import {
   ExportMetricsServiceResponse,
   ExportTraceServiceResponse,
 } from './otlp/proto.js';
-import { PayloadError, decodeTraceJson, decodeTraceProtobuf } from './otlp/spans.js';
+import { PayloadError } from './otlp/request.js';
+import { decodeTraceJson, decodeTraceProtobuf } from './otlp/spans.js';
 
 export const GRPC_CODES = { invalidArgument: 3, unavailable: 14, unauthenticated: 16 } as const;
 

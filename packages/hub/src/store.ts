@@ -14,7 +14,7 @@ import type { LogRecord } from '@pyairtable/conventions';
 import { appendAtomically } from './appender.js';
 import type { LogQuery } from './log-store.js';
 import { LOG_SCHEMA, appendLogs, enforceLogRetention, searchLogs } from './log-store.js';
-import type { KeyValue, SpanRecord } from './otlp/spans.js';
+import type { KeyValue, SpanRecord } from './span-record.js';
 
 export const STORE_FILE = 'hub.duckdb';
 

@@ -17,7 +17,7 @@ import {
 import { ExportLogsServiceRequest } from './proto.js';
 import type { Loose } from './shape.js';
 import { MAX_VALUE_DEPTH, TooDeep, hexId, isObject, list, unixNanos } from './shape.js';
-import { PayloadError, decodeRequest } from './spans.js';
+import { PayloadError, decodeRequest } from './request.js';
 
 export interface DecodedLogs {
   readonly records: LogRecord[];

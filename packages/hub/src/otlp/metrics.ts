@@ -9,7 +9,7 @@ import { RESOURCE_ATTRIBUTES, getOwn, setOwn } from '@pyairtable/conventions';
 import { ExportMetricsServiceRequest } from './proto.js';
 import type { Loose } from './shape.js';
 import { MAX_VALUE_DEPTH, TooDeep, isObject, list, text } from './shape.js';
-import { PayloadError, decodeRequest } from './spans.js';
+import { PayloadError, decodeRequest } from './request.js';
 
 export type MetricKind = 'gauge' | 'counter' | 'histogram' | 'summary';
 

@@ -5,70 +5,11 @@
  * request is a `PayloadError` naming what is wrong; a span that cannot be kept (a bad id) is
  * rejected alone and counted in the partial-success answer.
  */
-import type protobuf from 'protobufjs';
 import { UNKNOWN_SERVICE_NAME } from '@pyairtable/conventions';
-import { DECODE_OPTIONS, ExportTraceServiceRequest } from './proto.js';
+import type { AnyValue, DecodedTraces, KeyValue, SpanRecord } from '../span-record.js';
+import { ExportTraceServiceRequest } from './proto.js';
+import { PayloadError, decodeRequest } from './request.js';
 import { MAX_TIME_NS, hexId, isObject, list, text } from './shape.js';
-
-export class PayloadError extends Error {
-  override readonly name = 'PayloadError';
-}
-
-/** OTLP/JSON AnyValue and KeyValue. */
-export interface AnyValue {
-  stringValue?: string;
-  boolValue?: boolean;
-  intValue?: string;
-  doubleValue?: number;
-  arrayValue?: { values: AnyValue[] };
-  kvlistValue?: { values: KeyValue[] };
-  bytesValue?: string;
-}
-export interface KeyValue {
-  key: string;
-  value: AnyValue;
-}
-
-export interface SpanRecord {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId: string;
-  readonly traceState: string;
-  readonly flags: number;
-  readonly name: string;
-  readonly kind: number;
-  readonly startTimeUnixNano: bigint;
-  readonly endTimeUnixNano: bigint;
-  readonly statusCode: number;
-  readonly statusMessage: string;
-  readonly attributes: KeyValue[];
-  readonly events: {
-    timeUnixNano: string;
-    name: string;
-    attributes: KeyValue[];
-    droppedAttributesCount?: number;
-  }[];
-  readonly links: {
-    traceId: string;
-    spanId: string;
-    traceState?: string;
-    attributes: KeyValue[];
-    flags?: number;
-  }[];
-  readonly droppedAttributesCount: number;
-  readonly droppedEventsCount: number;
-  readonly droppedLinksCount: number;
-  readonly serviceName: string;
-  readonly resource: KeyValue[];
-  readonly scope: { name: string; version: string; attributes: KeyValue[] };
-}
-
-export interface DecodedTraces {
-  readonly spans: SpanRecord[];
-  readonly rejected: number;
-  /** Why spans were rejected (the first reason), for the partial-success message. */
-  readonly rejectReason?: string;
-}
 
 const HEX_TRACE_ID = /^[0-9a-f]{32}$/;
 const HEX_SPAN_ID = /^[0-9a-f]{16}$/;
@@ -244,17 +185,6 @@ export function spansFromRequest(request: unknown, serviceNameKey: string): Deco
     }
   }
   return { spans, rejected, ...(rejectReason === undefined ? {} : { rejectReason }) };
-}
-
-/** A request body as plain objects in OTLP/JSON's shapes, or a PayloadError saying why not. */
-export function decodeRequest(body: Uint8Array, json: boolean, type: protobuf.Type): unknown {
-  try {
-    return json
-      ? (JSON.parse(Buffer.from(body).toString('utf8')) as unknown)
-      : type.toObject(type.decode(body), DECODE_OPTIONS);
-  } catch (error) {
-    throw new PayloadError(`not ${json ? 'JSON' : `a protobuf ${type.name}`}: ${(error as Error).message}`);
-  }
 }
 
 export const decodeTraceProtobuf = (body: Uint8Array, serviceNameKey: string): DecodedTraces =>
