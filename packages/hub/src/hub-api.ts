@@ -12,9 +12,9 @@ import {
   storableNs,
   wholeNumber,
 } from './query-params.js';
-import type { SpanStore } from './store.js';
+import type { StoreReaders } from './store-api.js';
 
-async function searchLogs(store: SpanStore, url: URL, response: ServerResponse): Promise<void> {
+async function searchLogs(store: StoreReaders, url: URL, response: ServerResponse): Promise<void> {
   const get = (name: string): string | undefined => {
     const value = url.searchParams.get(name);
     return value === null || value === '' ? undefined : value;
@@ -38,7 +38,7 @@ async function searchLogs(store: SpanStore, url: URL, response: ServerResponse):
   const category = get('category');
   const traceId = get('trace_id');
   const text = get('q');
-  const logs = await store.searchLogs({
+  const logs = await store.logs.search({
     ...(startNs === undefined ? {} : { startNs }),
     ...(endNs === undefined ? {} : { endNs }),
     ...(service === undefined ? {} : { service }),
@@ -51,7 +51,7 @@ async function searchLogs(store: SpanStore, url: URL, response: ServerResponse):
   sendJson(response, 200, { logs });
 }
 
-async function red(store: SpanStore, url: URL, response: ServerResponse): Promise<void> {
+async function red(store: StoreReaders, url: URL, response: ServerResponse): Promise<void> {
   const end = url.searchParams.get('end');
   const start = url.searchParams.get('start');
   const endNs = end === null || end === '' ? BigInt(Date.now()) * 1_000_000n : parseTime('end', end);
@@ -97,7 +97,7 @@ async function red(store: SpanStore, url: URL, response: ServerResponse): Promis
 
 /** The hub's endpoints by path. */
 export const HUB_ROUTES: Readonly<
-  Record<string, (store: SpanStore, url: URL, response: ServerResponse) => Promise<void>>
+  Record<string, (store: StoreReaders, url: URL, response: ServerResponse) => Promise<void>>
 > = {
   '/api/logs': searchLogs,
   '/api/red': red,

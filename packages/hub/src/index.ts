@@ -13,7 +13,17 @@ export { decodeLogs, logsFromRequest } from './otlp/logs.js';
 export type { MetricPoint, DecodedMetrics, MetricKind } from './otlp/metrics.js';
 export type { Hub, HubOptions } from './hub.js';
 export { SpanStore, STORE_FILE } from './store.js';
-export type { TraceQuery } from './store.js';
+export type {
+  TraceQuery,
+  LogQuery,
+  SpanReader,
+  SpanWriter,
+  LogReader,
+  LogWriter,
+  StoreReaders,
+  StoreWriters,
+} from './store-api.js';
+export { LogStore } from './log-store.js';
 export { decodeTraceJson, decodeTraceProtobuf, spansFromRequest, toOtlpJson } from './otlp/spans.js';
 export { PayloadError } from './otlp/request.js';
 export type { SpanRecord, KeyValue, AnyValue, DecodedTraces } from './span-record.js';
@@ -24,4 +34,3 @@ export { TailSampler, maskSpan, maskKeyValues, MAX_PENDING_TRACES } from './pipe
 export type { Decision } from './pipeline.js';
 export { HubCounters, REFUSAL_REASONS } from './counters.js';
 export { jaegerTrace, handleLegacyQuery } from './legacy-api.js';
-export type { LogQuery } from './log-store.js';

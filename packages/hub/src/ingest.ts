@@ -11,7 +11,7 @@ import type { DecodedMetrics } from './otlp/metrics.js';
 import type { DecodedTraces, SpanRecord } from './span-record.js';
 import type { TailSampler } from './pipeline.js';
 import { maskMetricPoints, maskSpan } from './pipeline.js';
-import type { SpanStore } from './store.js';
+import type { StoreWriters } from './store-api.js';
 
 /** The hub cannot take this request now; the client should retry after a pause. */
 export class Overloaded extends Error {
@@ -25,7 +25,7 @@ export class Overloaded extends Error {
 }
 
 export interface IngestOptions {
-  readonly store: SpanStore;
+  readonly store: StoreWriters;
   readonly counters: HubCounters;
   readonly metrics: MetricStore;
   readonly sampler: TailSampler;
@@ -242,7 +242,7 @@ export class Ingest {
     const masked =
       masker === undefined ? records : records.map((record) => masker.maskValue(record) as LogRecord);
     return this.serialised(async () => {
-      this.appended(await store.appendLogs(masked));
+      this.appended(await store.logs.append(masked));
       counters.logsStored.inc(masked.length);
     });
   }
@@ -294,7 +294,7 @@ export class Ingest {
         maxAgeNs,
         maxBytes: maxStoreBytes * LIVE_SHARE_OF_DISK,
       });
-      counters.logsEvicted.inc(await store.enforceLogRetention(nowNs));
+      counters.logsEvicted.inc(await store.logs.enforceRetention(nowNs));
     });
     counters.evicted.inc({ reason: 'age' }, outcome.deletedByAge);
     counters.evicted.inc({ reason: 'size' }, outcome.deletedBySize);

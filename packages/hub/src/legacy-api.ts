@@ -16,7 +16,7 @@ import {
   storableNs,
   wholeNumber,
 } from './query-params.js';
-import type { SpanStore, TraceQuery } from './store.js';
+import type { StoreReaders, TraceQuery } from './store-api.js';
 
 interface JaegerTag {
   key: string;
@@ -165,7 +165,7 @@ function legacyQuery(params: URLSearchParams, nowNs: bigint): TraceQuery {
 
 /** Answers a legacy API request; false when the path is not one of its. */
 export async function handleLegacyQuery(
-  store: SpanStore,
+  store: StoreReaders,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<boolean> {

@@ -8,6 +8,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LogCategory, LogRecord } from '@pyairtable/conventions';
 import { LOG_CATEGORIES, LOG_FIELDS, LOG_RETENTION } from '@pyairtable/conventions';
 import { appendAtomically } from './appender.js';
+import type { LogQuery, LogReader, LogWriter } from './store-api.js';
 
 export const LOG_SCHEMA = `CREATE TABLE IF NOT EXISTS logs (
   time_ns BIGINT NOT NULL,
@@ -18,18 +19,6 @@ export const LOG_SCHEMA = `CREATE TABLE IF NOT EXISTS logs (
   message VARCHAR NOT NULL,
   record VARCHAR NOT NULL
 )`;
-
-export interface LogQuery {
-  readonly startNs?: bigint;
-  readonly endNs?: bigint;
-  readonly service?: string;
-  readonly level?: string;
-  readonly category?: string;
-  readonly traceId?: string;
-  /** Words that must all appear in the record (message or fields), case-insensitively. */
-  readonly text?: string;
-  readonly limit?: number;
-}
 
 const timeNs = (record: LogRecord): bigint => BigInt(Date.parse(record[LOG_FIELDS.timestamp])) * 1_000_000n;
 
@@ -97,4 +86,25 @@ export async function enforceLogRetention(writer: DuckDBConnection, nowNs: bigin
     deleted += result.rowsChanged;
   }
   return deleted;
+}
+
+/** The log records' table: written by the ingest, searched by the API, kept per category. */
+export class LogStore implements LogWriter, LogReader {
+  constructor(
+    private readonly writer: DuckDBConnection,
+    private readonly reader: DuckDBConnection,
+  ) {}
+
+  /** Appends records: all of them are committed, or none (see appendLogs). */
+  append(records: readonly LogRecord[]): Promise<number> {
+    return appendLogs(this.writer, records);
+  }
+
+  search(query: LogQuery): Promise<unknown[]> {
+    return searchLogs(this.reader, query);
+  }
+
+  enforceRetention(nowNs: bigint): Promise<number> {
+    return enforceLogRetention(this.writer, nowNs);
+  }
 }

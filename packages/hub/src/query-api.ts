@@ -26,7 +26,7 @@ import {
   spanKindParam,
   wholeNumber,
 } from './query-params.js';
-import type { SpanStore, TraceQuery } from './store.js';
+import type { StoreReaders, TraceQuery } from './store-api.js';
 
 /** Traces a search returns when `query.searchDepth` is not given (Jaeger's gateway default). */
 export const DEFAULT_SEARCH_DEPTH = 100;
@@ -137,10 +137,10 @@ export function traceSummary(spans: readonly SpanRecord[]): object {
   };
 }
 
-type Route = (store: SpanStore, url: URL, response: ServerResponse) => Promise<void>;
+type Route = (store: StoreReaders, url: URL, response: ServerResponse) => Promise<void>;
 
 const getTrace = async (
-  store: SpanStore,
+  store: StoreReaders,
   url: URL,
   response: ServerResponse,
   rawId: string,
@@ -213,7 +213,7 @@ const API_V3_ROUTES: Readonly<Record<string, Route>> = {
 };
 
 export async function handleQuery(
-  store: SpanStore,
+  store: StoreReaders,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {

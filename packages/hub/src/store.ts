@@ -10,10 +10,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { LogRecord } from '@pyairtable/conventions';
 import { appendAtomically } from './appender.js';
-import type { LogQuery } from './log-store.js';
-import { LOG_SCHEMA, appendLogs, enforceLogRetention, searchLogs } from './log-store.js';
+import { LOG_SCHEMA, LogStore } from './log-store.js';
+import type { RedRow, SpanReader, SpanWriter, TraceQuery } from './store-api.js';
 import type { KeyValue, SpanRecord } from './span-record.js';
 
 export const STORE_FILE = 'hub.duckdb';
@@ -41,18 +40,6 @@ const SCHEMA = [
      record VARCHAR NOT NULL
    )`,
 ];
-
-export interface TraceQuery {
-  readonly service?: string;
-  readonly operation?: string;
-  /** Span attributes that must all match (string form of the value). */
-  readonly attributes?: Readonly<Record<string, string>>;
-  readonly startMinNs?: bigint;
-  readonly startMaxNs?: bigint;
-  readonly durationMinNs?: bigint;
-  readonly durationMaxNs?: bigint;
-  readonly limit?: number;
-}
 
 /** An attribute's value as the text searches compare with. */
 function attributeText(entry: KeyValue): string {
@@ -146,16 +133,21 @@ function spanFromRow(row: readonly unknown[]): SpanRecord {
   };
 }
 
-export class SpanStore {
+export class SpanStore implements SpanWriter, SpanReader {
   /** Origins already stored, by the resource object a decoded batch shares among its spans. */
   private readonly originKeys = new WeakMap<object, string>();
   private readonly knownOrigins = new Set<string>();
+
+  /** The log records, in the same file: apart from the spans, on the same connections. */
+  readonly logs: LogStore;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
     private readonly reader: DuckDBConnection,
-  ) {}
+  ) {
+    this.logs = new LogStore(writer, reader);
+  }
 
   /** Opens (or creates) the store; DuckDB keeps within `memoryLimitBytes` (default 256 MiB). */
   static async open(dataDir: string, options: { memoryLimitBytes?: number } = {}): Promise<SpanStore> {
@@ -325,17 +317,7 @@ export class SpanStore {
     readonly service?: string;
     /** Span kinds counted as requests (default server and consumer: what a service answers). */
     readonly kinds?: readonly number[];
-  }): Promise<
-    {
-      service: string;
-      operation: string;
-      requests: number;
-      errors: number;
-      p50Ns: number;
-      p95Ns: number;
-      p99Ns: number;
-    }[]
-  > {
+  }): Promise<RedRow[]> {
     const kinds = (query.kinds ?? [2, 5]).filter((kind) => Number.isInteger(kind) && kind >= 0 && kind <= 5);
     const values: (string | bigint)[] = [query.startNs, query.endNs];
     const serviceCondition =
@@ -357,19 +339,6 @@ export class SpanStore {
       p95Ns: Number(row[5]),
       p99Ns: Number(row[6]),
     }));
-  }
-
-  /** Appends log records: all of them are committed, or none (see appendLogs). */
-  async appendLogs(records: readonly LogRecord[]): Promise<number> {
-    return appendLogs(this.writer, records);
-  }
-
-  searchLogs(query: LogQuery): Promise<unknown[]> {
-    return searchLogs(this.reader, query);
-  }
-
-  enforceLogRetention(nowNs: bigint): Promise<number> {
-    return enforceLogRetention(this.writer, nowNs);
   }
 
   /** Row groups of the span table: the unit in which DuckDB returns space after deletes. */

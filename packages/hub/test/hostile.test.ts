@@ -517,11 +517,11 @@ describe('a batch that fails part way', () => {
       // The third record's time is beyond int64 nanoseconds: the appender throws on its first
       // column, after two whole rows (the decoders refuse such records; this is the store's own guard).
       await expect(
-        store.appendLogs([record(now, 'a'), record(now, 'b'), record('2300-01-01T00:00:00.000Z', 'c')]),
+        store.logs.append([record(now, 'a'), record(now, 'b'), record('2300-01-01T00:00:00.000Z', 'c')]),
       ).rejects.toThrow();
-      expect(await store.searchLogs({ service: 'atomic' })).toHaveLength(0);
-      await store.appendLogs([record(now, 'd')]);
-      expect(await store.searchLogs({ service: 'atomic' })).toHaveLength(1);
+      expect(await store.logs.search({ service: 'atomic' })).toHaveLength(0);
+      await store.logs.append([record(now, 'd')]);
+      expect(await store.logs.search({ service: 'atomic' })).toHaveLength(1);
     } finally {
       store.close();
       dir.cleanup();
