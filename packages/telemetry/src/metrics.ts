@@ -1,7 +1,7 @@
 /**
  * The contract's metrics on prom-client, served in Prometheus text format.
  *
- * prom-client rather than the OpenTelemetry Prometheus exporter: `bench/metrics-backend.bench.ts`
+ * prom-client rather than the OpenTelemetry Prometheus exporter: `bench/metrics-backend.mjs`
  * measures both recording the same histogram and rendering `/metrics`, side by side (numbers
  * in the README). Every catalog metric is registered up front, so `/metrics` always shows the
  * whole contract, and the identity labels are default labels on every series.
