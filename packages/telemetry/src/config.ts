@@ -14,8 +14,22 @@ import {
   SERVICE_TIERS,
   UNKNOWN_SERVICE_NAME,
 } from '@pyairtable/conventions';
-import { readFileSync } from 'node:fs';
-import { TelemetryConfigError, errorMessage } from './errors.js';
+import type { Env, EnvValue, Setting, Sources } from './config-options.js';
+import {
+  BASE_URL,
+  BOOLEAN,
+  FULL_URL,
+  OTLP_EXPORT,
+  RATIO,
+  SDK_DISABLED,
+  SERVICE_NAME,
+  TEXT,
+  TRACES_SAMPLER,
+  integerIn,
+  oneOf,
+  secretOrFile,
+} from './config-options.js';
+import { TelemetryConfigError } from './errors.js';
 import { warnOnce } from './warnings.js';
 
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
@@ -91,13 +105,166 @@ export interface ResolvedConfig {
 /** The local hub's OTLP/HTTP receiver; the collector in Compose sets the variable. */
 export const DEFAULT_OTLP_HTTP_ENDPOINT = `http://127.0.0.1:${String(SPEC_PORTS.otlpHttp)}`;
 export const DEFAULT_OTLP_GRPC_ENDPOINT = `http://127.0.0.1:${String(SPEC_PORTS.otlpGrpc)}`;
-const SERVICE_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
-/** Plain decimal numbers only: `0x10`, `1e400` or `Infinity` in a variable are mistakes. */
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)$/;
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** An entry of the option table; the settings code cannot pass are marked `envOnly`. */
+export type OptionSpec<K extends keyof ResolvedConfig> = Setting<ResolvedConfig[K]> &
+  (K extends keyof TelemetryOptions ? { readonly envOnly?: never } : { readonly envOnly: true });
 
-function fromEnv(env: Env, names: readonly string[]): { name: string; value: string } | undefined {
+const ENVIRONMENT_ALIASES: Readonly<Record<string, Environment>> = {
+  dev: 'development',
+  prod: 'production',
+  stage: 'staging',
+  test: 'development',
+};
+
+/**
+ * Every setting `resolveConfig` returns, in the order it returns them: the variables it reads
+ * (the first one set wins), its default and its kind. The README's configuration table lists
+ * the same.
+ */
+export const OPTION_TABLE: { readonly [K in keyof ResolvedConfig]: OptionSpec<K> } = {
+  serviceName: {
+    env: ['SERVICE_NAME', 'OTEL_SERVICE_NAME'],
+    // OpenTelemetry's own default, so the SDK and the hub name an unnamed service alike.
+    default: UNKNOWN_SERVICE_NAME,
+    kind: SERVICE_NAME,
+    unsetWarning: `no service name given (option serviceName or SERVICE_NAME); using ${UNKNOWN_SERVICE_NAME}.`,
+  },
+  serviceVersion: { env: ['SERVICE_VERSION', 'npm_package_version'], default: 'unknown', kind: TEXT },
+  serviceTier: { env: ['SERVICE_TIER'], default: 'application', kind: oneOf(SERVICE_TIERS) },
+  environment: {
+    env: ['ENVIRONMENT', 'NODE_ENV'],
+    default: 'development',
+    kind: oneOf(ENVIRONMENTS, (value) => ENVIRONMENT_ALIASES[value.toLowerCase()] ?? value.toLowerCase()),
+  },
+  costCenter: { env: ['COST_CENTER'], default: ({ get }) => get('serviceTier'), kind: oneOf(COST_CENTERS) },
+  otlpEndpoint: {
+    env: ['OTEL_EXPORTER_OTLP_ENDPOINT'],
+    default: ({ get }) =>
+      get('otlpProtocol') === 'grpc' ? DEFAULT_OTLP_GRPC_ENDPOINT : DEFAULT_OTLP_HTTP_ENDPOINT,
+    kind: BASE_URL,
+  },
+  otlpProtocol: {
+    env: ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+    default: 'http/protobuf',
+    kind: oneOf(OTLP_PROTOCOLS),
+  },
+  samplingRatio: {
+    // The spec's own variable wins over OpenTelemetry's sampler.
+    env: ['OTEL_SAMPLING_RATIO', 'OTEL_TRACES_SAMPLER'],
+    default: ({ get }) => SAMPLING_POLICIES[get('environment')].headSamplingRatio,
+    kind: RATIO,
+    envKinds: { OTEL_TRACES_SAMPLER: TRACES_SAMPLER },
+  },
+  tracesEndpoint: {
+    envOnly: true,
+    env: ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'],
+    default: undefined,
+    kind: FULL_URL,
+    fallbackNote: 'using the base endpoint',
+  },
+  exportTraces: {
+    env: ['OTEL_TRACES_EXPORTER'],
+    default: ({ read }) => !read(SDK_DISABLED),
+    kind: OTLP_EXPORT,
+  },
+  // Off unless asked for: local mode forwards the demo services' stdout to the hub instead.
+  exportLogs: { env: ['OTEL_LOGS_EXPORTER'], default: false, kind: OTLP_EXPORT },
+  logLevel: { env: ['LOG_LEVEL'], default: 'INFO', kind: oneOf(LOG_LEVELS, (value) => value.toUpperCase()) },
+  maskLogs: { env: [], default: true, kind: BOOLEAN },
+  debug: { env: ['OTEL_DEBUG'], default: false, kind: BOOLEAN },
+  apiKeyHmacSecret: {
+    env: ['PYAIRTABLE_API_KEY_HMAC_SECRET', 'PYAIRTABLE_API_KEY_HMAC_SECRET_FILE'],
+    default: undefined,
+    kind: secretOrFile(16),
+    fallbackNote: 'API key hashes use a per-process secret',
+  },
+  maxQueueSize: { env: ['OTEL_BSP_MAX_QUEUE_SIZE'], default: 2048, kind: integerIn(1, 1_000_000) },
+  shutdownTimeoutMs: { env: [], default: 5000, kind: integerIn(0, 600_000) },
+  handleSigterm: { env: [], default: false, kind: BOOLEAN },
+};
+
+const SETTING_NAMES = Object.keys(OPTION_TABLE) as readonly (keyof ResolvedConfig)[];
+const KNOWN_OPTIONS = SETTING_NAMES.filter((name) => OPTION_TABLE[name].envOnly !== true);
+
+/**
+ * Resolved before the rest, in this order: other options' defaults read them, and the order
+ * decides which of several bad options is reported.
+ */
+const RESOLVED_FIRST = ['environment', 'serviceTier', 'otlpProtocol'] as const;
+
+/** Resolves options against the environment. Throws only for options given in code. */
+export function resolveConfig(options: TelemetryOptions = {}, env: Env = process.env): ResolvedConfig {
+  const input = options as Readonly<Record<string, unknown>>;
+  rejectUnknownOptions(input);
+  const { get, read } = sourcesFor(input, env);
+  for (const name of RESOLVED_FIRST) get(name);
+  // Read up front so that a bad value is reported even when code decides both exporters.
+  read(SDK_DISABLED);
+  return Object.fromEntries(SETTING_NAMES.map((name) => [name, get(name)])) as unknown as ResolvedConfig;
+}
+
+function rejectUnknownOptions(input: Readonly<Record<string, unknown>>): void {
+  for (const key of Object.keys(input))
+    if (!(KNOWN_OPTIONS as readonly string[]).includes(key))
+      throw new TelemetryConfigError(key, input[key], `a known option: ${KNOWN_OPTIONS.join(', ')}`);
+}
+
+/** Each option resolved once, when first asked for, since defaults may read other options. */
+function sourcesFor(input: Readonly<Record<string, unknown>>, env: Env): Sources {
+  const resolved = new Map<keyof ResolvedConfig, unknown>();
+  const sources: Sources = {
+    get: (name) => {
+      if (!resolved.has(name)) resolved.set(name, resolveOption(name, input[name], env, sources));
+      return resolved.get(name) as ResolvedConfig[typeof name];
+    },
+    read: (setting) => fromEnvironment(setting, env, sources),
+  };
+  return sources;
+}
+
+/** An option's value: the one passed in code when there is one, else the environment's. */
+function resolveOption<K extends keyof ResolvedConfig>(
+  name: K,
+  code: unknown,
+  env: Env,
+  sources: Sources,
+): ResolvedConfig[K] {
+  const option: Setting<ResolvedConfig[K]> = OPTION_TABLE[name];
+  if (code === undefined) return fromEnvironment(option, env, sources);
+  const reading = option.kind.fromCode(code);
+  if (reading.ok) return reading.value;
+  const { kind } = option;
+  throw new TelemetryConfigError(
+    name,
+    kind.shown ? kind.shown(code) : code,
+    kind.allowedInCode ?? kind.allowed,
+  );
+}
+
+/** A setting's value from its first variable that is set, else its default. Never throws. */
+function fromEnvironment<T>(setting: Setting<T>, env: Env, sources: Sources): T {
+  const raw = firstSet(env, setting.env);
+  if (raw === undefined) {
+    if (setting.unsetWarning !== undefined) warnOnce(`env:${String(setting.env[0])}`, setting.unsetWarning);
+    return defaultOf(setting, sources);
+  }
+  const kind = setting.envKinds?.[raw.name] ?? setting.kind;
+  const reading = kind.fromEnv(raw, sources);
+  if (reading.ok) return reading.value;
+  const instead = kind.repair?.(raw.value) ?? defaultOf(setting, sources);
+  const outcome = setting.fallbackNote ?? `using ${String(instead)}`;
+  warnOnce(`env:${raw.name}`, refusalWarning(raw, reading.reason, kind.allowed, outcome));
+  return instead;
+}
+
+/** The warning about a refused variable; a kind that gives its own reason keeps the value out. */
+function refusalWarning(raw: EnvValue, reason: string | undefined, allowed: string, outcome: string): string {
+  const subject = reason === undefined ? `${raw.name}=${JSON.stringify(raw.value)}` : raw.name;
+  return `${subject} ${reason ?? `is not valid (allowed: ${allowed})`}; ${outcome}.`;
+}
+
+function firstSet(env: Env, names: readonly string[]): EnvValue | undefined {
   for (const name of names) {
     const value = env[name]?.trim();
     if (value !== undefined && value !== '') return { name, value };
@@ -105,351 +272,9 @@ function fromEnv(env: Env, names: readonly string[]): { name: string; value: str
   return undefined;
 }
 
-function badEnv(name: string, value: string, allowed: string, fallback: unknown): void {
-  warnOnce(
-    `env:${name}`,
-    `${name}=${JSON.stringify(value)} is not valid (allowed: ${allowed}); using ${String(fallback)}.`,
-  );
+function defaultOf<T>(setting: Setting<T>, sources: Sources): T {
+  return isDerived(setting.default) ? setting.default(sources) : setting.default;
 }
 
-function oneOf<T extends string>(
-  option: string,
-  code: unknown,
-  allowed: readonly T[],
-  env: Env,
-  envNames: readonly string[],
-  fallback: T,
-  normalise: (value: string) => string = (value) => value,
-): T {
-  const list = allowed.join(', ');
-  if (code !== undefined) {
-    if (typeof code === 'string' && (allowed as readonly string[]).includes(code)) return code as T;
-    throw new TelemetryConfigError(option, code, `one of ${list}`);
-  }
-  const raw = fromEnv(env, envNames);
-  if (raw === undefined) return fallback;
-  const value = normalise(raw.value);
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  badEnv(raw.name, raw.value, list, fallback);
-  return fallback;
-}
-
-function bool(
-  option: string,
-  code: unknown,
-  env: Env,
-  envNames: readonly string[],
-  fallback: boolean,
-): boolean {
-  if (code !== undefined) {
-    if (typeof code === 'boolean') return code;
-    throw new TelemetryConfigError(option, code, 'true or false');
-  }
-  const raw = fromEnv(env, envNames);
-  if (raw === undefined) return fallback;
-  const value = raw.value.toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(value)) return true;
-  if (['false', '0', 'no', 'off'].includes(value)) return false;
-  badEnv(raw.name, raw.value, 'true or false', fallback);
-  return fallback;
-}
-
-function numberIn(
-  option: string,
-  code: unknown,
-  env: Env,
-  envNames: readonly string[],
-  fallback: number,
-  min: number,
-  max: number,
-  integer: boolean,
-): number {
-  const allowed = `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
-  const valid = (value: number): boolean =>
-    Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value));
-  if (code !== undefined) {
-    if (typeof code === 'number' && valid(code)) return code;
-    throw new TelemetryConfigError(option, code, allowed);
-  }
-  const raw = fromEnv(env, envNames);
-  if (raw === undefined) return fallback;
-  const value = DECIMAL.test(raw.value) ? Number(raw.value) : Number.NaN;
-  if (valid(value)) return value;
-  badEnv(raw.name, raw.value, allowed, fallback);
-  return fallback;
-}
-
-function url(option: string, code: unknown, env: Env, envNames: readonly string[], fallback: string): string {
-  const valid = (value: string): boolean => {
-    try {
-      const parsed = new URL(value);
-      return (
-        (parsed.protocol === 'http:' || parsed.protocol === 'https:') &&
-        parsed.search === '' &&
-        parsed.hash === ''
-      );
-    } catch {
-      return false;
-    }
-  };
-  if (code !== undefined) {
-    if (typeof code === 'string' && valid(code)) return code.replace(/\/+$/, '');
-    throw new TelemetryConfigError(
-      option,
-      code,
-      `an http:// or https:// URL such as http://otel-collector:${String(SPEC_PORTS.otlpHttp)}`,
-    );
-  }
-  const raw = fromEnv(env, envNames);
-  if (raw === undefined) return fallback;
-  if (valid(raw.value)) return raw.value.replace(/\/+$/, '');
-  badEnv(raw.name, raw.value, 'an http:// or https:// URL', fallback);
-  return fallback;
-}
-
-function serviceName(code: unknown, env: Env): string {
-  const allowed = 'a lower-case name like "api-gateway" (letters, digits, ".", "_", "-")';
-  if (code !== undefined) {
-    if (typeof code === 'string' && SERVICE_NAME_PATTERN.test(code)) return code;
-    throw new TelemetryConfigError('serviceName', code, allowed);
-  }
-  const raw = fromEnv(env, ['SERVICE_NAME', 'OTEL_SERVICE_NAME']);
-  // OpenTelemetry's own default, so the SDK and the hub name an unnamed service alike.
-  const fallback = UNKNOWN_SERVICE_NAME;
-  if (raw === undefined) {
-    warnOnce(
-      'env:SERVICE_NAME',
-      `no service name given (option serviceName or SERVICE_NAME); using ${fallback}.`,
-    );
-    return fallback;
-  }
-  if (SERVICE_NAME_PATTERN.test(raw.value)) return raw.value;
-  const normalised = raw.value.toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
-  if (SERVICE_NAME_PATTERN.test(normalised)) {
-    badEnv(raw.name, raw.value, allowed, normalised);
-    return normalised;
-  }
-  badEnv(raw.name, raw.value, allowed, fallback);
-  return fallback;
-}
-
-function text(
-  option: string,
-  code: unknown,
-  env: Env,
-  envNames: readonly string[],
-  fallback: string,
-): string {
-  if (code !== undefined) {
-    if (typeof code === 'string' && code.trim() !== '') return code.trim();
-    throw new TelemetryConfigError(option, code, 'a non-empty string');
-  }
-  return fromEnv(env, envNames)?.value ?? fallback;
-}
-
-function secret(code: unknown, env: Env): string | undefined {
-  if (code !== undefined) {
-    if (typeof code === 'string' && code.length >= 16) return code;
-    throw new TelemetryConfigError(
-      'apiKeyHmacSecret',
-      typeof code === 'string' ? '(a short string)' : code,
-      'a string of at least 16 characters',
-    );
-  }
-  const direct = fromEnv(env, ['PYAIRTABLE_API_KEY_HMAC_SECRET']);
-  if (direct !== undefined) {
-    if (direct.value.length >= 16) return direct.value;
-    warnOnce(
-      'env:hmac',
-      `${direct.name} is shorter than 16 characters; API key hashes use a per-process secret.`,
-    );
-    return undefined;
-  }
-  const file = fromEnv(env, ['PYAIRTABLE_API_KEY_HMAC_SECRET_FILE']);
-  if (file === undefined) return undefined;
-  try {
-    const value = readFileSync(file.value, 'utf8').trim();
-    if (value !== '') return value;
-    warnOnce(
-      'env:hmac-file',
-      `${file.name} points to an empty file; API key hashes use a per-process secret.`,
-    );
-  } catch (error) {
-    warnOnce(
-      'env:hmac-file',
-      `${file.name} cannot be read (${errorMessage(error)}); API key hashes use a per-process secret.`,
-    );
-  }
-  return undefined;
-}
-
-/**
- * The spec's OTEL_SAMPLING_RATIO first; otherwise the standard OTEL_TRACES_SAMPLER, whose
- * OTEL_TRACES_SAMPLER_ARG counts only for the ratio samplers.
- */
-function samplingRatio(code: unknown, env: Env, fallback: number): number {
-  if (code !== undefined || fromEnv(env, ['OTEL_SAMPLING_RATIO']) !== undefined)
-    return numberIn('samplingRatio', code, env, ['OTEL_SAMPLING_RATIO'], fallback, 0, 1, false);
-  const sampler = fromEnv(env, ['OTEL_TRACES_SAMPLER']);
-  if (sampler === undefined) return fallback;
-  switch (sampler.value.toLowerCase()) {
-    case 'always_on':
-    case 'parentbased_always_on':
-      return 1;
-    case 'always_off':
-    case 'parentbased_always_off':
-      return 0;
-    case 'traceidratio':
-    case 'parentbased_traceidratio':
-      return numberIn('samplingRatio', undefined, env, ['OTEL_TRACES_SAMPLER_ARG'], 1, 0, 1, false);
-    default:
-      badEnv(
-        sampler.name,
-        sampler.value,
-        'always_on, always_off, traceidratio and their parentbased_ forms',
-        fallback,
-      );
-      return fallback;
-  }
-}
-
-/** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is a full URL used as it is (unlike the base endpoint). */
-function tracesEndpoint(env: Env): string | undefined {
-  const raw = fromEnv(env, ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
-  if (raw === undefined) return undefined;
-  try {
-    const parsed = new URL(raw.value);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return raw.value;
-  } catch {
-    // Reported below.
-  }
-  badEnv(raw.name, raw.value, 'an http:// or https:// URL', 'the base endpoint');
-  return undefined;
-}
-
-const KNOWN_OPTIONS: readonly (keyof TelemetryOptions)[] = [
-  'serviceName',
-  'serviceVersion',
-  'serviceTier',
-  'environment',
-  'costCenter',
-  'otlpEndpoint',
-  'otlpProtocol',
-  'samplingRatio',
-  'exportTraces',
-  'exportLogs',
-  'logLevel',
-  'maskLogs',
-  'debug',
-  'apiKeyHmacSecret',
-  'maxQueueSize',
-  'shutdownTimeoutMs',
-  'handleSigterm',
-];
-
-/** Resolves options against the environment. Throws only for options given in code. */
-export function resolveConfig(options: TelemetryOptions = {}, env: Env = process.env): ResolvedConfig {
-  const input = options as Record<string, unknown>;
-  for (const key of Object.keys(input))
-    if (!(KNOWN_OPTIONS as readonly string[]).includes(key))
-      throw new TelemetryConfigError(key, input[key], `a known option: ${KNOWN_OPTIONS.join(', ')}`);
-  const environment = oneOf(
-    'environment',
-    input['environment'],
-    ENVIRONMENTS,
-    env,
-    ['ENVIRONMENT', 'NODE_ENV'],
-    'development',
-    (value) =>
-      ({ dev: 'development', prod: 'production', stage: 'staging', test: 'development' })[
-        value.toLowerCase()
-      ] ?? value.toLowerCase(),
-  );
-  const serviceTier = oneOf(
-    'serviceTier',
-    input['serviceTier'],
-    SERVICE_TIERS,
-    env,
-    ['SERVICE_TIER'],
-    'application',
-  );
-  const otlpProtocol = oneOf(
-    'otlpProtocol',
-    input['otlpProtocol'],
-    OTLP_PROTOCOLS,
-    env,
-    ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
-    'http/protobuf',
-  );
-  const sdkDisabled = bool('exportTraces', undefined, env, ['OTEL_SDK_DISABLED'], false);
-  // OTEL_*_EXPORTER are comma-separated lists (`otlp`, `none`, `console`), case-insensitive.
-  const exporters = (name: string): string[] | undefined =>
-    fromEnv(env, [name])
-      ?.value.toLowerCase()
-      .split(',')
-      .map((item) => item.trim());
-  const tracesExporters = exporters('OTEL_TRACES_EXPORTER');
-  const logsExporters = exporters('OTEL_LOGS_EXPORTER');
-  return {
-    serviceName: serviceName(input['serviceName'], env),
-    serviceVersion: text(
-      'serviceVersion',
-      input['serviceVersion'],
-      env,
-      ['SERVICE_VERSION', 'npm_package_version'],
-      'unknown',
-    ),
-    serviceTier,
-    environment,
-    costCenter: oneOf('costCenter', input['costCenter'], COST_CENTERS, env, ['COST_CENTER'], serviceTier),
-    otlpEndpoint: url(
-      'otlpEndpoint',
-      input['otlpEndpoint'],
-      env,
-      ['OTEL_EXPORTER_OTLP_ENDPOINT'],
-      otlpProtocol === 'grpc' ? DEFAULT_OTLP_GRPC_ENDPOINT : DEFAULT_OTLP_HTTP_ENDPOINT,
-    ),
-    otlpProtocol,
-    samplingRatio: samplingRatio(
-      input['samplingRatio'],
-      env,
-      SAMPLING_POLICIES[environment].headSamplingRatio,
-    ),
-    tracesEndpoint: tracesEndpoint(env),
-    exportTraces:
-      input['exportTraces'] !== undefined
-        ? bool('exportTraces', input['exportTraces'], env, [], true)
-        : !sdkDisabled && (tracesExporters === undefined || tracesExporters.includes('otlp')),
-    exportLogs:
-      input['exportLogs'] !== undefined
-        ? bool('exportLogs', input['exportLogs'], env, [], false)
-        : !sdkDisabled && logsExporters?.includes('otlp') === true,
-    logLevel: oneOf('logLevel', input['logLevel'], LOG_LEVELS, env, ['LOG_LEVEL'], 'INFO', (value) =>
-      value.toUpperCase(),
-    ),
-    maskLogs: bool('maskLogs', input['maskLogs'], env, [], true),
-    debug: bool('debug', input['debug'], env, ['OTEL_DEBUG'], false),
-    apiKeyHmacSecret: secret(input['apiKeyHmacSecret'], env),
-    maxQueueSize: numberIn(
-      'maxQueueSize',
-      input['maxQueueSize'],
-      env,
-      ['OTEL_BSP_MAX_QUEUE_SIZE'],
-      2048,
-      1,
-      1_000_000,
-      true,
-    ),
-    shutdownTimeoutMs: numberIn(
-      'shutdownTimeoutMs',
-      input['shutdownTimeoutMs'],
-      env,
-      [],
-      5000,
-      0,
-      600_000,
-      true,
-    ),
-    handleSigterm: bool('handleSigterm', input['handleSigterm'], env, [], false),
-  };
-}
+const isDerived = <T>(value: T | ((sources: Sources) => T)): value is (sources: Sources) => T =>
+  typeof value === 'function';
