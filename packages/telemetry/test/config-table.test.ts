@@ -7,12 +7,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '@pyairtable/telemetry';
-import { TelemetryConfigError, resolveConfig, setWarningSink } from '@pyairtable/telemetry';
+import { TelemetryConfigError, resolveConfig } from '@pyairtable/telemetry';
 import type { EnvKind, Kind, Setting, Sources } from '../src/config-options.js';
 import { OPTION_TABLE } from '../src/config.js';
-import { resetWarnings } from '../src/warnings.js';
+import { captureWarnings } from './warning-capture.js';
 
 type Name = keyof ResolvedConfig;
 const secrets = mkdtempSync(join(tmpdir(), 'config-table-'));
@@ -25,16 +25,7 @@ const REFUSABLE = VARIABLES.filter(
 );
 const CODE_OPTIONS = ENTRIES.filter(([, setting]) => setting.envOnly !== true);
 
-let warnings: string[];
-let restore: () => void;
-beforeEach(() => {
-  warnings = [];
-  resetWarnings();
-  restore = setWarningSink((message) => warnings.push(message));
-});
-afterEach(() => {
-  restore();
-});
+const warnings = captureWarnings();
 
 function settingOf(name: Name): Setting<unknown> {
   return OPTION_TABLE[name];

@@ -1,25 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  TELEMETRY_ERROR_CODES,
-  TelemetryConfigError,
-  resolveConfig,
-  setWarningSink,
-} from '@pyairtable/telemetry';
-import { resetWarnings } from '../src/warnings.js';
+import { describe, expect, it } from 'vitest';
+import { TELEMETRY_ERROR_CODES, TelemetryConfigError, resolveConfig } from '@pyairtable/telemetry';
+import { captureWarnings } from './warning-capture.js';
 
-let warnings: string[];
-let restore: () => void;
-beforeEach(() => {
-  warnings = [];
-  resetWarnings();
-  restore = setWarningSink((message) => warnings.push(message));
-});
-afterEach(() => {
-  restore();
-});
+const warnings = captureWarnings();
 
 describe('resolveConfig', () => {
   it('has defaults that send everything to the local hub', () => {
