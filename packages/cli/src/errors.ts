@@ -3,7 +3,6 @@
  * a message that says what is wrong and how to fix it. Anything else is a bug (exit 1, with
  * the stack when OBS_DEBUG is set).
  */
-import { TrafficError } from '@pyairtable/demo';
 import { ModelError, RenderDirectoryError, SecretsError } from '@pyairtable/stack';
 
 /** Bad command line: unknown command or option, missing or invalid value. */
@@ -43,7 +42,9 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof SecretsError) return EXIT_CODES.configuration;
   if (error instanceof RenderDirectoryError) return EXIT_CODES.filesystem;
   if (error instanceof NotRunningError) return EXIT_CODES.notRunning;
-  if (error instanceof StartError || error instanceof TrafficError) return EXIT_CODES.unhealthy;
+  // The demo's TrafficError by name: the demo is loaded only by the commands that use it.
+  if (error instanceof StartError || (error instanceof Error && error.name === 'TrafficError'))
+    return EXIT_CODES.unhealthy;
   if (error instanceof PortsInUseError) return EXIT_CODES.configuration;
   if (
     error instanceof Error &&

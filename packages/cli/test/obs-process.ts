@@ -9,6 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { CliIo, LocalState } from '@pyairtable/cli';
+import * as demo from '@pyairtable/demo';
 import { HUB_PORTS, SPEC_PORTS, demoPorts, main, readState } from '@pyairtable/cli';
 import { relocatedCluster } from '../src/local/engines.js';
 
@@ -122,7 +123,7 @@ export function portsOf(portOffset: number, options: { demo?: boolean } = {}): n
   return [
     ...Object.values(SPEC_PORTS).map((port) => port + portOffset),
     ...Object.values(HUB_PORTS).map((port) => port + portOffset),
-    ...(options.demo === true ? demoPorts(portOffset) : []),
+    ...(options.demo === true ? demoPorts(demo, portOffset) : []),
   ];
 }
 

@@ -4,7 +4,8 @@
  * run, so Prometheus's scrapes of it fail as they would for a dead one, and thaws it at the end.
  */
 import type { BackendService, InstrumentedServiceName, TrafficFault } from '@pyairtable/demo';
-import { BACKEND_SERVICES, INSTRUMENTED_SERVICE_NAMES, TRAFFIC_LIMITS, runTraffic } from '@pyairtable/demo';
+import type { DemoModule } from '../local/demo.js';
+import { loadDemo } from '../local/demo.js';
 import { StartError, UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { DEFAULT_DATA_DIR, onStopSignals, sameProcess, signalProcess } from '../local/state.js';
@@ -20,7 +21,11 @@ export const TRAFFIC_SWITCHES: Readonly<Record<string, { fault: TrafficFault; al
   'workflow-failures': { fault: 'workflowFailures', alert: 'HighWorkflowFailures' },
 };
 
-export const TRAFFIC_HELP = `Usage: obs traffic [options]
+/** The help, with the demo's own limits and services. */
+export const trafficHelp = ({
+  BACKEND_SERVICES,
+  TRAFFIC_LIMITS,
+}: DemoModule): string => `Usage: obs traffic [options]
 
 Sends requests through the demo's api-gateway (obs up --demo must run), optionally with an
 incident switched on for the run; everything is switched back off at its end or on Ctrl-C.
@@ -42,7 +47,9 @@ obs up ran with --time-scale 1/60.
 `;
 
 export async function trafficCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = dataDirArgs(args, TRAFFIC_HELP, io, {
+  const demo = await loadDemo();
+  const { BACKEND_SERVICES, INSTRUMENTED_SERVICE_NAMES, TRAFFIC_LIMITS, runTraffic } = demo;
+  const parsed = dataDirArgs(args, trafficHelp(demo), io, {
     rate: { type: 'string' },
     duration: { type: 'string' },
     fault: { type: 'string', multiple: true },

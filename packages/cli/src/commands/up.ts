@@ -10,7 +10,7 @@ import type { Environment } from '@pyairtable/conventions';
 import { ENVIRONMENTS } from '@pyairtable/conventions';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
-import { demoLaunches, demoPorts, startDemoTraffic } from '../local/demo.js';
+import { demoLaunches, demoPorts, loadDemo, startDemoTraffic } from '../local/demo.js';
 import { dockerAnswers, dockerUp } from '../local/docker.js';
 import { renderCommand } from './render.js';
 import { SPEC_PORTS } from '../local/engines.js';
@@ -207,6 +207,8 @@ async function upLocal(
     reason = signal;
     interrupted.abort();
   };
+  // Loaded only when asked for: the CLI runs without the example platform.
+  const demo = values.demo ? await loadDemo() : undefined;
   const removeSignalHandlers = onStopSignals(onSignal);
   try {
     const started = Date.now();
@@ -218,8 +220,8 @@ async function upLocal(
         portOffset,
         timeScale,
         env: io.env,
-        demo: values.demo ? (context) => demoLaunches({ ...context, portOffset }) : () => [],
-        demoPorts: values.demo ? demoPorts(portOffset) : [],
+        demo: demo === undefined ? () => [] : (context) => demoLaunches(demo, { ...context, portOffset }),
+        demoPorts: demo === undefined ? [] : demoPorts(demo, portOffset),
         signal: interrupted.signal,
         progress: (line) => {
           io.stderr(`obs up: ${line}`);
@@ -250,8 +252,8 @@ async function upLocal(
     io.stdout(`ready ${JSON.stringify({ dataDir, pid: process.pid })}`);
 
     const traffic =
-      values.demo && !values['no-traffic'] && stack.state.gatewayUrl !== undefined
-        ? startDemoTraffic(stack.state)
+      demo !== undefined && !values['no-traffic'] && stack.state.gatewayUrl !== undefined
+        ? startDemoTraffic(demo, stack.state)
         : undefined;
     if (!interrupted.signal.aborted)
       await new Promise((resolve) => {
