@@ -106,7 +106,7 @@ describe('the repository stands alone', () => {
       'packages/cli/src/engines.ts',
       "'/usr/lib/postgresql/15/bin/postgres', '/etc/redis', '/var/lib/x', '/tmp/x'",
     ],
-    ['README.md', 'https://example.com/work/x and ./deploy/compose'],
+    ['README.md', `https://example.com${machine('work', 'x')} and ./deploy/compose`],
   ])('leaves a path inside the repository or the system alone (%s)', (file, text) => {
     expect(outsideReferences(file, text)).toEqual([]);
   });
