@@ -5,12 +5,8 @@
  * recorded in the state file as soon as it is spawned and waited for until healthy; stopped in
  * reverse order on `stop()` (Ctrl-C, SIGTERM from `obs down`).
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { createWriteStream, writeFileSync } from 'node:fs';
-import type { WriteStream } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Environment } from '@pyairtable/conventions';
 import { LOG_LINES_PATH, startHub } from '@pyairtable/hub';
 import type { Hub } from '@pyairtable/hub';
@@ -23,11 +19,13 @@ import {
   resolveChannels,
 } from '@pyairtable/stack';
 import { PortsInUseError, StartError } from '../errors.js';
+import type { Child } from './children.js';
+import { ChildProcesses } from './children.js';
 import type { EngineContext, LocalEngine, LocalRole } from './engines.js';
 import { HUB_PORTS, LOCAL_ENGINES, SPEC_PORTS, findExecutable } from './engines.js';
 import { privateDataDirectory, privateDirectory } from './files.js';
 import { portFree, probe, waitHealthy } from './probe.js';
-import type { ChildRecord, LocalState, NotRunning, RunningComponent } from './state.js';
+import type { LocalState, NotRunning, RunningComponent } from './state.js';
 import { processStartTicks, removeState, signalProcess, writeState } from './state.js';
 
 /** A demo service as the supervisor starts it (see @pyairtable/demo). */
@@ -71,17 +69,6 @@ export interface LocalStack {
   readonly state: LocalState;
   readonly hub: Hub;
   stop(): Promise<void>;
-}
-
-interface Child {
-  readonly name: string;
-  readonly process: ChildProcess;
-  readonly log: WriteStream;
-  readonly stopSignal: NodeJS.Signals;
-  /** What the state file records, from the moment it was spawned (none when it could not be). */
-  readonly record: ChildRecord | undefined;
-  /** Ours to stop: false once it exited. */
-  running: boolean;
 }
 
 const LOCAL_HOST = '127.0.0.1';
@@ -215,112 +202,27 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       `ports already in use: ${busy.join(', ')}. Stop what holds them (obs down, if an earlier obs up runs; ss -ltnp shows the holders) or start on other ports with --port-offset <n>.`,
     );
 
-  const children: Child[] = [];
   const components: RunningComponent[] = [];
   let stopping = false;
   let hub: Hub | undefined;
   let forwarder: LogForwarder | undefined;
   /** Rewrites the state file; set once the hub runs (the state names its addresses). */
   let saveState: (() => LocalState) | undefined;
+  const children = new ChildProcesses({
+    dataDir,
+    logDir,
+    onChange: () => saveState?.(),
+    ...(options.onUnexpectedExit === undefined ? {} : { onUnexpectedExit: options.onUnexpectedExit }),
+  });
 
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    children.beginStop();
     await forwarder?.close();
-    for (const child of [...children].reverse()) {
-      const pid = child.process.pid;
-      if (child.running && pid !== undefined) {
-        const exited = new Promise<boolean>((resolve) => {
-          child.process.once('exit', () => {
-            resolve(true);
-          });
-        });
-        // The whole group: a wrapper (runuser) and what it started stop together.
-        signalProcess(pid, child.stopSignal, true);
-        await Promise.race([
-          exited,
-          new Promise<boolean>((resolve) => {
-            setTimeout(() => {
-              resolve(false);
-            }, 10_000).unref();
-          }),
-        ]);
-      }
-      // What is left of the group: it did not stop in time, or a process outlived its parent.
-      if (pid !== undefined) signalProcess(pid, 'SIGKILL', true);
-    }
+    await children.stopAll();
     await hub?.close();
     removeState(dataDir);
-  };
-
-  const launch = (
-    name: string,
-    command: string,
-    args: readonly string[],
-    childEnv: Readonly<Record<string, string | undefined>>,
-    onLine?: (line: string) => void,
-    stopSignal: NodeJS.Signals = 'SIGTERM',
-    dataLocation?: string,
-  ): Child => {
-    const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-    log.on('error', () => undefined);
-    // Its own process group: Ctrl-C reaches obs up alone, which stops children in order.
-    const child = spawn(command, [...args], {
-      env: { ...childEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: dataDir,
-      detached: true,
-    });
-    const pid = child.pid;
-    const ticks = pid === undefined ? undefined : processStartTicks(pid);
-    const entry: Child = {
-      name,
-      process: child,
-      log,
-      running: true,
-      stopSignal,
-      // Spawned detached: it leads a process group of its own, whose id is its pid.
-      record:
-        pid === undefined
-          ? undefined
-          : {
-              name,
-              pid,
-              group: pid,
-              ...(ticks === undefined ? {} : { startTicks: ticks }),
-              ...(stopSignal === 'SIGTERM' ? {} : { stopSignal }),
-              ...(dataLocation === undefined ? {} : { dataLocation }),
-            },
-    };
-    child.on('close', () => {
-      log.end();
-    });
-    if (onLine !== undefined)
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        log.write(`${line}\n`);
-        onLine(line);
-      });
-    else child.stdout.pipe(log, { end: false });
-    child.stderr.pipe(log, { end: false });
-    child.on('error', (error) => {
-      // A program that cannot be started emits no 'exit'.
-      entry.running = false;
-      log.write(`obs: could not start ${command}: ${error.message}\n`);
-    });
-    child.on('exit', (code, signal) => {
-      entry.running = false;
-      if (!stopping) saveState?.();
-      if (!stopping)
-        options.onUnexpectedExit?.(
-          name,
-          `${signal === null ? `exit code ${String(code)}` : `signal ${signal}`}; see ${join(logDir, `${name}.log`)}`,
-        );
-    });
-    children.push(entry);
-    // In the state file before anything else happens: if obs up is killed now (kill -9, a
-    // crash), obs down and the next obs up still find this child and stop it.
-    saveState?.();
-    return entry;
   };
 
   try {
@@ -370,9 +272,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
         ...(gateway === undefined ? {} : { gatewayUrl: gateway.url }),
         components,
         missing,
-        processes: children.flatMap((child) =>
-          child.running && child.record !== undefined ? [child.record] : [],
-        ),
+        processes: children.records(),
       };
       writeState(state);
       return state;
@@ -406,7 +306,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       if (prepared.note !== undefined) progress(prepared.note);
       progress(`starting ${engine.role} (${executable})`);
       const args = engine.args(context);
-      const child = launch(
+      const child = children.launch(
         engine.role,
         prefix[0] ?? executable,
         [...prefix.slice(1), ...(prefix.length > 0 ? [executable] : []), ...args],
@@ -473,7 +373,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     for (const service of demo) {
       checkAborted();
       progress(`starting demo service ${service.name} on ${String(service.port)}`);
-      const child = launch(
+      const child = children.launch(
         service.name,
         service.command,
         service.args,
@@ -513,43 +413,18 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
         });
     }
 
-    const exporters = (['node-exporter', 'redis-exporter', 'postgres-exporter'] as const).filter((role) =>
-      running.has(role),
-    );
-    const withAlertmanager = found.has('alertmanager');
-    const model = buildModel({
-      profile: options.profile,
-      target: 'local',
-      components: [
-        ...(found.has('prometheus') ? (['prometheus'] as const) : []),
-        ...(withAlertmanager ? (['alertmanager'] as const) : []),
-        ...exporters,
-      ],
+    writeMonitoringConfig({
+      options,
+      configDir,
+      port,
+      hub,
       services,
-      ruleFilesGlob: join(configDir, 'rules', '*.yml'),
-      // One machine, cheap scrapes: data appears within seconds of a request. Sped-up time needs
-      // faster ones still, or a scaled rate window would hold fewer than two samples.
-      intervalsOverride:
-        options.timeScale < 1
-          ? { scrapeSeconds: 1, evaluationSeconds: 1 }
-          : { scrapeSeconds: 5, evaluationSeconds: 5 },
-      timeScale: options.timeScale,
-      ports: Object.fromEntries(
-        (['prometheus', 'alertmanager', ...exporters] as const).map((role) => [role, port(role)] as const),
+      prometheus: found.has('prometheus'),
+      alertmanager: found.has('alertmanager'),
+      exporters: (['node-exporter', 'redis-exporter', 'postgres-exporter'] as const).filter((role) =>
+        running.has(role),
       ),
-      localHub: {
-        countersAddress: hub.queryUrl.slice('http://'.length),
-        exporterAddress: hub.prometheusUrl.slice('http://'.length),
-      },
     });
-    writeFileSync(join(configDir, 'prometheus.yml'), renderPrometheusConfig(model));
-    writeFileSync(join(configDir, 'rules', 'pyairtable.yml'), renderRules(model));
-    const channels = resolveChannels(env);
-    writeFileSync(
-      join(configDir, 'alertmanager.yml'),
-      renderAlertmanagerConfig(channels.channels, options.profile, { timeScale: options.timeScale }).text,
-      { mode: 0o600 },
-    );
     await startPhase('monitoring');
 
     checkAborted();
@@ -560,4 +435,55 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
     await stop();
     throw error;
   }
+}
+
+/**
+ * Prometheus's and Alertmanager's files for what actually runs: the installed ones, the
+ * exporters that became healthy, the demo's services, the hub's two scrape targets.
+ */
+function writeMonitoringConfig(run: {
+  readonly options: LocalOptions;
+  readonly configDir: string;
+  readonly port: (role: LocalRole) => number;
+  readonly hub: Hub;
+  readonly services: readonly StaticService[];
+  readonly prometheus: boolean;
+  readonly alertmanager: boolean;
+  readonly exporters: readonly ('node-exporter' | 'redis-exporter' | 'postgres-exporter')[];
+}): void {
+  const { options, configDir, port, hub, exporters } = run;
+  const model = buildModel({
+    profile: options.profile,
+    target: 'local',
+    components: [
+      ...(run.prometheus ? (['prometheus'] as const) : []),
+      ...(run.alertmanager ? (['alertmanager'] as const) : []),
+      ...exporters,
+    ],
+    services: [...run.services],
+    ruleFilesGlob: join(configDir, 'rules', '*.yml'),
+    // One machine, cheap scrapes: data appears within seconds of a request. Sped-up time needs
+    // faster ones still, or a scaled rate window would hold fewer than two samples.
+    intervalsOverride:
+      options.timeScale < 1
+        ? { scrapeSeconds: 1, evaluationSeconds: 1 }
+        : { scrapeSeconds: 5, evaluationSeconds: 5 },
+    timeScale: options.timeScale,
+    ports: Object.fromEntries(
+      (['prometheus', 'alertmanager', ...exporters] as const).map((role) => [role, port(role)] as const),
+    ),
+    localHub: {
+      countersAddress: hub.queryUrl.slice('http://'.length),
+      exporterAddress: hub.prometheusUrl.slice('http://'.length),
+    },
+  });
+  writeFileSync(join(configDir, 'prometheus.yml'), renderPrometheusConfig(model));
+  writeFileSync(join(configDir, 'rules', 'pyairtable.yml'), renderRules(model));
+  writeFileSync(
+    join(configDir, 'alertmanager.yml'),
+    renderAlertmanagerConfig(resolveChannels(options.env).channels, options.profile, {
+      timeScale: options.timeScale,
+    }).text,
+    { mode: 0o600 },
+  );
 }
