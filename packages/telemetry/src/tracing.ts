@@ -97,6 +97,20 @@ function maskAttributes(masker: PiiMasker, attributes: Attributes): Attributes {
   return (masked as Attributes | undefined) ?? attributes;
 }
 
+/** Events or links with their attributes masked: the same array when none needed it. */
+function maskAttributesOfEach<T extends { readonly attributes?: Attributes }>(
+  masker: PiiMasker,
+  items: readonly T[],
+): readonly T[] {
+  let out: T[] | undefined;
+  items.forEach((item, index) => {
+    const masked = item.attributes === undefined ? undefined : maskAttributes(masker, item.attributes);
+    if (masked !== undefined && masked !== item.attributes)
+      (out ??= [...items])[index] = { ...item, attributes: masked };
+  });
+  return out ?? items;
+}
+
 /**
  * The span itself when nothing in it needs masking (the common case, and free), otherwise a
  * view of it with its name, attributes, events, links and status message masked (the hub masks
@@ -104,33 +118,15 @@ function maskAttributes(masker: PiiMasker, attributes: Attributes): Attributes {
  */
 function maskedSpan(masker: PiiMasker, span: ReadableSpan): ReadableSpan {
   const attributes = maskAttributes(masker, span.attributes);
-  let eventsChanged = false;
-  const events: ReadableSpan['events'][number][] = [];
-  for (const event of span.events) {
-    const masked = event.attributes === undefined ? undefined : maskAttributes(masker, event.attributes);
-    if (masked === undefined || masked === event.attributes) events.push(event);
-    else {
-      eventsChanged = true;
-      events.push({ ...event, attributes: masked });
-    }
-  }
-  let linksChanged = false;
-  const links: ReadableSpan['links'][number][] = [];
-  for (const link of span.links) {
-    const masked = link.attributes === undefined ? undefined : maskAttributes(masker, link.attributes);
-    if (masked === undefined || masked === link.attributes) links.push(link);
-    else {
-      linksChanged = true;
-      links.push({ ...link, attributes: masked });
-    }
-  }
+  const events = maskAttributesOfEach(masker, span.events);
+  const links = maskAttributesOfEach(masker, span.links);
   const message = span.status.message;
   const maskedMessage = message === undefined ? undefined : masker.maskString(message);
   const name = masker.maskString(span.name);
   if (
     attributes === span.attributes &&
-    !eventsChanged &&
-    !linksChanged &&
+    events === span.events &&
+    links === span.links &&
     maskedMessage === message &&
     name === span.name
   )
@@ -139,8 +135,8 @@ function maskedSpan(masker: PiiMasker, span: ReadableSpan): ReadableSpan {
   Object.defineProperties(view, {
     name: { value: name, enumerable: true },
     attributes: { value: attributes, enumerable: true },
-    events: { value: eventsChanged ? events : span.events, enumerable: true },
-    links: { value: linksChanged ? links : span.links, enumerable: true },
+    events: { value: events, enumerable: true },
+    links: { value: links, enumerable: true },
     status: {
       value: maskedMessage === message ? span.status : { ...span.status, message: maskedMessage },
       enumerable: true,
