@@ -8,31 +8,15 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@pyairtable/test-support';
-import type { CliIo } from '@pyairtable/cli';
 import {
   EXIT_CODES,
   SPEC_PORTS,
   STATE_FILE,
-  main,
   parsePortOffset,
   parseTimeScale,
   samplingFindings,
 } from '@pyairtable/cli';
-
-async function obs(
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const io: CliIo = {
-    stdout: (line) => lines.push(line),
-    stderr: (line) => lines.push(line),
-    env,
-    cwd: process.cwd(),
-  };
-  const code = await main(args, io);
-  return { code, out: lines.join('\n') };
-}
+import { obs } from './obs-process.js';
 
 describe('obs local-mode commands without a running stack', () => {
   const dir = tempDir('obs-commands');
@@ -44,7 +28,7 @@ describe('obs local-mode commands without a running stack', () => {
     for (const command of ['status', 'verify', 'traffic']) {
       const run = await obs([command, '--data-dir', dir.path]);
       expect(run.code, command).toBe(EXIT_CODES.notRunning);
-      expect(run.out).toContain('obs up');
+      expect(run.output).toContain('obs up');
     }
     expect((await obs(['down', '--data-dir', dir.path])).code).toBe(0);
   });
@@ -84,7 +68,7 @@ describe('obs local-mode commands without a running stack', () => {
       writeFileSync(join(dir.path, STATE_FILE), JSON.stringify(stale));
       const status = await obs(['status', '--data-dir', dir.path]);
       expect(status.code).toBe(EXIT_CODES.notRunning);
-      expect(status.out).toContain('is gone');
+      expect(status.output).toContain('is gone');
       expect((await obs(['down', '--data-dir', dir.path])).code).toBe(0);
       expect(bystander.exitCode).toBeNull();
       expect(() => process.kill(pid, 0)).not.toThrow();
@@ -96,10 +80,10 @@ describe('obs local-mode commands without a running stack', () => {
   it('refuses unknown incidents and services, naming the ones it knows', async () => {
     const fault = await obs(['traffic', '--data-dir', dir.path, '--fault', 'meteor']);
     expect(fault.code).toBe(EXIT_CODES.usage);
-    expect(fault.out).toContain('errors, latency, auth-failures, ai-cost-spike, workflow-failures');
+    expect(fault.output).toContain('errors, latency, auth-failures, ai-cost-spike, workflow-failures');
     const idle = await obs(['traffic', '--data-dir', dir.path, '--idle', 'api-gateway']);
     expect(idle.code).toBe(EXIT_CODES.usage);
-    expect(idle.out).toContain('airtable-gateway, llm-orchestrator, automation-services');
+    expect(idle.output).toContain('airtable-gateway, llm-orchestrator, automation-services');
     expect((await obs(['traffic', '--data-dir', dir.path, '--rate', '201'])).code).toBe(EXIT_CODES.usage);
   });
 
@@ -118,8 +102,8 @@ describe('obs local-mode commands without a running stack', () => {
         String(offset),
       ]);
       expect(run.code).toBe(EXIT_CODES.configuration);
-      expect(run.out).toContain(`${String(SPEC_PORTS.hub + offset)} (hub (query API))`);
-      expect(run.out).toContain('--port-offset');
+      expect(run.output).toContain(`${String(SPEC_PORTS.hub + offset)} (hub (query API))`);
+      expect(run.output).toContain('--port-offset');
     } finally {
       await new Promise((resolve) => holder.close(resolve));
     }
@@ -127,18 +111,18 @@ describe('obs local-mode commands without a running stack', () => {
 
   it('doctor, with nothing running, says so and exits 5', async () => {
     const run = await obs(['doctor', '--data-dir', dir.path]);
-    expect(run.out).toContain(`nothing runs from ${dir.path}`);
+    expect(run.output).toContain(`nothing runs from ${dir.path}`);
     expect(run.code).toBe(EXIT_CODES.unhealthy);
   });
 
   it('every command has help, and the overview lists every command', async () => {
     const overview = await obs(['--help']);
     for (const command of ['up', 'down', 'status', 'verify', 'traffic', 'doctor', 'render', 'hub'])
-      expect(overview.out).toMatch(new RegExp(`^  ${command} `, 'm'));
+      expect(overview.output).toMatch(new RegExp(`^  ${command} `, 'm'));
     for (const command of ['up', 'down', 'status', 'verify', 'traffic', 'doctor', 'hub']) {
       const run = await obs([command, '--help']);
       expect(run.code, command).toBe(0);
-      expect(run.out, command).toContain(`Usage: obs ${command}`);
+      expect(run.output, command).toContain(`Usage: obs ${command}`);
     }
   });
 });

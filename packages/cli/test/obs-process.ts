@@ -19,20 +19,29 @@ export interface Run {
   code: number;
   stdout: string;
   stderr: string;
+  /** Both streams, interleaved as written. */
+  output: string;
 }
 
 /** Runs an obs command in this process. */
 export async function obs(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
+  const both: string[] = [];
   const io: CliIo = {
-    stdout: (line) => out.push(line),
-    stderr: (line) => err.push(line),
+    stdout: (line) => {
+      out.push(line);
+      both.push(line);
+    },
+    stderr: (line) => {
+      err.push(line);
+      both.push(line);
+    },
     env,
     cwd: process.cwd(),
   };
   const code = await main(args, io);
-  return { code, stdout: out.join('\n'), stderr: err.join('\n') };
+  return { code, stdout: out.join('\n'), stderr: err.join('\n'), output: both.join('\n') };
 }
 
 export interface Spawned {

@@ -25,6 +25,7 @@ import type { EngineContext, LocalEngine, LocalRole } from './engines.js';
 import { HUB_PORTS, LOCAL_ENGINES, SPEC_PORTS, findExecutable } from './engines.js';
 import { privateDataDirectory, privateDirectory } from './files.js';
 import { portFree, probe, waitHealthy } from './probe.js';
+import { LogForwarder } from './log-forwarder.js';
 import type { LocalState, NotRunning, RunningComponent } from './state.js';
 import { processStartTicks, removeState, signalProcess, writeState } from './state.js';
 
@@ -73,336 +74,243 @@ export interface LocalStack {
 
 const LOCAL_HOST = '127.0.0.1';
 
-/**
- * Demo stdout (the contract's JSON log lines) goes to the hub in batches: the Filebeat role.
- * A batch the hub does not take is counted and reported (at most once a minute); its lines stay
- * in the service's log file.
- */
-class LogForwarder {
-  private lines: string[] = [];
-  private readonly timer: NodeJS.Timeout;
-  private inFlight: Promise<void> = Promise.resolve();
-  private notForwarded = 0;
-  private lastReport = 0;
-
-  constructor(
-    private readonly url: string,
-    private readonly report: (message: string) => void,
-  ) {
-    this.timer = setInterval(() => {
-      void this.flush();
-    }, 500);
-    this.timer.unref();
-  }
-
-  push(line: string): void {
-    if (line.startsWith('{')) this.lines.push(line);
-    if (this.lines.length >= 500) void this.flush();
-  }
-
-  flush(): Promise<void> {
-    if (this.lines.length === 0) return this.inFlight;
-    const body = this.lines.join('\n');
-    this.lines = [];
-    const count = body.split('\n').length;
-    this.inFlight = this.inFlight
-      .then(() => fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }))
-      .then(
-        async (response) => {
-          await response.body?.cancel();
-          if (response.status >= 500) this.failed(count, `the hub answered ${String(response.status)}`);
-        },
-        (error: unknown) => {
-          this.failed(count, error instanceof Error ? error.message : String(error));
-        },
-      );
-    return this.inFlight;
-  }
-
-  private failed(count: number, reason: string): void {
-    this.notForwarded += count;
-    const now = Date.now();
-    if (now - this.lastReport < 60_000) return;
-    this.lastReport = now;
-    this.report(
-      `${String(this.notForwarded)} log lines could not be forwarded to the hub so far (last: ${reason}); they are in the services' files under logs/`,
-    );
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
+export async function startLocal(options: LocalOptions): Promise<LocalStack> {
+  const run = new LocalRun(options);
+  run.prepareDirectories();
+  run.findEngines();
+  // Every port first: failing before anything starts leaves nothing to clean up.
+  await run.checkPorts();
+  try {
+    const hub = await run.startHub();
+    await run.startPhase('backends');
+    const services = await run.startDemo();
+    writeMonitoringConfig({
+      options,
+      configDir: run.configDir,
+      port: run.port,
+      hub,
+      services,
+      prometheus: run.found.has('prometheus'),
+      alertmanager: run.found.has('alertmanager'),
+      exporters: (['node-exporter', 'redis-exporter', 'postgres-exporter'] as const).filter((role) =>
+        run.running.has(role),
+      ),
+    });
+    await run.startPhase('monitoring');
+    run.checkAborted();
+    return { state: run.markReady(), hub, stop: () => run.stop() };
+  } catch (error) {
+    await run.stop();
+    throw error;
   }
 }
 
-export async function startLocal(options: LocalOptions): Promise<LocalStack> {
-  const { dataDir, progress, env } = options;
-  const startTimeout = options.startTimeoutMs ?? 30_000;
-  const configDir = join(dataDir, 'config');
-  const logDir = join(dataDir, 'logs');
-  // Everyone's telemetry and a password: the user's alone (0700), unless the directory given is
-  // a folder of the user's own, whose mode is theirs to choose; what obs keeps in it is private.
-  if (!privateDataDirectory(dataDir))
-    progress(
-      `${dataDir} holds files obs did not write and stays readable by others; what obs keeps in it is private`,
-    );
-  for (const directory of [configDir, join(configDir, 'rules')]) privateDirectory(directory);
-  privateDirectory(logDir, { files: true });
-  const port = (role: LocalRole): number => SPEC_PORTS[role] + options.portOffset;
-  const hubPorts = {
-    otlpHttp: HUB_PORTS.otlpHttp + options.portOffset,
-    otlpGrpc: HUB_PORTS.otlpGrpc + options.portOffset,
-    exporter: HUB_PORTS.prometheusExporter + options.portOffset,
-  };
-  const secrets = new Map<LocalRole, string>();
-  const locations = new Map<LocalRole, string>();
-  const context: EngineContext = {
-    dataDir,
-    configDir,
-    port,
-    secret: (role) => secrets.get(role),
-    location: (role) => locations.get(role),
-  };
-  const checkAborted = (): void => {
-    if (options.signal?.aborted === true) throw new StartAborted('stopped while starting');
-  };
+/** One `obs up` in local mode: what it found, started and recorded, and how it stops. */
+class LocalRun {
+  readonly configDir: string;
+  private readonly logDir: string;
+  /** Installed engines: role to executable. */
+  readonly found = new Map<LocalRole, string>();
+  /** Healthy roles, the hub first. */
+  readonly running = new Set<LocalRole>();
+  private readonly missing: NotRunning[] = [];
+  private readonly components: RunningComponent[] = [];
+  private readonly secrets = new Map<LocalRole, string>();
+  private readonly locations = new Map<LocalRole, string>();
+  private readonly context: EngineContext;
+  private readonly children: ChildProcesses;
+  private readonly startTimeout: number;
+  private readonly startedAt = new Date().toISOString();
+  private readonly supervisorTicks = processStartTicks(process.pid);
+  private hub: Hub | undefined;
+  private forwarder: LogForwarder | undefined;
+  private ready = false;
+  private stopping = false;
 
-  // Which engines are installed decides what runs; what is missing is reported, not emulated.
-  const found = new Map<LocalRole, string>();
-  const missing: NotRunning[] = [];
-  const notRunning = (engine: LocalEngine, reason: string, fix?: string): void => {
-    missing.push({
-      name: engine.role,
-      purpose: engine.purpose,
-      port: port(engine.role),
-      reason,
-      ...(fix === undefined ? {} : { fix }),
+  constructor(private readonly options: LocalOptions) {
+    this.configDir = join(options.dataDir, 'config');
+    this.logDir = join(options.dataDir, 'logs');
+    this.startTimeout = options.startTimeoutMs ?? 30_000;
+    this.context = {
+      dataDir: options.dataDir,
+      configDir: this.configDir,
+      port: this.port,
+      secret: (role) => this.secrets.get(role),
+      location: (role) => this.locations.get(role),
+    };
+    this.children = new ChildProcesses({
+      dataDir: options.dataDir,
+      logDir: this.logDir,
+      onChange: () => {
+        if (this.hub !== undefined) this.save();
+      },
+      ...(options.onUnexpectedExit === undefined ? {} : { onUnexpectedExit: options.onUnexpectedExit }),
     });
-  };
-  for (const engine of LOCAL_ENGINES) {
-    const executable = findExecutable(engine.command, env);
-    if (executable !== undefined) found.set(engine.role, executable);
-    else notRunning(engine, 'not installed', `sudo apt-get install ${engine.debianPackage}`);
   }
 
-  // Every port first: failing before anything starts leaves nothing to clean up.
-  const wanted: [string, number][] = [
-    ['hub (query API)', port('hub')],
-    ['hub (OTLP/HTTP)', hubPorts.otlpHttp],
-    ['hub (OTLP/gRPC)', hubPorts.otlpGrpc],
-    ['hub (metrics for Prometheus)', hubPorts.exporter],
-    ...[...found.keys()].map((role): [string, number] => [role, port(role)]),
-    ...(options.demoPorts ?? []).map((number): [string, number] => ['demo', number]),
-  ];
-  const busy: string[] = [];
-  for (const [name, number] of wanted)
-    if (!(await portFree(number))) busy.push(`${String(number)} (${name})`);
-  if (busy.length > 0)
-    throw new PortsInUseError(
-      `ports already in use: ${busy.join(', ')}. Stop what holds them (obs down, if an earlier obs up runs; ss -ltnp shows the holders) or start on other ports with --port-offset <n>.`,
-    );
+  readonly port = (role: LocalRole): number => SPEC_PORTS[role] + this.options.portOffset;
 
-  const components: RunningComponent[] = [];
-  let stopping = false;
-  let hub: Hub | undefined;
-  let forwarder: LogForwarder | undefined;
-  /** Rewrites the state file; set once the hub runs (the state names its addresses). */
-  let saveState: (() => LocalState) | undefined;
-  const children = new ChildProcesses({
-    dataDir,
-    logDir,
-    onChange: () => saveState?.(),
-    ...(options.onUnexpectedExit === undefined ? {} : { onUnexpectedExit: options.onUnexpectedExit }),
-  });
+  private get hubPorts(): { otlpHttp: number; otlpGrpc: number; exporter: number } {
+    const offset = this.options.portOffset;
+    return {
+      otlpHttp: HUB_PORTS.otlpHttp + offset,
+      otlpGrpc: HUB_PORTS.otlpGrpc + offset,
+      exporter: HUB_PORTS.prometheusExporter + offset,
+    };
+  }
 
-  const stop = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    children.beginStop();
-    await forwarder?.close();
-    await children.stopAll();
-    await hub?.close();
-    removeState(dataDir);
-  };
+  checkAborted(): void {
+    if (this.options.signal?.aborted === true) throw new StartAborted('stopped while starting');
+  }
 
-  try {
-    progress(`starting the hub (traces, logs, OTLP metrics) in ${join(dataDir, 'hub')}`);
+  /**
+   * Everyone's telemetry and a password: the user's alone (0700), unless the directory given is
+   * a folder of the user's own, whose mode is theirs to choose; what obs keeps in it is private.
+   */
+  prepareDirectories(): void {
+    const { dataDir } = this.options;
+    if (!privateDataDirectory(dataDir))
+      this.options.progress(
+        `${dataDir} holds files obs did not write and stays readable by others; what obs keeps in it is private`,
+      );
+    for (const directory of [this.configDir, join(this.configDir, 'rules')]) privateDirectory(directory);
+    privateDirectory(this.logDir, { files: true });
+  }
+
+  /** Which engines are installed decides what runs; what is missing is reported, not emulated. */
+  findEngines(): void {
+    for (const engine of LOCAL_ENGINES) {
+      const executable = findExecutable(engine.command, this.options.env);
+      if (executable !== undefined) this.found.set(engine.role, executable);
+      else this.notRunning(engine, 'not installed', `sudo apt-get install ${engine.debianPackage}`);
+    }
+  }
+
+  async checkPorts(): Promise<void> {
+    const hubPorts = this.hubPorts;
+    const wanted: [string, number][] = [
+      ['hub (query API)', this.port('hub')],
+      ['hub (OTLP/HTTP)', hubPorts.otlpHttp],
+      ['hub (OTLP/gRPC)', hubPorts.otlpGrpc],
+      ['hub (metrics for Prometheus)', hubPorts.exporter],
+      ...[...this.found.keys()].map((role): [string, number] => [role, this.port(role)]),
+      ...(this.options.demoPorts ?? []).map((number): [string, number] => ['demo', number]),
+    ];
+    const busy: string[] = [];
+    for (const [name, number] of wanted)
+      if (!(await portFree(number))) busy.push(`${String(number)} (${name})`);
+    if (busy.length > 0)
+      throw new PortsInUseError(
+        `ports already in use: ${busy.join(', ')}. Stop what holds them (obs down, if an earlier obs up runs; ss -ltnp shows the holders) or start on other ports with --port-offset <n>.`,
+      );
+  }
+
+  async startHub(): Promise<Hub> {
+    const { dataDir } = this.options;
+    this.options.progress(`starting the hub (traces, logs, OTLP metrics) in ${join(dataDir, 'hub')}`);
     // Its store (DuckDB's file and WAL) is created under obs up's umask of 077.
     privateDirectory(join(dataDir, 'hub'), { files: true });
-    hub = await startHub({
+    const hubPorts = this.hubPorts;
+    const hub = await startHub({
       dataDir: join(dataDir, 'hub'),
-      profile: options.profile,
+      profile: this.options.profile,
       host: LOCAL_HOST,
       otlpHttpPort: hubPorts.otlpHttp,
       otlpGrpcPort: hubPorts.otlpGrpc,
       prometheusPort: hubPorts.exporter,
-      queryPort: port('hub'),
+      queryPort: this.port('hub'),
     });
-    components.push({
+    this.hub = hub;
+    this.running.add('hub');
+    this.components.push({
       name: 'hub',
       role: 'hub',
       purpose: 'Traces and logs: OTLP in, search, Jaeger API (collector + Jaeger + log store roles)',
       servedBy: 'embedded hub',
       url: hub.queryUrl,
-      port: port('hub'),
+      port: this.port('hub'),
       health: { kind: 'http', path: '/api/v3/services' },
     });
-    forwarder = new LogForwarder(`${hub.otlpHttpUrl}${LOG_LINES_PATH}`, progress);
-    const startedHub = hub;
-    const startedAt = new Date().toISOString();
-    const supervisorTicks = processStartTicks(process.pid);
-    let ready = false;
-    // Written as each part starts and as each child is spawned, so obs down finds what runs
-    // even mid-start.
-    const save = (): LocalState => {
-      const gateway = components.find((component) => component.name === 'api-gateway');
-      const state: LocalState = {
-        version: 1,
-        pid: process.pid,
-        ...(supervisorTicks === undefined ? {} : { startTicks: supervisorTicks }),
-        ready,
-        startedAt,
-        profile: options.profile,
-        dataDir,
-        portOffset: options.portOffset,
-        otlpHttpUrl: startedHub.otlpHttpUrl,
-        otlpGrpcAddress: startedHub.otlpGrpcAddress,
-        hubQueryUrl: startedHub.queryUrl,
-        hubExporterUrl: startedHub.prometheusUrl,
-        ...(gateway === undefined ? {} : { gatewayUrl: gateway.url }),
-        components,
-        missing,
-        processes: children.records(),
-      };
-      writeState(state);
-      return state;
-    };
-    saveState = save;
-    save();
-    /** The started process's identity, for the state file: as recorded when it was spawned. */
-    const identity = (child: Child): { pid?: number; startTicks?: string } =>
-      child.record === undefined
-        ? {}
-        : {
-            pid: child.record.pid,
-            ...(child.record.startTicks === undefined ? {} : { startTicks: child.record.startTicks }),
-          };
+    this.forwarder = new LogForwarder(`${hub.otlpHttpUrl}${LOG_LINES_PATH}`, this.options.progress);
+    this.save();
+    return hub;
+  }
 
-    const running = new Set<LocalRole>(['hub']);
-    const startEngine = async (engine: LocalEngine, executable: string): Promise<void> => {
-      checkAborted();
-      if (engine.needs !== undefined && !running.has(engine.needs)) {
-        notRunning(engine, `nothing to watch: ${engine.needs} is not running`);
-        return;
-      }
-      const prepared = engine.prepare?.(executable, context) ?? { prefix: [] };
-      if ('reason' in prepared) {
-        notRunning(engine, prepared.reason, prepared.fix);
-        return;
-      }
-      const { prefix, location } = prepared;
-      if (prepared.secret !== undefined) secrets.set(engine.role, prepared.secret);
-      if (location !== undefined) locations.set(engine.role, location);
-      if (prepared.note !== undefined) progress(prepared.note);
-      progress(`starting ${engine.role} (${executable})`);
-      const args = engine.args(context);
-      const child = children.launch(
-        engine.role,
-        prefix[0] ?? executable,
-        [...prefix.slice(1), ...(prefix.length > 0 ? [executable] : []), ...args],
-        {
-          ...env,
-          ...engine.env?.(context),
-        },
-        undefined,
-        engine.stopSignal,
-        location,
+  /** Every installed engine of a phase, in the table's order (see LocalEngine.phase). */
+  async startPhase(phase: LocalEngine['phase']): Promise<void> {
+    for (const engine of LOCAL_ENGINES) {
+      const executable = this.found.get(engine.role);
+      if (engine.phase === phase && executable !== undefined) await this.startEngine(engine, executable);
+    }
+  }
+
+  private async startEngine(engine: LocalEngine, executable: string): Promise<void> {
+    this.checkAborted();
+    if (engine.needs !== undefined && !this.running.has(engine.needs)) {
+      this.notRunning(engine, `nothing to watch: ${engine.needs} is not running`);
+      return;
+    }
+    const prepared = engine.prepare?.(executable, this.context) ?? { prefix: [] };
+    if ('reason' in prepared) {
+      this.notRunning(engine, prepared.reason, prepared.fix);
+      return;
+    }
+    const { prefix, location } = prepared;
+    if (prepared.secret !== undefined) this.secrets.set(engine.role, prepared.secret);
+    if (location !== undefined) this.locations.set(engine.role, location);
+    if (prepared.note !== undefined) this.options.progress(prepared.note);
+    this.options.progress(`starting ${engine.role} (${executable})`);
+    const child = this.children.launch(
+      engine.role,
+      prefix[0] ?? executable,
+      [...prefix.slice(1), ...(prefix.length > 0 ? [executable] : []), ...engine.args(this.context)],
+      { ...this.options.env, ...engine.env?.(this.context) },
+      undefined,
+      engine.stopSignal,
+      location,
+    );
+    const port = this.port(engine.role);
+    const result = await this.waitHealthy(child, engine.health, port);
+    if (!result.healthy) {
+      if (child.process.pid !== undefined) signalProcess(child.process.pid, 'SIGKILL', true);
+      child.running = false;
+      this.notRunning(
+        engine,
+        `did not become healthy (${result.detail}); see ${join(this.logDir, `${engine.role}.log`)}`,
       );
-      const url = `http://${LOCAL_HOST}:${String(port(engine.role))}`;
-      const result = await waitHealthy(
-        () => probe(engine.health, url, port(engine.role)),
-        startTimeout,
-        () => child.running && options.signal?.aborted !== true,
-      );
-      if (!result.healthy) {
-        if (child.process.pid !== undefined) signalProcess(child.process.pid, 'SIGKILL', true);
-        child.running = false;
-        notRunning(
-          engine,
-          `did not become healthy (${result.detail}); see ${join(logDir, `${engine.role}.log`)}`,
-        );
-        save();
-        return;
-      }
-      running.add(engine.role);
-      components.push({
-        name: engine.role,
-        role: engine.role,
-        purpose: engine.purpose,
-        servedBy: executable,
-        url:
-          engine.scheme === undefined ? url : `${engine.scheme}://${LOCAL_HOST}:${String(port(engine.role))}`,
-        port: port(engine.role),
-        health: engine.health,
-        ...identity(child),
-        ...(engine.credentials === undefined ? {} : { credentials: engine.credentials(context) }),
-        ...(location === undefined ? {} : { dataLocation: location }),
-      });
-      save();
-    };
+      this.save();
+      return;
+    }
+    this.running.add(engine.role);
+    this.components.push({
+      name: engine.role,
+      role: engine.role,
+      purpose: engine.purpose,
+      servedBy: executable,
+      url: `${engine.scheme ?? 'http'}://${LOCAL_HOST}:${String(port)}`,
+      port,
+      health: engine.health,
+      ...identity(child),
+      ...(engine.credentials === undefined ? {} : { credentials: engine.credentials(this.context) }),
+      ...(location === undefined ? {} : { dataLocation: location }),
+    });
+    this.save();
+  }
 
-    /** Every installed engine of a phase, in the table's order (see LocalEngine.phase). */
-    const startPhase = async (phase: LocalEngine['phase']): Promise<void> => {
-      for (const engine of LOCAL_ENGINES) {
-        const executable = found.get(engine.role);
-        if (engine.phase === phase && executable !== undefined) await startEngine(engine, executable);
-      }
-    };
-    await startPhase('backends');
-
-    const demo = options.demo({
-      otlpHttpUrl: hub.otlpHttpUrl,
-      ...(running.has('redis') ? { redisUrl: `redis://${LOCAL_HOST}:${String(port('redis'))}` } : {}),
-      ...(running.has('postgres')
+  /** The demo's services, after the engines they use; what Prometheus should scrape of them. */
+  async startDemo(): Promise<StaticService[]> {
+    const demo = this.options.demo({
+      otlpHttpUrl: this.requireHub().otlpHttpUrl,
+      ...(this.running.has('redis') ? { redisUrl: `redis://${LOCAL_HOST}:${String(this.port('redis'))}` } : {}),
+      ...(this.running.has('postgres')
         ? {
-            databaseUrl: `postgresql://postgres:${encodeURIComponent(secrets.get('postgres') ?? '')}@${LOCAL_HOST}:${String(port('postgres'))}/postgres`,
+            databaseUrl: `postgresql://postgres:${encodeURIComponent(this.secrets.get('postgres') ?? '')}@${LOCAL_HOST}:${String(this.port('postgres'))}/postgres`,
           }
         : {}),
     });
     const services: StaticService[] = [];
     for (const service of demo) {
-      checkAborted();
-      progress(`starting demo service ${service.name} on ${String(service.port)}`);
-      const child = children.launch(
-        service.name,
-        service.command,
-        service.args,
-        { ...env, ...service.env },
-        (line) => {
-          forwarder?.push(line);
-        },
-      );
-      const url = `http://${LOCAL_HOST}:${String(service.port)}`;
-      const result = await waitHealthy(
-        () => probe({ kind: 'http', path: service.healthPath }, url, service.port),
-        startTimeout,
-        () => child.running && options.signal?.aborted !== true,
-      );
-      if (!result.healthy)
-        throw new StartError(
-          `demo service ${service.name} did not start (${result.detail}); its output is in ${join(logDir, `${service.name}.log`)}`,
-        );
-      components.push({
-        name: service.name,
-        role: 'demo',
-        purpose: service.purpose,
-        servedBy: 'examples/demo',
-        url,
-        port: service.port,
-        health: { kind: 'http', path: service.healthPath },
-        ...identity(child),
-      });
-      save();
+      await this.startDemoService(service);
       if (service.metricsPort !== undefined && service.tier !== undefined)
         services.push({
           service: service.name,
@@ -412,29 +320,119 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
           path: '/metrics',
         });
     }
-
-    writeMonitoringConfig({
-      options,
-      configDir,
-      port,
-      hub,
-      services,
-      prometheus: found.has('prometheus'),
-      alertmanager: found.has('alertmanager'),
-      exporters: (['node-exporter', 'redis-exporter', 'postgres-exporter'] as const).filter((role) =>
-        running.has(role),
-      ),
-    });
-    await startPhase('monitoring');
-
-    checkAborted();
-    ready = true;
-    const state = save();
-    return { state, hub, stop };
-  } catch (error) {
-    await stop();
-    throw error;
+    return services;
   }
+
+  private async startDemoService(service: DemoLaunch): Promise<void> {
+    this.checkAborted();
+    this.options.progress(`starting demo service ${service.name} on ${String(service.port)}`);
+    const child = this.children.launch(
+      service.name,
+      service.command,
+      service.args,
+      { ...this.options.env, ...service.env },
+      (line) => {
+        this.forwarder?.push(line);
+      },
+    );
+    const health = { kind: 'http', path: service.healthPath } as const;
+    const result = await this.waitHealthy(child, health, service.port);
+    if (!result.healthy)
+      throw new StartError(
+        `demo service ${service.name} did not start (${result.detail}); its output is in ${join(this.logDir, `${service.name}.log`)}`,
+      );
+    this.components.push({
+      name: service.name,
+      role: 'demo',
+      purpose: service.purpose,
+      servedBy: 'examples/demo',
+      url: `http://${LOCAL_HOST}:${String(service.port)}`,
+      port: service.port,
+      health,
+      ...identity(child),
+    });
+    this.save();
+  }
+
+  private waitHealthy(
+    child: Child,
+    health: RunningComponent['health'],
+    port: number,
+  ): ReturnType<typeof waitHealthy> {
+    return waitHealthy(
+      () => probe(health, `http://${LOCAL_HOST}:${String(port)}`, port),
+      this.startTimeout,
+      () => child.running && this.options.signal?.aborted !== true,
+    );
+  }
+
+  markReady(): LocalState {
+    this.ready = true;
+    return this.save();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.children.beginStop();
+    await this.forwarder?.close();
+    await this.children.stopAll();
+    await this.hub?.close();
+    removeState(this.options.dataDir);
+  }
+
+  private notRunning(engine: LocalEngine, reason: string, fix?: string): void {
+    this.missing.push({
+      name: engine.role,
+      purpose: engine.purpose,
+      port: this.port(engine.role),
+      reason,
+      ...(fix === undefined ? {} : { fix }),
+    });
+  }
+
+  private requireHub(): Hub {
+    if (this.hub === undefined) throw new Error('the hub starts before anything that uses it');
+    return this.hub;
+  }
+
+  /**
+   * Written as each part starts and as each child is spawned, so obs down finds what runs even
+   * mid-start. The state names the hub's addresses, so it is first written once the hub runs.
+   */
+  private save(): LocalState {
+    const hub = this.requireHub();
+    const gateway = this.components.find((component) => component.name === 'api-gateway');
+    const state: LocalState = {
+      version: 1,
+      pid: process.pid,
+      ...(this.supervisorTicks === undefined ? {} : { startTicks: this.supervisorTicks }),
+      ready: this.ready,
+      startedAt: this.startedAt,
+      profile: this.options.profile,
+      dataDir: this.options.dataDir,
+      portOffset: this.options.portOffset,
+      otlpHttpUrl: hub.otlpHttpUrl,
+      otlpGrpcAddress: hub.otlpGrpcAddress,
+      hubQueryUrl: hub.queryUrl,
+      hubExporterUrl: hub.prometheusUrl,
+      ...(gateway === undefined ? {} : { gatewayUrl: gateway.url }),
+      components: this.components,
+      missing: this.missing,
+      processes: this.children.records(),
+    };
+    writeState(state);
+    return state;
+  }
+}
+
+/** The started process's identity, for the state file: as recorded when it was spawned. */
+function identity(child: Child): { pid?: number; startTicks?: string } {
+  if (child.record === undefined) return {};
+  return {
+    pid: child.record.pid,
+    ...(child.record.startTicks === undefined ? {} : { startTicks: child.record.startTicks }),
+  };
 }
 
 /**
