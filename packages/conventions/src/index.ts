@@ -25,7 +25,14 @@ export type { ResourceAttributeKey, SpanAttributeKey, AiCostSource } from './att
 export { PROPAGATION_HEADERS, BUSINESS_HEADERS, TRACE_ID_PATTERN, SPAN_ID_PATTERN } from './headers.js';
 export type { PropagationHeader, BusinessHeader } from './headers.js';
 
-export { SLOW_REQUEST_SECONDS, SLOW_QUERY_SECONDS } from './thresholds.js';
+export {
+  SLOW_REQUEST_SECONDS,
+  SLOW_QUERY_SECONDS,
+  ALERT_NAMES,
+  SPEC_THRESHOLDS,
+  SERVICES_JOB,
+} from './thresholds.js';
+export type { AlertName, AlertThresholds } from './thresholds.js';
 
 export {
   METRICS,

@@ -5,66 +5,22 @@
  * increase), and reads only metrics of the contract or of an exporter the stack deploys. Where
  * the spec gives no number, the threshold is a profile setting and its runbook says why.
  */
+import type { AlertName, AlertThresholds } from '@pyairtable/conventions';
 import {
   IDENTITY_LABELS,
   METRICS,
   METRIC_LABELS as L,
-  SLOW_QUERY_SECONDS,
-  SLOW_REQUEST_SECONDS,
+  SERVICES_JOB,
+  SPEC_THRESHOLDS,
 } from '@pyairtable/conventions';
 import { scaledDuration } from './duration.js';
-import { CADVISOR_SERVICE_LABEL, EXPORTER_METRICS as X } from './exporter-metrics.js';
-
-export const ALERT_NAMES = [
-  'ServiceDown',
-  'HighErrorRate',
-  'DatabaseCritical',
-  'SecurityIncident',
-  'HighResponseTime',
-  'HighCPUUsage',
-  'HighMemoryUsage',
-  'SlowDatabaseQueries',
-  'UnusedService',
-  'HighAICosts',
-  'InefficientResources',
-  'LowUserEngagement',
-  'HighWorkflowFailures',
-] as const;
-export type AlertName = (typeof ALERT_NAMES)[number];
+import { CADVISOR_SERVICE_LABEL, EXPORTER_METRICS as X } from '@pyairtable/dashboards';
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 /** The spec's alert categories (its section titles), plus security. */
 export const ALERT_CATEGORIES = ['critical', 'performance', 'cost', 'business', 'security'] as const;
 export type AlertCategory = (typeof ALERT_CATEGORIES)[number];
-
-/** The spec's own numbers; not profile settings. */
-export const SPEC_THRESHOLDS = {
-  errorRatio: 0.1,
-  p95Seconds: SLOW_REQUEST_SECONDS,
-  cpuRatio: 0.8,
-  memoryRatio: 0.85,
-  slowQuerySeconds: SLOW_QUERY_SECONDS,
-  unusedMinutes: 30,
-  workflowFailureRatio: 0.1,
-} as const;
-
-/** Thresholds the spec leaves open, per profile (justified in each alert's runbook). */
-export interface AlertThresholds {
-  /** DatabaseCritical: share of an application's database operations failing. */
-  readonly dbErrorRatio: number;
-  /** SecurityIncident: failed authentications per minute, per service. */
-  readonly authFailuresPerMinute: number;
-  /** HighAICosts: daily AI spend per service the last hour's pace may not exceed, USD. */
-  readonly aiDailyBudgetUsd: number;
-  /** InefficientResources: CPU share of the limit used while serving fewer requests than below. */
-  readonly inefficientCpuRatio: number;
-  readonly inefficientMaxRequestsPerSecond: number;
-  /** LowUserEngagement: sessions started per hour across the platform; undefined: no alert. */
-  readonly minSessionsPerHour: number | undefined;
-  /** HighWorkflowFailures: executions a workflow needs in the window before its ratio counts. */
-  readonly workflowMinExecutions: number;
-}
 
 export interface AlertRule {
   readonly alert: AlertName;
@@ -82,9 +38,6 @@ export interface RecordingRule {
 }
 
 const SERVICE = IDENTITY_LABELS.service;
-/** The Prometheus job scraping PyAirtable services (Docker discovery or static in local mode). */
-export const SERVICES_JOB = 'pyairtable-services';
-
 const httpDuration = METRICS.httpServerRequestDuration.name;
 const dbDuration = METRICS.dbClientOperationDuration.name;
 
@@ -114,14 +67,14 @@ export function recordingRules(scale = 1): RecordingRule[] {
       // CPU used as a share of the container's limit (quota / period = cores).
       record: RECORDED.cpu,
       expr:
-        `sum by (${SERVICE}) (rate(${X.containerCpuSeconds}${services}[${w5}]))` +
-        ` / sum by (${SERVICE}) (${X.containerCpuQuota}${services} / ${X.containerCpuPeriod}${services})`,
+        `sum by (${SERVICE}) (rate(${X.cadvisor.cpuSeconds}${services}[${w5}]))` +
+        ` / sum by (${SERVICE}) (${X.cadvisor.cpuQuota}${services} / ${X.cadvisor.cpuPeriod}${services})`,
     },
     {
       record: RECORDED.memory,
       expr:
-        `sum by (${SERVICE}) (${X.containerMemoryWorkingSet}${services})` +
-        ` / sum by (${SERVICE}) (${X.containerMemoryLimit}${services} > 0)`,
+        `sum by (${SERVICE}) (${X.cadvisor.memoryWorkingSet}${services})` +
+        ` / sum by (${SERVICE}) (${X.cadvisor.memoryLimit}${services} > 0)`,
     },
   ];
 }
@@ -143,7 +96,7 @@ export function alertRules(thresholds: AlertThresholds, scale = 1): AlertRule[] 
   const rules: AlertRule[] = [
     {
       alert: 'ServiceDown',
-      expr: `${X.up}{job="${SERVICES_JOB}"} == 0`,
+      expr: `${X.prometheus.up}{job="${SERVICES_JOB}"} == 0`,
       for: d(1),
       labels: { severity: 'critical', category: 'critical' },
       annotations: {
@@ -163,7 +116,7 @@ export function alertRules(thresholds: AlertThresholds, scale = 1): AlertRule[] 
     },
     {
       alert: 'DatabaseCritical',
-      expr: `${X.postgresUp} == 0`,
+      expr: `${X.postgres.up} == 0`,
       for: d(1),
       labels: { severity: 'critical', category: 'critical', database: 'postgresql' },
       annotations: {
@@ -173,7 +126,7 @@ export function alertRules(thresholds: AlertThresholds, scale = 1): AlertRule[] 
     },
     {
       alert: 'DatabaseCritical',
-      expr: `${X.redisUp} == 0`,
+      expr: `${X.redis.up} == 0`,
       for: d(1),
       labels: { severity: 'critical', category: 'critical', database: 'redis' },
       annotations: {
@@ -263,7 +216,7 @@ export function alertRules(thresholds: AlertThresholds, scale = 1): AlertRule[] 
       expr:
         `sum by (${SERVICE}) (increase(${httpDuration}_count[${d(t.unusedMinutes)}])) == 0` +
         ` and on (${SERVICE}) count by (${SERVICE}) (${httpDuration}_count offset ${d(t.unusedMinutes)}) > 0` +
-        ` and on (${SERVICE}) max by (${SERVICE}) (${X.up}{job="${SERVICES_JOB}"}) == 1`,
+        ` and on (${SERVICE}) max by (${SERVICE}) (${X.prometheus.up}{job="${SERVICES_JOB}"}) == 1`,
       for: d(1),
       labels: { severity: 'info', category: 'cost' },
       annotations: {

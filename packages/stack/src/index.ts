@@ -61,31 +61,14 @@ export {
 } from './render/elastic.js';
 export type { RenderedFile } from './render/elastic.js';
 export { renderPiiRubyScript, rubyAnchors } from './render/pii-ruby.js';
-export { renderGrafanaFiles, DATASOURCE_UIDS, DASHBOARD_FOLDERS } from './render/grafana.js';
-export type { DashboardFolder } from './render/grafana.js';
+export { renderGrafanaFiles } from './render/grafana.js';
+export { modelDashboards } from './dashboards.js';
 export { renderComposeStack, DEFAULT_COMPOSE_OPTIONS } from './render/stack.js';
 export type { ComposeRenderOptions, StackRender } from './render/stack.js';
 export { writeRenderedFiles, RenderDirectoryError, RENDER_MANIFEST } from './write.js';
 export type { WriteResult } from './write.js';
-export {
-  ALERT_NAMES,
-  ALERT_CATEGORIES,
-  SEVERITIES,
-  SPEC_THRESHOLDS,
-  RECORDED,
-  SERVICES_JOB,
-  alertRules,
-  recordingRules,
-} from './alerts.js';
-export type {
-  AlertName,
-  AlertCategory,
-  Severity,
-  AlertThresholds,
-  AlertRule,
-  RecordingRule,
-} from './alerts.js';
-export { EXPORTER_METRICS, CADVISOR_SERVICE_LABEL } from './exporter-metrics.js';
+export { ALERT_CATEGORIES, SEVERITIES, RECORDED, alertRules, recordingRules } from './alerts.js';
+export type { AlertCategory, Severity, AlertRule, RecordingRule } from './alerts.js';
 export { renderRules, rulesDocument, renderedAlert, RULE_GROUPS } from './render/rules.js';
-export { DEFAULT_RUNBOOK_BASE_URL } from './model.js';
+export { DEFAULT_RUNBOOK_BASE_URL, DEFAULT_GRAFANA_URL } from './model.js';
 export { scaledDuration } from './duration.js';

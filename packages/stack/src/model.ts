@@ -4,8 +4,8 @@
  * gives byte-identical files.
  */
 import type { Environment } from '@pyairtable/conventions';
-import { ENVIRONMENTS, IDENTITY_LABELS, METRICS_RETENTION } from '@pyairtable/conventions';
-import type { AlertThresholds } from './alerts.js';
+import { ENVIRONMENTS, IDENTITY_LABELS, METRICS_RETENTION, SPEC_PORTS } from '@pyairtable/conventions';
+import type { AlertThresholds } from '@pyairtable/conventions';
 import type { ComponentName } from './components.js';
 import { COMPONENTS } from './components.js';
 
@@ -94,6 +94,8 @@ export interface StackModel {
   readonly intervalsOverride?: { readonly scrapeSeconds: number; readonly evaluationSeconds: number };
   /** Where alert annotations link runbooks (`<base>/<AlertName>.md`). */
   readonly runbookBaseUrl: string;
+  /** Grafana as people open it: alert annotations link the panel that shows the alert's signal. */
+  readonly grafanaUrl: string;
   /**
    * Multiplies every rule window, `for` and Alertmanager wait: 1 in a deployment; tests use
    * 1/60 so the real rules and routes run with minutes turned into seconds.
@@ -119,6 +121,7 @@ export interface ModelOptions {
   readonly ruleFilesGlob?: string;
   readonly intervalsOverride?: { readonly scrapeSeconds: number; readonly evaluationSeconds: number };
   readonly runbookBaseUrl?: string;
+  readonly grafanaUrl?: string;
   readonly timeScale?: number;
   /** Ports in place of the components' own (local mode and tests run several stacks on one host). */
   readonly ports?: Partial<Record<ComponentName, number>>;
@@ -132,6 +135,9 @@ export interface ModelOptions {
  * them (`obs render --runbook-base-url https://...`), so a notification's link opens.
  */
 export const DEFAULT_RUNBOOK_BASE_URL = 'docs/runbooks';
+
+/** Grafana on the spec's port of the machine running the stack; a deployment names its own. */
+export const DEFAULT_GRAFANA_URL = `http://localhost:${String(SPEC_PORTS.grafana)}`;
 
 export class ModelError extends Error {
   override readonly name = 'ModelError';
@@ -168,6 +174,7 @@ export function buildModel(options: ModelOptions): StackModel {
       options.ruleFilesGlob ?? (target === 'compose' ? '/etc/prometheus/rules/*.yml' : 'rules/*.yml'),
     ...(options.intervalsOverride === undefined ? {} : { intervalsOverride: options.intervalsOverride }),
     runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
+    grafanaUrl: options.grafanaUrl ?? DEFAULT_GRAFANA_URL,
     timeScale: options.timeScale ?? 1,
     ...(options.localHub === undefined ? {} : { localHub: options.localHub }),
   };

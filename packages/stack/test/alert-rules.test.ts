@@ -8,18 +8,17 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { METRICS, METRIC_LABELS as L } from '@pyairtable/conventions';
-import { ENGINES, engineAvailable, runEngine, tempDir } from '@pyairtable/test-support';
-import type { AlertName } from '@pyairtable/stack';
+import type { AlertName } from '@pyairtable/conventions';
+import { ALERT_NAMES, METRICS, METRIC_LABELS as L, SERVICES_JOB } from '@pyairtable/conventions';
 import {
-  ALERT_NAMES,
   CADVISOR_SERVICE_LABEL,
   EXPORTER_METRICS as X,
-  PROFILES,
-  SERVICES_JOB,
-  buildModel,
-  renderRules,
-} from '@pyairtable/stack';
+  alertPanels,
+  panelForRule,
+  panelPath,
+} from '@pyairtable/dashboards';
+import { ENGINES, engineAvailable, runEngine, tempDir } from '@pyairtable/test-support';
+import { PROFILES, buildModel, modelDashboards, renderRules } from '@pyairtable/stack';
 
 const model = buildModel({ profile: 'production' });
 const thresholds = PROFILES.production.alerts;
@@ -78,6 +77,14 @@ const buckets = (
   );
 
 const runbook = (alert: AlertName): string => `${model.runbookBaseUrl}/${alert}.md`;
+const panels = alertPanels(modelDashboards(model));
+/** The panel the rule with these labels links to: one that draws this alert's threshold. */
+const dashboardUrl = (alert: AlertName, labels: Labels): string => {
+  const panel = panelForRule(panels, alert, labels);
+  if (panel === undefined) throw new Error(`${alert} has no panel`);
+  expect(panel.panel.thresholds?.some((threshold) => threshold.alert === alert)).toBe(true);
+  return `${model.grafanaUrl}${panelPath(panel.dashboard.uid, panel.id)}`;
+};
 const fires = (
   alert: AlertName,
   at: string,
@@ -86,7 +93,16 @@ const fires = (
 ): Check => ({
   eval_time: at,
   alertname: alert,
-  exp_alerts: [{ exp_labels: labels, exp_annotations: { ...annotations, runbook_url: runbook(alert) } }],
+  exp_alerts: [
+    {
+      exp_labels: labels,
+      exp_annotations: {
+        ...annotations,
+        runbook_url: runbook(alert),
+        dashboard_url: dashboardUrl(alert, labels),
+      },
+    },
+  ],
 });
 const silent = (alert: AlertName, at: string): Check => ({ eval_time: at, alertname: alert, exp_alerts: [] });
 
@@ -99,8 +115,8 @@ const CASES: Case[] = [
   {
     title: 'ServiceDown: a target down for a minute, and only that one',
     input_series: [
-      series(X.up, { job: SERVICES_JOB, service: 'api', instance: 'api:8080' }, '1 1 1 0 0 0 0 0'),
-      series(X.up, { job: SERVICES_JOB, service: 'web', instance: 'web:8080' }, '1x7'),
+      series(X.prometheus.up, { job: SERVICES_JOB, service: 'api', instance: 'api:8080' }, '1 1 1 0 0 0 0 0'),
+      series(X.prometheus.up, { job: SERVICES_JOB, service: 'web', instance: 'web:8080' }, '1x7'),
     ],
     checks: [
       silent('ServiceDown', '3m'),
@@ -148,8 +164,8 @@ const CASES: Case[] = [
   {
     title: 'DatabaseCritical: PostgreSQL unreachable for a minute; Redis fine',
     input_series: [
-      series(X.postgresUp, { job: 'postgres-exporter', instance: 'postgres-exporter:9187' }, '1 1 0 0 0 0'),
-      series(X.redisUp, { job: 'redis-exporter', instance: 'redis-exporter:9121' }, '1x5'),
+      series(X.postgres.up, { job: 'postgres-exporter', instance: 'postgres-exporter:9187' }, '1 1 0 0 0 0'),
+      series(X.redis.up, { job: 'redis-exporter', instance: 'redis-exporter:9121' }, '1x5'),
     ],
     checks: [
       silent('DatabaseCritical', '2m'),
@@ -308,32 +324,32 @@ const CASES: Case[] = [
     title: 'HighCPUUsage: 82% of the limit on api for 5m, 78% on web',
     input_series: [
       series(
-        X.containerCpuSeconds,
+        X.cadvisor.cpuSeconds,
         { [CADVISOR_SERVICE_LABEL]: 'api', service: 'api', name: 'api-1' },
         '0+49.2x20',
       ),
       series(
-        X.containerCpuQuota,
+        X.cadvisor.cpuQuota,
         { [CADVISOR_SERVICE_LABEL]: 'api', service: 'api', name: 'api-1' },
         '100000x20',
       ),
       series(
-        X.containerCpuPeriod,
+        X.cadvisor.cpuPeriod,
         { [CADVISOR_SERVICE_LABEL]: 'api', service: 'api', name: 'api-1' },
         '100000x20',
       ),
       series(
-        X.containerCpuSeconds,
+        X.cadvisor.cpuSeconds,
         { [CADVISOR_SERVICE_LABEL]: 'web', service: 'web', name: 'web-1' },
         '0+46.8x20',
       ),
       series(
-        X.containerCpuQuota,
+        X.cadvisor.cpuQuota,
         { [CADVISOR_SERVICE_LABEL]: 'web', service: 'web', name: 'web-1' },
         '100000x20',
       ),
       series(
-        X.containerCpuPeriod,
+        X.cadvisor.cpuPeriod,
         { [CADVISOR_SERVICE_LABEL]: 'web', service: 'web', name: 'web-1' },
         '100000x20',
       ),
@@ -356,33 +372,33 @@ const CASES: Case[] = [
     title: 'HighMemoryUsage: 86% of the limit on api for 5m, 84% on web',
     input_series: [
       series(
-        X.containerMemoryWorkingSet,
+        X.cadvisor.memoryWorkingSet,
         { [CADVISOR_SERVICE_LABEL]: 'api', service: 'api', name: 'api-1' },
         '860000000x20',
       ),
       series(
-        X.containerMemoryLimit,
+        X.cadvisor.memoryLimit,
         { [CADVISOR_SERVICE_LABEL]: 'api', service: 'api', name: 'api-1' },
         '1000000000x20',
       ),
       series(
-        X.containerMemoryWorkingSet,
+        X.cadvisor.memoryWorkingSet,
         { [CADVISOR_SERVICE_LABEL]: 'web', service: 'web', name: 'web-1' },
         '840000000x20',
       ),
       series(
-        X.containerMemoryLimit,
+        X.cadvisor.memoryLimit,
         { [CADVISOR_SERVICE_LABEL]: 'web', service: 'web', name: 'web-1' },
         '1000000000x20',
       ),
       // A container without a memory limit (0) is never a ratio.
       series(
-        X.containerMemoryWorkingSet,
+        X.cadvisor.memoryWorkingSet,
         { [CADVISOR_SERVICE_LABEL]: 'batch', service: 'batch', name: 'batch-1' },
         '990000000x20',
       ),
       series(
-        X.containerMemoryLimit,
+        X.cadvisor.memoryLimit,
         { [CADVISOR_SERVICE_LABEL]: 'batch', service: 'batch', name: 'batch-1' },
         '0x20',
       ),
@@ -442,12 +458,12 @@ const CASES: Case[] = [
       series(httpCount, { service: 'web', [L.httpRoute.name]: '/busy' }, '0+10x70'),
       series(httpCount, { service: 'web', [L.httpRoute.name]: '/idle' }, '5x70'),
       series(httpCount, { service: 'old', [L.httpRoute.name]: '/records' }, '7x70'),
-      series(X.up, { job: SERVICES_JOB, service: 'api' }, '1x70'),
-      series(X.up, { job: SERVICES_JOB, service: 'web' }, '1x70'),
-      series(X.up, { job: SERVICES_JOB, service: 'old' }, '0x70'),
+      series(X.prometheus.up, { job: SERVICES_JOB, service: 'api' }, '1x70'),
+      series(X.prometheus.up, { job: SERVICES_JOB, service: 'web' }, '1x70'),
+      series(X.prometheus.up, { job: SERVICES_JOB, service: 'old' }, '0x70'),
       // Restarted 20 minutes ago, one request since: new, not unused.
       series(httpCount, { service: 'new', [L.httpRoute.name]: '/records' }, '_x50 1x20'),
-      series(X.up, { job: SERVICES_JOB, service: 'new' }, '1x70'),
+      series(X.prometheus.up, { job: SERVICES_JOB, service: 'new' }, '1x70'),
     ],
     checks: [
       silent('UnusedService', '59m'),
@@ -487,12 +503,12 @@ const CASES: Case[] = [
       'InefficientResources: 60% of the CPU limit with 0.5 requests/s; not with 5 requests/s, nor at 40% CPU',
     input_series: [
       ...['api', 'web', 'idle'].flatMap((service) => [
-        series(X.containerCpuQuota, { [CADVISOR_SERVICE_LABEL]: service, service }, '100000x60'),
-        series(X.containerCpuPeriod, { [CADVISOR_SERVICE_LABEL]: service, service }, '100000x60'),
+        series(X.cadvisor.cpuQuota, { [CADVISOR_SERVICE_LABEL]: service, service }, '100000x60'),
+        series(X.cadvisor.cpuPeriod, { [CADVISOR_SERVICE_LABEL]: service, service }, '100000x60'),
       ]),
-      series(X.containerCpuSeconds, { [CADVISOR_SERVICE_LABEL]: 'api', service: 'api' }, '0+36x60'),
-      series(X.containerCpuSeconds, { [CADVISOR_SERVICE_LABEL]: 'web', service: 'web' }, '0+36x60'),
-      series(X.containerCpuSeconds, { [CADVISOR_SERVICE_LABEL]: 'idle', service: 'idle' }, '0+24x60'),
+      series(X.cadvisor.cpuSeconds, { [CADVISOR_SERVICE_LABEL]: 'api', service: 'api' }, '0+36x60'),
+      series(X.cadvisor.cpuSeconds, { [CADVISOR_SERVICE_LABEL]: 'web', service: 'web' }, '0+36x60'),
+      series(X.cadvisor.cpuSeconds, { [CADVISOR_SERVICE_LABEL]: 'idle', service: 'idle' }, '0+24x60'),
       series(httpCount, { service: 'api' }, '0+30x60'),
       series(httpCount, { service: 'web' }, '0+300x60'),
       series(httpCount, { service: 'idle' }, '0+30x60'),

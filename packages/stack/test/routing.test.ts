@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ENGINES, engineAvailable, runEngine, tempDir } from '@pyairtable/test-support';
-import type { AlertName, ReceiverName } from '@pyairtable/stack';
+import type { AlertName } from '@pyairtable/conventions';
+import { ALERT_NAMES } from '@pyairtable/conventions';
+import type { ReceiverName } from '@pyairtable/stack';
 import {
-  ALERT_NAMES,
   CHANNEL_VARIABLES as V,
   PROFILES,
   alertRules,

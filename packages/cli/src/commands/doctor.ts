@@ -4,7 +4,7 @@
  * that drop everything, ports held by something else, engines not installed.
  */
 import { join } from 'node:path';
-import { SERVICES_JOB } from '@pyairtable/stack';
+import { SERVICES_JOB } from '@pyairtable/conventions';
 import { EXIT_CODES } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { HUB_PORTS, LOCAL_ENGINES, SPEC_PORTS, findExecutable } from '../local/engines.js';

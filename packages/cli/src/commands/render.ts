@@ -14,6 +14,7 @@ import { ENVIRONMENTS } from '@pyairtable/conventions';
 import {
   COMPOSE_FILE,
   DEFAULT_COMPOSE_OPTIONS,
+  DEFAULT_GRAFANA_URL,
   DEFAULT_RUNBOOK_BASE_URL,
   parseDotEnv,
   renderComposeStack,
@@ -39,6 +40,7 @@ Options:
   --redis <url>             Redis the exporter watches (default: ${DEFAULT_COMPOSE_OPTIONS.redisAddress})
   --postgres <host/db>      PostgreSQL the exporter watches (default: ${DEFAULT_COMPOSE_OPTIONS.postgresAddress})
   --runbook-base-url <url>  where alert annotations link runbooks (default: ${DEFAULT_RUNBOOK_BASE_URL})
+  --grafana-url <url>       Grafana as people open it; alerts link its panels (default: ${DEFAULT_GRAFANA_URL})
   -h, --help                this help
 
 Environment:
@@ -67,6 +69,7 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
         redis: { type: 'string' },
         postgres: { type: 'string' },
         'runbook-base-url': { type: 'string' },
+        'grafana-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -97,6 +100,10 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
     );
   if (values.network !== undefined && !NETWORK_NAME.test(values.network))
     problems.push(`--network "${values.network}" is not a Docker network name.`);
+  if (values['grafana-url'] !== undefined && !/^https?:\/\/[^/\s]+/.test(values['grafana-url']))
+    problems.push(
+      `--grafana-url "${values['grafana-url']}" is not an http(s) URL (e.g. https://grafana.example.com).`,
+    );
   if (problems.length > 0) throw new UsageError(`${problems.join('\n')}\n\nSee obs render --help.`);
 
   const out = resolve(io.cwd, values.out ?? '');
@@ -117,9 +124,14 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
     ...(values['publish-address'] === undefined ? {} : { publishAddress: values['publish-address'] }),
     ...(values.redis === undefined ? {} : { redisAddress: values.redis }),
     ...(values.postgres === undefined ? {} : { postgresAddress: values.postgres }),
-    ...(values['runbook-base-url'] === undefined
-      ? {}
-      : { model: { runbookBaseUrl: values['runbook-base-url'].replace(/\/+$/, '') } }),
+    model: {
+      ...(values['runbook-base-url'] === undefined
+        ? {}
+        : { runbookBaseUrl: values['runbook-base-url'].replace(/\/+$/, '') }),
+      ...(values['grafana-url'] === undefined
+        ? {}
+        : { grafanaUrl: values['grafana-url'].replace(/\/+$/, '') }),
+    },
   });
   for (const warning of render.warnings) io.stderr(`warning: ${warning}`);
   const result = writeRenderedFiles(out, render.files);

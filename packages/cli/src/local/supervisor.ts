@@ -301,7 +301,9 @@ class LocalRun {
   async startDemo(): Promise<StaticService[]> {
     const demo = this.options.demo({
       otlpHttpUrl: this.requireHub().otlpHttpUrl,
-      ...(this.running.has('redis') ? { redisUrl: `redis://${LOCAL_HOST}:${String(this.port('redis'))}` } : {}),
+      ...(this.running.has('redis')
+        ? { redisUrl: `redis://${LOCAL_HOST}:${String(this.port('redis'))}` }
+        : {}),
       ...(this.running.has('postgres')
         ? {
             databaseUrl: `postgresql://postgres:${encodeURIComponent(this.secrets.get('postgres') ?? '')}@${LOCAL_HOST}:${String(this.port('postgres'))}/postgres`,

@@ -4,7 +4,7 @@
  */
 import { IDENTITY_LABELS } from '@pyairtable/conventions';
 import type { Channels, ReceiverName } from '../alerting.js';
-import type { AlertName } from '../alerts.js';
+import type { AlertName } from '@pyairtable/conventions';
 import { scaledDuration } from '../duration.js';
 import { ALERTMANAGER_SECRET_FILES, RECEIVERS } from '../alerting.js';
 import { renderYaml } from './yaml.js';

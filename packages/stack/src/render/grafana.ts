@@ -6,27 +6,14 @@
  * secret through `$__file`, never written here.
  */
 import { LOG_FIELDS } from '@pyairtable/conventions';
+import { DASHBOARD_FOLDERS, DATASOURCE_UIDS, grafanaDashboard } from '@pyairtable/dashboards';
 import type { ComponentName } from '../components.js';
+import { modelDashboards } from '../dashboards.js';
 import type { StackModel } from '../model.js';
 import { STACK_SECRETS, secretPath } from '../secrets.js';
 import type { RenderedFile } from './elastic.js';
 import { ELASTIC_USER, LOG_INDEX_PREFIX } from './elastic.js';
 import { renderYaml } from './yaml.js';
-
-export const DATASOURCE_UIDS = {
-  prometheus: 'pyairtable-prometheus',
-  jaeger: 'pyairtable-jaeger',
-  logs: 'pyairtable-logs',
-  alertmanager: 'pyairtable-alertmanager',
-} as const;
-
-/** Dashboard folders; the dashboards themselves come from the dashboards package. */
-export const DASHBOARD_FOLDERS = {
-  platform: { title: 'PyAirtable platform', uid: 'pyairtable-platform' },
-  infrastructure: { title: 'PyAirtable infrastructure', uid: 'pyairtable-infrastructure' },
-  cost: { title: 'PyAirtable cost', uid: 'pyairtable-cost' },
-} as const;
-export type DashboardFolder = keyof typeof DASHBOARD_FOLDERS;
 
 /** Where the Compose render mounts dashboards inside the Grafana container. */
 export const GRAFANA_DASHBOARDS_DIR = '/etc/grafana/dashboards';
@@ -135,35 +122,6 @@ function dashboardProviders(): object {
   };
 }
 
-/**
- * Grafana creates a provider's folder at start when the provider's directory exists; each
- * directory holds a short "about" dashboard (so it exists in the render, and in git) until the
- * real dashboards arrive.
- */
-function folderHome(folder: DashboardFolder): object {
-  const { title, uid } = DASHBOARD_FOLDERS[folder];
-  return {
-    uid: `${uid}-about`,
-    title: `${title}: about`,
-    tags: ['pyairtable', folder],
-    editable: false,
-    schemaVersion: 39,
-    time: { from: 'now-6h', to: 'now' },
-    panels: [
-      {
-        id: 1,
-        type: 'text',
-        title: 'About this folder',
-        gridPos: { h: 6, w: 24, x: 0, y: 0 },
-        options: {
-          mode: 'markdown',
-          content: `Dashboards provisioned by @pyairtable/stack for the ${folder} view. Datasources: \`${DATASOURCE_UIDS.prometheus}\`, \`${DATASOURCE_UIDS.jaeger}\`, \`${DATASOURCE_UIDS.logs}\`.`,
-        },
-      },
-    ],
-  };
-}
-
 export function renderGrafanaFiles(model: StackModel): RenderedFile[] {
   const scrape = model.intervalsOverride?.scrapeSeconds ?? model.settings.scrapeIntervalSeconds;
   return [
@@ -178,9 +136,9 @@ export function renderGrafanaFiles(model: StackModel): RenderedFile[] {
       path: 'grafana/provisioning/dashboards/pyairtable.yaml',
       content: renderYaml(dashboardProviders(), 'Grafana dashboard providers'),
     },
-    ...(Object.keys(DASHBOARD_FOLDERS) as DashboardFolder[]).map((folder) => ({
-      path: `grafana/dashboards/${folder}/about.json`,
-      content: `${JSON.stringify(folderHome(folder), null, 2)}\n`,
+    ...modelDashboards(model).map((dashboard) => ({
+      path: `grafana/dashboards/${dashboard.folder}/${dashboard.uid}.json`,
+      content: `${JSON.stringify(grafanaDashboard(dashboard), null, 2)}\n`,
     })),
   ];
 }

@@ -4,14 +4,13 @@
  * alertmanagers with static targets; nothing newer.
  */
 import type { ServiceTier } from '@pyairtable/conventions';
-import { IDENTITY_LABELS } from '@pyairtable/conventions';
+import { IDENTITY_LABELS, SERVICES_JOB } from '@pyairtable/conventions';
 import type { ComponentName } from '../components.js';
 import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS } from '../components.js';
 import type { StackModel } from '../model.js';
 import { SCRAPE_LABELS } from '../model.js';
 import { renderYaml } from './yaml.js';
-import { SERVICES_JOB } from '../alerts.js';
-import { CADVISOR_SERVICE_LABEL } from '../exporter-metrics.js';
+import { CADVISOR_SERVICE_LABEL } from '@pyairtable/dashboards';
 
 /** Docker SD exposes container label `a.b` as `__meta_docker_container_label_a_b`. */
 const dockerLabel = (label: string): string =>
