@@ -1,7 +1,8 @@
 /**
  * api-gateway (Fastify): the platform's public entry. Checks `x-api-key` on every `/api/*`
  * request (recording each rejection as an auth event, so failures reach the security metrics
- * and log), then routes to the service that owns the call. Trace context reaches the services
+ * and log; a client guessing keys is throttled and reported), counts user sessions, then routes
+ * to the service that owns the call. Trace context reaches the services
  * behind it through the SDK's fetch instrumentation.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -11,8 +12,9 @@ import { BUSINESS_HEADERS } from '@pyairtable/conventions';
 import type { AuthReason } from '@pyairtable/conventions';
 import { fastifyTelemetry } from '@pyairtable/telemetry/fastify';
 import type { DemoEnv } from './config.js';
-import { readBaseUrl, readString } from './config.js';
+import { readBaseUrl, readInteger, readString } from './config.js';
 import { FAULTS_PATH, InjectedFault } from './faults.js';
+import { KeyGuessing, UserSessions } from './gateway-guards.js';
 import { closeWithGrace, IGNORED_PATHS, MAX_BODY_BYTES } from './http.js';
 import type { PreparedService } from './service-context.js';
 import { DEFAULT_DEMO_API_KEY, DEMO_HOST, demoService } from './services.js';
@@ -46,9 +48,13 @@ export function prepareApiGateway(env: DemoEnv): PreparedService {
   const airtableGateway = upstream(env, 'DEMO_UPSTREAM_AIRTABLE_GATEWAY', 'airtable-gateway');
   const llmOrchestrator = upstream(env, 'DEMO_UPSTREAM_LLM_ORCHESTRATOR', 'llm-orchestrator');
   const automationServices = upstream(env, 'DEMO_UPSTREAM_AUTOMATION_SERVICES', 'automation-services');
+  const sessionIdleSeconds = readInteger(env, 'DEMO_SESSION_IDLE_SECONDS', 300, 1, 86_400);
+  const failedAuthLimit = readInteger(env, 'DEMO_FAILED_AUTH_LIMIT', 20, 1, 100_000);
 
   return async ({ telemetry, faults, host, port }) => {
     const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES });
+    const sessions = new UserSessions(telemetry, { idleMs: sessionIdleSeconds * 1_000 });
+    const guessing = new KeyGuessing(telemetry, { failuresPerMinute: failedAuthLimit });
     await app.register(fastifyTelemetry(telemetry, { ignorePaths: IGNORED_PATHS }));
 
     app.setErrorHandler((error, _request, reply) => {
@@ -68,7 +74,10 @@ export function prepareApiGateway(env: DemoEnv): PreparedService {
       let reason: AuthReason | undefined;
       if (presented === undefined) reason = 'missing_credentials';
       else if (!timingSafeEqual(digest(presented), expectedKey)) reason = 'invalid_api_key';
-      if (reason === undefined) return;
+      if (reason === undefined) {
+        sessions.seen(headerValue(request.headers[BUSINESS_HEADERS.userId]));
+        return;
+      }
       // Only failures are recorded: a success is every request (the access log has those), and a
       // security record per request would bury the failures the security alert is about.
       telemetry.recordAuthEvent({
@@ -77,6 +86,8 @@ export function prepareApiGateway(env: DemoEnv): PreparedService {
         result: 'failure',
         reason,
       });
+      if (guessing.failed(request.ip))
+        return reply.code(429).send({ error: 'too many failed authentications; try again in a minute' });
       return reply.code(401).send({
         error:
           reason === 'missing_credentials'
@@ -148,7 +159,10 @@ export function prepareApiGateway(env: DemoEnv): PreparedService {
     const address = app.server.address();
     return {
       port: typeof address === 'object' && address !== null ? address.port : port,
-      close: () => closeWithGrace(app.server, () => app.close()),
+      close: () => {
+        sessions.close();
+        return closeWithGrace(app.server, () => app.close());
+      },
     };
   };
 }

@@ -11,7 +11,16 @@ import { ENGINES, engineAvailable, tempDir } from '@pyairtable/test-support';
 import { EXIT_CODES, LOCAL_ENGINES, SPEC_PORTS, readState } from '@pyairtable/cli';
 import { portFree } from '../src/local/probe.js';
 import type { Up } from './obs-process.js';
-import { alive, obs, portsOf, removeRelocatedCluster, startUp, stopUp } from './obs-process.js';
+import {
+  alive,
+  componentUrl,
+  demoUpArgs,
+  obs,
+  portsOf,
+  removeRelocatedCluster,
+  startUp,
+  stopUp,
+} from './obs-process.js';
 
 async function activeAlerts(alertmanagerUrl: string, name: string): Promise<{ status: { state: string } }[]> {
   const response = await fetch(`${alertmanagerUrl}/api/v2/alerts?filter=alertname%3D%22${name}%22`);
@@ -41,18 +50,7 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
   () => {
     const dir = tempDir('obs-local');
     const offset = 21_000;
-    const args = [
-      '--mode',
-      'local',
-      '--demo',
-      '--no-traffic',
-      '--data-dir',
-      dir.path,
-      '--port-offset',
-      String(offset),
-      '--time-scale',
-      '1/60',
-    ];
+    const args = demoUpArgs(dir.path, offset);
     let up: Up | undefined;
 
     beforeAll(async () => {
@@ -69,12 +67,7 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
       if (up === undefined) throw new Error('obs up did not start');
       return up;
     };
-    const url = (role: string): string => {
-      const component = up?.state.components.find((entry) => entry.name === role);
-      if (component === undefined)
-        throw new Error(`${role} is not running: ${JSON.stringify(up?.state.missing)}`);
-      return component.url;
-    };
+    const url = (role: string): string => componentUrl(up, role);
 
     it('runs every installed engine, the hub and the demo, and prints the access table', () => {
       const running = started().state.components.map((component) => component.name);

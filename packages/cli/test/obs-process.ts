@@ -60,6 +60,22 @@ export function spawnUp(args: string[], env: NodeJS.ProcessEnv): Spawned {
   return { child, stdout, stderr };
 }
 
+/** `obs up`'s arguments for local mode with the demo at sped-up time (traffic is the test's to send). */
+export function demoUpArgs(dataDir: string, portOffset: number): string[] {
+  return [
+    ...['--mode', 'local', '--demo', '--no-traffic'],
+    ...['--data-dir', dataDir, '--port-offset', String(portOffset), '--time-scale', '1/60'],
+  ];
+}
+
+/** The URL of a running component, or an error naming what is missing and why. */
+export function componentUrl(up: Up | undefined, role: string): string {
+  const component = up?.state.components.find((entry) => entry.name === role);
+  if (component === undefined)
+    throw new Error(`${role} is not running: ${JSON.stringify(up?.state.missing)}`);
+  return component.url;
+}
+
 export interface Up extends Spawned {
   state: LocalState;
 }

@@ -276,6 +276,11 @@ export const LOCAL_ENGINES: readonly LocalEngine[] = [
       'no',
       '--protected-mode',
       'yes',
+      // A cache, capped: the oldest keys make room (Redis's default is no limit and no eviction).
+      '--maxmemory',
+      '256mb',
+      '--maxmemory-policy',
+      'allkeys-lru',
     ],
   },
   {

@@ -279,14 +279,15 @@ export function postgresql(): Dashboard {
           },
           {
             title: 'Cache hit ratio',
-            description: 'Share of block reads served from shared buffers, by database.',
+            description:
+              'Share of block reads served from shared buffers since the statistics were reset, by database (an idle database keeps its ratio instead of showing none).',
             kind: 'timeseries',
             unit: 'percentunit',
             min: 0,
             max: 1,
             queries: [
               query(
-                `${sumBy(['datname'], rate(pg.blocksHit, ...databases))} / (${sumBy(['datname'], rate(pg.blocksHit, ...databases))} + ${sumBy(['datname'], rate(pg.blocksRead, ...databases))} > 0)`,
+                `${sumBy(['datname'], selector(pg.blocksHit, ...databases))} / (${sumBy(['datname'], selector(pg.blocksHit, ...databases))} + ${sumBy(['datname'], selector(pg.blocksRead, ...databases))} > 0)`,
                 legend('datname'),
               ),
             ],

@@ -179,6 +179,14 @@ export function serviceDrillDown(t: DashboardThresholds): Dashboard {
             thresholds: [{ value: t.p95Seconds, color: 'red', alert: 'HighResponseTime' }],
           },
           {
+            title: 'Latency distribution',
+            description:
+              'Requests a second by duration bucket: where the bulk of requests lands, and the tail.',
+            kind: 'heatmap',
+            unit: 's',
+            queries: [query(sumBy(['le'], rate(series(http, 'bucket'), serviceMatch)), legend('le'))],
+          },
+          {
             title: 'Status codes',
             description: 'Responses a second, by status code.',
             kind: 'timeseries',
