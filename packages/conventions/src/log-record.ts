@@ -8,51 +8,14 @@ import { HTTP_METHODS } from './metrics.js';
 import type { Validation } from './validation.js';
 import { validateWith } from './validation.js';
 import { COST_CENTERS, ENVIRONMENTS, SERVICE_TIERS } from './platform.js';
+import type { LOG_FIELDS } from './log-fields.js';
+import { DEFAULT_LOG_CATEGORY, LOG_CATEGORIES, LOG_LEVELS } from './log-fields.js';
 
-export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/**
- * Log categories from the spec's "Log Categories", each with its own index and retention. A
- * record without a category is an application record, so that the spec's own example (which
- * has none) stays valid.
- */
-export const LOG_CATEGORIES = ['application', 'access', 'security', 'error', 'audit'] as const;
-export type LogCategory = (typeof LOG_CATEGORIES)[number];
-export const DEFAULT_LOG_CATEGORY: LogCategory = 'application';
+export { LOG_CATEGORIES, LOG_FIELDS, LOG_LEVELS, DEFAULT_LOG_CATEGORY } from './log-fields.js';
+export type { LogCategory, LogLevel } from './log-fields.js';
 
 export const EVENT_OUTCOMES = ['success', 'failure', 'unknown'] as const;
 
-/** Dotted paths of the record's fields, as Elasticsearch, Logstash and Kibana address them. */
-export const LOG_FIELDS = {
-  timestamp: '@timestamp',
-  serviceName: 'service.name',
-  serviceTier: 'service.tier',
-  serviceVersion: 'service.version',
-  serviceEnvironment: 'service.environment',
-  level: 'log_level',
-  message: 'message',
-  category: 'category',
-  traceId: 'trace.id',
-  spanId: 'trace.span_id',
-  httpMethod: 'http.method',
-  httpRoute: 'http.route',
-  httpStatusCode: 'http.status_code',
-  httpResponseTimeMs: 'http.response_time_ms',
-  costCenter: 'cost.center',
-  costWeight: 'cost.weight',
-  errorType: 'error.type',
-  errorMessage: 'error.message',
-  errorStack: 'error.stack',
-  userId: 'user.id',
-  tenantId: 'tenant.id',
-  apiKeyHash: 'api_key.hash',
-  eventAction: 'event.action',
-  eventOutcome: 'event.outcome',
-  eventReason: 'event.reason',
-  attributes: 'attributes',
-  context: 'context',
-} as const;
 export type LogField = (typeof LOG_FIELDS)[keyof typeof LOG_FIELDS];
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]*$/;

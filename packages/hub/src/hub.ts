@@ -17,6 +17,7 @@ import { createOtlpHttpServer } from './otlp-http.js';
 import { bearerAllowed } from './receiver.js';
 import { TailSampler } from './pipeline.js';
 import { handleLegacyQuery } from './legacy-api.js';
+import { serveUi } from './ui-routes.js';
 import { handleQuery } from './query-api.js';
 import { RPC, errorBody } from './query-params.js';
 import { SpanStore } from './store.js';
@@ -248,6 +249,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     writeExposition(metrics, response, reportError);
   });
   const query = createServer((request, response) => {
+    if (serveUi(request, response)) return;
     if (!apiAuthorised(request, response, options.apiToken)) return;
     if (request.url === '/metrics') {
       counters.registry

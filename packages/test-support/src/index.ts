@@ -32,6 +32,8 @@ export const ENGINES = {
     command: 'prometheus-postgres-exporter',
     debianPackage: 'prometheus-postgres-exporter',
   },
+  // The browser tests drive Debian's Chromium with playwright-core.
+  chromium: { command: 'chromium', debianPackage: 'chromium' },
 } as const satisfies Record<string, Engine>;
 
 export const inCi = (): boolean => {
@@ -101,3 +103,4 @@ export type { OtlpGrpcReceiver } from './otlp-grpc-receiver.js';
 export { plainFetch } from './plain-fetch.js';
 export { POSITIVES, NEGATIVES, SENSITIVE_KEYS, ORDINARY_KEYS } from './pii-corpus.js';
 export type { Positive } from './pii-corpus.js';
+export { launchChromium, CHROMIUM_PATH } from './browser.js';

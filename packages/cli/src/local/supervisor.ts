@@ -225,7 +225,7 @@ class LocalRun {
     this.components.push({
       name: 'hub',
       role: 'hub',
-      purpose: 'Traces and logs: OTLP in, search, Jaeger API (collector + Jaeger + log store roles)',
+      purpose: 'Web UI: services, traces, logs. OTLP in, Jaeger API (collector + Jaeger + log store roles)',
       servedBy: 'embedded hub',
       url: hub.queryUrl,
       port: this.port('hub'),

@@ -1,0 +1,119 @@
+/**
+ * The hub's UI: one page, a view per path (every view's state is in its URL, so any view can be
+ * shared), light and dark themes, and the token prompt when the hub's API is closed.
+ */
+import './styles.css';
+import type { VNode } from 'preact';
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { UNAUTHORIZED_EVENT, getJson, setToken } from './api.js';
+import { Link, html, useLoad, useLocation } from './html.js';
+import { LogsView } from './views/logs.js';
+import { SearchView } from './views/search.js';
+import { ServicesView } from './views/services.js';
+import { TraceView } from './views/trace.js';
+
+const THEME_KEY = 'pyairtable-obs-theme';
+type Theme = 'light' | 'dark';
+
+function initialTheme(): Theme {
+  const saved = localStorage.getItem(THEME_KEY);
+  if (saved === 'light' || saved === 'dark') return saved;
+  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+const NAV = [
+  { href: '/', label: 'Services', matches: (path: string) => path === '/' },
+  { href: '/traces', label: 'Traces', matches: (path: string) => path.startsWith('/trace') },
+  { href: '/logs', label: 'Logs', matches: (path: string) => path.startsWith('/logs') },
+];
+
+function TokenPrompt(props: { onDone: () => void }): VNode {
+  const submit = (event: SubmitEvent): void => {
+    event.preventDefault();
+    const value = new FormData(event.currentTarget as HTMLFormElement).get('token');
+    if (typeof value === 'string' && value !== '') setToken(value);
+    props.onDone();
+  };
+  return html`<form class="token" onSubmit=${submit} aria-labelledby="token-title">
+    <h1 id="token-title">This hub asks for its API token</h1>
+    <p>
+      It was started with <code>HUB_API_TOKEN</code>. Enter that token; this browser keeps it for this hub.
+    </p>
+    <label>API token <input name="token" type="password" autocomplete="current-password" required /></label>
+    <button type="submit">Open the UI</button>
+  </form>` as VNode;
+}
+
+function View(props: { url: URL; refresh: number }): VNode {
+  const path = props.url.pathname;
+  const services = useLoad(`services-${String(props.refresh)}`, () =>
+    getJson<{ services: string[] }>('/api/v3/services'),
+  );
+  const names = services.data?.services ?? [];
+  if (path.startsWith('/trace/'))
+    return html`<${TraceView} traceId=${decodeURIComponent(path.slice('/trace/'.length))} />` as VNode;
+  if (path === '/traces') return html`<${SearchView} url=${props.url} services=${names} />` as VNode;
+  if (path === '/logs') return html`<${LogsView} url=${props.url} services=${names} />` as VNode;
+  if (path === '/') return html`<${ServicesView} refresh=${props.refresh} />` as VNode;
+  return html`<section>
+    <h1>Not found</h1>
+    <p>No view at ${path}. <${Link} href="/">Services<//></p>
+  </section>` as VNode;
+}
+
+function App(): VNode {
+  const url = useLocation();
+  const [theme, setTheme] = useState<Theme>(initialTheme);
+  const [askToken, setAskToken] = useState(false);
+  const [refresh, setRefresh] = useState(0);
+  useEffect(() => {
+    document.documentElement.dataset['theme'] = theme;
+    localStorage.setItem(THEME_KEY, theme);
+  }, [theme]);
+  useEffect(() => {
+    const ask = (): void => {
+      setAskToken(true);
+    };
+    window.addEventListener(UNAUTHORIZED_EVENT, ask);
+    return () => {
+      window.removeEventListener(UNAUTHORIZED_EVENT, ask);
+    };
+  }, []);
+  return html`
+    <a class="skip" href="#main">Skip to content</a>
+    <header>
+      <${Link} href="/" class="brand">PyAirtable observability<//>
+      <nav aria-label="Views">
+        <ul>
+          ${NAV.map((item) => html`<li><${Link} href=${item.href} class=${item.matches(url.pathname) ? 'active' : ''}>${item.label}<//></li>`)}
+        </ul>
+      </nav>
+      <button
+        type="button"
+        class="theme"
+        aria-label=${`Switch to the ${theme === 'dark' ? 'light' : 'dark'} theme`}
+        onClick=${() => {
+          setTheme(theme === 'dark' ? 'light' : 'dark');
+        }}
+      >
+        ${theme === 'dark' ? 'Light theme' : 'Dark theme'}
+      </button>
+    </header>
+    <main id="main" tabindex="-1">
+      ${
+        askToken
+          ? html`<${TokenPrompt}
+              onDone=${() => {
+                setAskToken(false);
+                setRefresh((n) => n + 1);
+              }}
+            />`
+          : html`<${View} key=${`${url.pathname}-${String(refresh)}`} url=${url} refresh=${refresh} />`
+      }
+    </main>
+  ` as VNode;
+}
+
+const root = document.getElementById('app');
+if (root !== null) render(html`<${App} />`, root);
