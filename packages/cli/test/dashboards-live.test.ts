@@ -19,7 +19,15 @@ import {
 import { PROFILES } from '@pyairtable/stack';
 import { ENGINES, engineAvailable, tempDir } from '@pyairtable/test-support';
 import type { Up } from './obs-process.js';
-import { componentUrl, demoUpArgs, obs, removeRelocatedCluster, startUp, stopUp } from './obs-process.js';
+import {
+  PORT_OFFSETS,
+  componentUrl,
+  demoUpArgs,
+  obs,
+  removeRelocatedCluster,
+  startUp,
+  stopUp,
+} from './obs-process.js';
 
 const ENGINES_NEEDED = [
   ENGINES.prometheus,
@@ -88,7 +96,7 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
   'every dashboard panel against the real engines in local mode',
   () => {
     const dir = tempDir('obs-dashboards');
-    const offset = 26_000;
+    const offset = PORT_OFFSETS.dashboardsLive;
     let up: Up | undefined;
     let traffic: Promise<unknown> | undefined;
     const dashboards: Dashboard[] = buildDashboards({ ...SPEC_THRESHOLDS, ...PROFILES.development.alerts });

@@ -16,7 +16,7 @@ import {
   parseTimeScale,
   samplingFindings,
 } from '@pyairtable/cli';
-import { obs } from './obs-process.js';
+import { PORT_OFFSETS, obs, portsOf } from './obs-process.js';
 
 describe('obs local-mode commands without a running stack', () => {
   const dir = tempDir('obs-commands');
@@ -88,7 +88,7 @@ describe('obs local-mode commands without a running stack', () => {
   });
 
   it('obs up refuses a port another program holds, before starting anything', async () => {
-    const offset = 23_000;
+    const offset = PORT_OFFSETS.commands;
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(SPEC_PORTS.hub + offset, '127.0.0.1', resolve));
     try {
@@ -154,5 +154,17 @@ describe('obs doctor: sampling variables', () => {
     expect(samplingFindings({ OTEL_TRACES_SAMPLER: 'sometimes' })[0]?.problem).toContain('not a sampler');
     expect(samplingFindings({ OTEL_TRACES_SAMPLER_ARG: '0' })[0]?.problem).toContain('keeps no trace');
     expect(samplingFindings({ OTEL_TRACES_SAMPLER_ARG: '1.01' })[0]?.problem).toContain('between 0 and 1');
+  });
+});
+
+describe('the local-mode tests’ port offsets', () => {
+  it('give every test ports no other test uses, demo included (Vitest runs files in parallel)', () => {
+    const owners = new Map<number, string>();
+    for (const [test, offset] of Object.entries(PORT_OFFSETS))
+      for (const port of portsOf(offset, { demo: true })) {
+        expect(owners.get(port), `port ${String(port)} of ${test}`).toBeUndefined();
+        owners.set(port, test);
+        expect(port).toBeLessThan(32_768);
+      }
   });
 });

@@ -10,6 +10,7 @@ import { readState } from '@pyairtable/cli';
 import { pollUntil, portFree } from '../src/local/probe.js';
 import type { Spawned } from './obs-process.js';
 import {
+  PORT_OFFSETS,
   alive,
   obs,
   portsOf,
@@ -146,7 +147,7 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
   'obs up killed with kill -9 while starting',
   () => {
     const dir = tempDir('obs-crash');
-    const offset = 24_000;
+    const offset = PORT_OFFSETS.crash;
     const args = ['--mode', 'local', '--data-dir', dir.path, '--port-offset', String(offset)];
 
     afterAll(async () => {

@@ -12,6 +12,7 @@ import { EXIT_CODES, LOCAL_ENGINES, SPEC_PORTS, readState } from '@pyairtable/cl
 import { portFree } from '../src/local/probe.js';
 import type { Up } from './obs-process.js';
 import {
+  PORT_OFFSETS,
   alive,
   componentUrl,
   demoUpArgs,
@@ -49,7 +50,7 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
   'obs up --mode local --demo with the real engines',
   () => {
     const dir = tempDir('obs-local');
-    const offset = 21_000;
+    const offset = PORT_OFFSETS.localMode;
     const args = demoUpArgs(dir.path, offset);
     let up: Up | undefined;
 
@@ -173,10 +174,13 @@ describe('obs up on a machine with no engines installed', () => {
     const bin = join(dir.path, 'bin');
     mkdirSync(bin);
     symlinkSync(process.execPath, join(bin, 'node'));
-    up = await startUp(['--mode', 'local', '--data-dir', join(dir.path, 'data'), '--port-offset', '22000'], {
-      ...process.env,
-      PATH: bin,
-    });
+    up = await startUp(
+      ['--mode', 'local', '--data-dir', join(dir.path, 'data'), '--port-offset', String(PORT_OFFSETS.bare)],
+      {
+        ...process.env,
+        PATH: bin,
+      },
+    );
   }, 120_000);
 
   afterAll(async () => {

@@ -14,7 +14,7 @@ import { RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
 import { findExecutable } from '../src/local/engines.js';
 import { pollUntil } from '../src/local/probe.js';
 import type { Up } from './obs-process.js';
-import { obs, removeRelocatedCluster, startUp, stopUp } from './obs-process.js';
+import { PORT_OFFSETS, obs, removeRelocatedCluster, startUp, stopUp } from './obs-process.js';
 
 /** Every path under `root`, itself included, with its permission bits. */
 function modes(root: string): { path: string; mode: number }[] {
@@ -33,7 +33,7 @@ describe.runIf(engineAvailable(ENGINES.redis))(
     const dir = tempDir('obs-private');
     chmodSync(dir.path, 0o700);
     const dataDir = join(dir.path, 'data');
-    const offset = 25_000;
+    const offset = PORT_OFFSETS.private;
     let up: Up | undefined;
 
     beforeAll(async () => {

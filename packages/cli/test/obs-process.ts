@@ -15,6 +15,22 @@ import { relocatedCluster } from '../src/local/engines.js';
 
 export const OBS_BIN = fileURLToPath(new URL('../bin/obs.js', import.meta.url));
 
+/**
+ * Each local-mode test's port offset. Vitest runs test files in parallel, so no two tests' port
+ * sets may overlap: offsets 1000 apart would (8090 + 1000 is 9090), these do not
+ * (`local-commands.test.ts` checks it), and every port stays below the ephemeral range (32768)
+ * that outgoing connections take theirs from.
+ */
+export const PORT_OFFSETS = {
+  localMode: 10_000,
+  bare: 10_050,
+  commands: 10_100,
+  crash: 10_150,
+  private: 10_200,
+  dashboardsLive: 10_250,
+  uiBrowser: 10_600,
+} as const;
+
 export interface Run {
   code: number;
   stdout: string;

@@ -10,13 +10,21 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Hub } from '@pyairtable/hub';
+import type { Hub, HubOptions } from '@pyairtable/hub';
 import { startHub } from '@pyairtable/hub';
 import { ENGINES, engineAvailable, launchChromium, tempDir } from '@pyairtable/test-support';
 import type { Up } from './obs-process.js';
-import { componentUrl, demoUpArgs, obs, removeRelocatedCluster, startUp, stopUp } from './obs-process.js';
+import {
+  PORT_OFFSETS,
+  componentUrl,
+  demoUpArgs,
+  obs,
+  removeRelocatedCluster,
+  startUp,
+  stopUp,
+} from './obs-process.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../../.artifacts/ui/', import.meta.url));
 const DEMO_SERVICES = ['api-gateway', 'airtable-gateway', 'llm-orchestrator', 'automation-services'];
@@ -48,12 +56,13 @@ describe.runIf(
   let up: Up | undefined;
   let browser: Browser | undefined;
   let hubUrl = '';
+  const contexts: BrowserContext[] = [];
   /** Script errors in any page: none is expected (checked after all). */
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    up = await startUp(demoUpArgs(dir.path, 27_000), process.env);
+    up = await startUp(demoUpArgs(dir.path, PORT_OFFSETS.uiBrowser), process.env);
     hubUrl = componentUrl(up, 'hub');
     const traffic = await obs([
       'traffic',
@@ -72,6 +81,7 @@ describe.runIf(
 
   afterAll(async () => {
     expect(pageErrors).toEqual([]);
+    for (const context of contexts) await context.close();
     await browser?.close();
     await stopUp(up);
     dir.cleanup();
@@ -83,7 +93,7 @@ describe.runIf(
     // A context a page: axe needs one, and each page starts with empty storage.
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
-    page.on('close', () => void context.close());
+    contexts.push(context);
     page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`));
     // Runs in the page (a string: this file is typed for Node, not the DOM).
     await page.addInitScript(`localStorage.setItem('pyairtable-obs-theme', ${JSON.stringify(theme)})`);
@@ -155,6 +165,59 @@ describe.runIf(
     await page.close();
   });
 
+  it('draws the service map with call counts and failing shares', async () => {
+    const page = await open('/map?lookback=15m');
+    await expect.poll(() => page.getByTestId('map-edges').locator('tbody tr').count()).toBeGreaterThan(1);
+    expect(await page.getByTestId('service-map').locator('.edge').count()).toBeGreaterThan(1);
+    expect(await page.getByTestId('map-edges').textContent()).toContain('api-gateway');
+    await page.screenshot({ path: join(ARTIFACTS, 'map.png') });
+    await page.close();
+  });
+
+  it('draws a dashboard from Prometheus through the hub, its panels with series', async () => {
+    const page = await open('/dashboards');
+    await page.getByRole('link', { name: 'Platform overview' }).click();
+    await page.waitForURL(/\/dashboards\/pyairtable-platform-overview$/);
+    await expect.poll(() => page.locator('article.panel').count()).toBeGreaterThan(4);
+    await expect
+      .poll(() => page.locator('article.panel .chart:not([data-series="0"])').count(), { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(5);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('lists the firing alert under an incident, with its runbook and dashboard links', async () => {
+    const incident = obs([
+      'traffic',
+      '--data-dir',
+      dir.path,
+      '--rate',
+      '20',
+      '--duration',
+      '25',
+      '--fault',
+      'errors',
+    ]);
+    const page = await open('/alerts');
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+          return page.getByTestId('alerts').getByText('HighErrorRate').count();
+        },
+        { timeout: 40_000, interval: 2_000 },
+      )
+      .toBeGreaterThan(0);
+    const row = page.getByTestId('alerts').locator('tr', { hasText: 'HighErrorRate' }).first();
+    expect(await row.getByRole('link', { name: 'runbook' }).count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, 'alerts.png') });
+    await row.getByRole('link', { name: 'dashboard' }).click();
+    await page.waitForURL(/\/dashboards\/pyairtable-/);
+    await page.close();
+    expect((await incident).code).toBe(0);
+  }, 90_000);
+
   it('is operable by keyboard: skip link, views, and the waterfall’s rows', async () => {
     const page = await open('/traces?lookback=15m');
     await page.keyboard.press('Tab');
@@ -175,7 +238,15 @@ describe.runIf(
   it.each(['light', 'dark'] as const)(
     'has no serious or critical accessibility violation in the %s theme',
     async (theme) => {
-      for (const path of ['/', '/traces?lookback=15m', '/logs?lookback=15m']) {
+      for (const path of [
+        '/',
+        '/traces?lookback=15m',
+        '/logs?lookback=15m',
+        '/map',
+        '/dashboards',
+        '/dashboards/pyairtable-platform-overview',
+        '/alerts',
+      ]) {
         const page = await open(path, theme);
         await page.waitForLoadState('networkidle');
         expect(await accessibilityProblems(page), `${path} (${theme})`).toEqual([]);
@@ -183,9 +254,23 @@ describe.runIf(
         await page.close();
       }
     },
-    60_000,
+    180_000,
   );
 });
+
+/** A hub in this process on free loopback ports, without engines or demo. */
+function startLoopbackHub(dataDir: string, options: Partial<HubOptions>): Promise<Hub> {
+  return startHub({
+    dataDir,
+    profile: 'development',
+    host: '127.0.0.1',
+    otlpHttpPort: 0,
+    otlpGrpcPort: 0,
+    prometheusPort: 0,
+    queryPort: 0,
+    ...options,
+  });
+}
 
 describe.runIf(engineAvailable(ENGINES.chromium))('the web UI of a hub that asks for its API token', () => {
   const dir = tempDir('obs-ui-token');
@@ -194,16 +279,7 @@ describe.runIf(engineAvailable(ENGINES.chromium))('the web UI of a hub that asks
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    hub = await startHub({
-      dataDir: dir.path,
-      profile: 'development',
-      host: '127.0.0.1',
-      otlpHttpPort: 0,
-      otlpGrpcPort: 0,
-      prometheusPort: 0,
-      queryPort: 0,
-      apiToken: TOKEN,
-    });
+    hub = await startLoopbackHub(dir.path, { apiToken: TOKEN });
     browser = await launchChromium();
   }, 60_000);
 
@@ -227,6 +303,67 @@ describe.runIf(engineAvailable(ENGINES.chromium))('the web UI of a hub that asks
     await page.getByRole('button', { name: 'Open the UI' }).click();
     await expect.poll(() => page.getByRole('heading', { name: 'Services' }).isVisible()).toBe(true);
     expect(await page.getByLabel('API token', { exact: true }).count()).toBe(0);
+    await context.close();
+  });
+});
+
+describe.runIf(engineAvailable(ENGINES.chromium))('the web UI of a hub that has deleted data', () => {
+  const dir = tempDir('obs-ui-evicted');
+  let hub: Hub | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    hub = await startLoopbackHub(dir.path, { retentionDays: 1 / 24 });
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await hub?.close();
+    dir.cleanup();
+  });
+
+  it('says how much retention deleted, and only once it has', async () => {
+    if (hub === undefined || browser === undefined) throw new Error('not started');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${hub.queryUrl}/`);
+    await page.getByRole('heading', { name: 'Services' }).waitFor();
+    expect(await page.getByTestId('eviction-notice').count()).toBe(0);
+    const twoHoursAgo = BigInt(Date.now() - 2 * 3_600_000) * 1_000_000n;
+    const span = {
+      traceId: 'ab'.repeat(16),
+      spanId: 'cd'.repeat(8),
+      name: 'old',
+      kind: 2,
+      startTimeUnixNano: String(twoHoursAgo),
+      endTimeUnixNano: String(twoHoursAgo + 1_000_000n),
+    };
+    const sent = await fetch(`${hub.otlpHttpUrl}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }),
+    });
+    expect(sent.status).toBe(200);
+    // Stored once the sampler has decided the trace, then deleted by the next retention pass.
+    const started = hub;
+    await expect
+      .poll(
+        async () => {
+          await started.decideDue();
+          await started.enforceRetention();
+          const status = (await (await fetch(`${started.queryUrl}/api/store-status`)).json()) as {
+            spansEvicted: { age: number };
+          };
+          return status.spansEvicted.age;
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toBe(1);
+    await page.reload();
+    await expect
+      .poll(() => page.getByTestId('eviction-notice').textContent())
+      .toContain('1 spans older than');
     await context.close();
   });
 });

@@ -27,7 +27,10 @@ Options:
   --otlp-http-port <n>      OTLP/HTTP port (default: ${String(HUB_DEFAULTS.otlpHttpPort)}; 0 picks a free one)
   --otlp-grpc-port <n>      OTLP/gRPC port (default: ${String(HUB_DEFAULTS.otlpGrpcPort)})
   --prometheus-port <n>     received metrics for Prometheus, at /metrics (default: ${String(HUB_DEFAULTS.prometheusPort)})
-  --query-port <n>          query API: Jaeger's /api and /api/v3, /api/logs, /api/red (default: ${String(HUB_DEFAULTS.queryPort)})
+  --query-port <n>          the web UI and the query API: Jaeger's /api and /api/v3, /api/logs, /api/red
+                            (default: ${String(HUB_DEFAULTS.queryPort)})
+  --prometheus-url <url>    the Prometheus the UI's dashboards read (e.g. http://127.0.0.1:9090)
+  --alertmanager-url <url>  the Alertmanager the UI's alerts view reads (e.g. http://127.0.0.1:9093)
   -h, --help                this help
 
 Environment: HUB_INGEST_TOKEN and HUB_API_TOKEN require bearer tokens for ingest and for the API.
@@ -38,6 +41,14 @@ Once listening it prints one JSON line with its addresses; SIGINT or SIGTERM clo
 export const HUB_HELP = hubHelp();
 
 class ArgumentError extends Error {}
+
+/** An http(s) base URL, without its trailing slash. */
+function httpUrl(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^https?:\/\/[^/\s]+/.test(value))
+    throw new ArgumentError(`--${name} "${value}" is not an http(s) URL, e.g. http://127.0.0.1:9090`);
+  return value.replace(/\/+$/, '');
+}
 
 function port(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -88,6 +99,8 @@ export async function runHubCli(
         'otlp-grpc-port': { type: 'string' },
         'prometheus-port': { type: 'string' },
         'query-port': { type: 'string' },
+        'prometheus-url': { type: 'string' },
+        'alertmanager-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -103,6 +116,8 @@ export async function runHubCli(
     const retentionDays = positive('retention-days', values['retention-days']);
     const maxSizeMb = positive('max-size-mb', values['max-size-mb']);
     const maxMemoryMb = positive('max-memory-mb', values['max-memory-mb']);
+    const prometheus = httpUrl('prometheus-url', values['prometheus-url']);
+    const alertmanager = httpUrl('alertmanager-url', values['alertmanager-url']);
     options = {
       dataDir: values['data-dir'],
       profile: profile as Environment,
@@ -116,6 +131,10 @@ export async function runHubCli(
       queryPort: port('query-port', values['query-port'], HUB_DEFAULTS.queryPort),
       ...(env['HUB_INGEST_TOKEN'] === undefined ? {} : { ingestToken: env['HUB_INGEST_TOKEN'] }),
       ...(env['HUB_API_TOKEN'] === undefined ? {} : { apiToken: env['HUB_API_TOKEN'] }),
+      ui: {
+        ...(prometheus === undefined ? {} : { prometheus }),
+        ...(alertmanager === undefined ? {} : { alertmanager }),
+      },
     };
   } catch (error) {
     output.stderr(`${program}: ${(error as Error).message}\n\n${help}`);

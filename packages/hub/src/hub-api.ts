@@ -1,6 +1,7 @@
 /**
  * The hub's own query endpoints beside Jaeger's: log search (`/api/logs`, the Kibana role in
- * local mode) and RED per service and operation (`/api/red`). Errors in the shape of api_v3's.
+ * local mode), RED per service and operation (`/api/red`) and the service map
+ * (`/api/service-map`). Errors in the shape of api_v3's.
  */
 import type { ServerResponse } from 'node:http';
 import {
@@ -51,7 +52,8 @@ async function searchLogs(store: StoreReaders, url: URL, response: ServerRespons
   sendJson(response, 200, { logs });
 }
 
-async function red(store: StoreReaders, url: URL, response: ServerResponse): Promise<void> {
+/** `start`/`end` (RFC 3339) or `lookback` before now (default 15m), as nanoseconds. */
+function timeWindow(url: URL): { startNs: bigint; endNs: bigint } {
   const end = url.searchParams.get('end');
   const start = url.searchParams.get('start');
   const endNs = end === null || end === '' ? BigInt(Date.now()) * 1_000_000n : parseTime('end', end);
@@ -60,6 +62,42 @@ async function red(store: StoreReaders, url: URL, response: ServerResponse): Pro
       ? storableNs('lookback', endNs - parseDuration('lookback', url.searchParams.get('lookback') ?? '15m'))
       : parseTime('start', start);
   if (startNs >= endNs) throw new QueryError('start must be before end');
+  return { startNs, endNs };
+}
+
+/** The service map: calls between services with how many failed, over a time window. */
+async function serviceMap(store: StoreReaders, url: URL, response: ServerResponse): Promise<void> {
+  const { startNs, endNs } = timeWindow(url);
+  sendJson(response, 200, { edges: await store.dependencies(startNs, endNs) });
+}
+
+const SERIES_BUCKETS = 30;
+
+/** Requests and errors of each service over the window, in 30 equal buckets (the UI's sparklines). */
+async function redSeries(store: StoreReaders, url: URL, response: ServerResponse): Promise<void> {
+  const { startNs, endNs } = timeWindow(url);
+  const bucketNs = (endNs - startNs + BigInt(SERIES_BUCKETS) - 1n) / BigInt(SERIES_BUCKETS);
+  const rows = await store.requestSeries({ startNs, endNs, bucketNs });
+  const services = new Map<string, { requests: number[]; errors: number[] }>();
+  for (const row of rows) {
+    const entry = services.get(row.service) ?? {
+      requests: new Array<number>(SERIES_BUCKETS).fill(0),
+      errors: new Array<number>(SERIES_BUCKETS).fill(0),
+    };
+    if (row.bucket >= 0 && row.bucket < SERIES_BUCKETS) {
+      entry.requests[row.bucket] = row.requests;
+      entry.errors[row.bucket] = row.errors;
+    }
+    services.set(row.service, entry);
+  }
+  sendJson(response, 200, {
+    bucketSeconds: Number(bucketNs) / 1e9,
+    services: Object.fromEntries(services),
+  });
+}
+
+async function red(store: StoreReaders, url: URL, response: ServerResponse): Promise<void> {
+  const { startNs, endNs } = timeWindow(url);
   const service = url.searchParams.get('service');
   const kindName = url.searchParams.get('span_kind') ?? '';
   const kinds =
@@ -101,4 +139,6 @@ export const HUB_ROUTES: Readonly<
 > = {
   '/api/logs': searchLogs,
   '/api/red': red,
+  '/api/red/series': redSeries,
+  '/api/service-map': serviceMap,
 };

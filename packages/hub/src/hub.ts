@@ -18,6 +18,8 @@ import { bearerAllowed } from './receiver.js';
 import { TailSampler } from './pipeline.js';
 import { handleLegacyQuery } from './legacy-api.js';
 import { serveUi } from './ui-routes.js';
+import type { StoreStatus, UiConfig } from './upstreams.js';
+import { handleUiApi } from './upstreams.js';
 import { handleQuery } from './query-api.js';
 import { RPC, errorBody } from './query-params.js';
 import { SpanStore } from './store.js';
@@ -26,6 +28,8 @@ export interface HubOptions {
   readonly dataDir: string;
   /** The sampling policy's profile (default development: everything kept). */
   readonly profile?: Environment;
+  /** The UI's Prometheus, Alertmanager and dashboards (also settable later: `Hub.configureUi`). */
+  readonly ui?: UiConfig;
   /** Mask PII with the contract's rules before storing (default true). */
   readonly maskPii?: boolean;
   /** Tests: the clock the sampler's decision wait and retention run on (milliseconds). */
@@ -85,6 +89,8 @@ export interface Hub {
   enforceRetention(): Promise<{ deletedByAge: number; deletedBySize: number }>;
   /** What the hub holds for data by its own count (see HubOptions.maxMemoryBytes). */
   memoryHeld(): number;
+  /** What the web UI shows beyond the hub's data: Prometheus, Alertmanager, the dashboards. */
+  configureUi(config: UiConfig): void;
   close(): Promise<void>;
 }
 
@@ -248,6 +254,17 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     }
     writeExposition(metrics, response, reportError);
   });
+  let uiConfig: UiConfig = options.ui ?? {};
+  const storeStatus = async (): Promise<StoreStatus> => {
+    const evicted = await counters.evicted.get();
+    const count = (reason: string): number =>
+      evicted.values.find((value) => value.labels['reason'] === reason)?.value ?? 0;
+    return {
+      retentionDays: options.retentionDays ?? TRACES_RETENTION.deleteAfterDays,
+      maxStoreBytes: options.maxStoreBytes ?? HUB_DEFAULTS.maxStoreBytes,
+      spansEvicted: { age: count('age'), size: count('size') },
+    };
+  };
   const query = createServer((request, response) => {
     if (serveUi(request, response)) return;
     if (!apiAuthorised(request, response, options.apiToken)) return;
@@ -261,7 +278,8 @@ export async function startHub(options: HubOptions): Promise<Hub> {
         .catch(() => response.writeHead(500).end());
       return;
     }
-    handleLegacyQuery(store, request, response)
+    handleUiApi(request, response, uiConfig, storeStatus)
+      .then((handled) => (handled ? true : handleLegacyQuery(store, request, response)))
       .then((handled) => (handled ? undefined : handleQuery(store, request, response)))
       .catch((error: unknown) => {
         // The engine's or runtime's message stays in the hub's log: it says nothing to a client.
@@ -305,6 +323,9 @@ export async function startHub(options: HubOptions): Promise<Hub> {
       decideDue: () => ingest.decideDue(),
       enforceRetention: () => ingest.enforceRetention(),
       memoryHeld: () => ingest.memoryHeld(),
+      configureUi: (config) => {
+        uiConfig = { ...uiConfig, ...config };
+      },
       async close() {
         clearInterval(decider);
         clearInterval(retention);

@@ -12,6 +12,7 @@ export { decodeMetrics, metricsFromRequest, prometheusName } from './otlp/metric
 export { decodeLogs, logsFromRequest } from './otlp/logs.js';
 export type { MetricPoint, DecodedMetrics, MetricKind } from './otlp/metrics.js';
 export type { Hub, HubOptions } from './hub.js';
+export type { UiConfig, Upstreams } from './upstreams.js';
 export { SpanStore, STORE_FILE } from './store.js';
 export type {
   TraceQuery,

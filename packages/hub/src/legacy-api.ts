@@ -222,7 +222,7 @@ export async function handleLegacyQuery(
         epochParam('lookback', url.searchParams.get('lookback'), 1_000_000n, 'milliseconds') ??
         86_400_000_000_000n;
       const edges = await store.dependencies(storableNs('lookback', endNs - lookbackNs), endNs);
-      send(response, 200, ok(edges));
+      send(response, 200, ok(edges.map(({ parent, child, callCount }) => ({ parent, child, callCount }))));
       return true;
     }
     return false;

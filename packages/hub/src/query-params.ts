@@ -110,6 +110,7 @@ export const RPC = {
   notFound: 5,
   unimplemented: 12,
   internal: 13,
+  unavailable: 14,
   unauthenticated: 16,
 } as const;
 

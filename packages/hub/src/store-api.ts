@@ -53,22 +53,34 @@ export interface SpanWriter {
   }): Promise<{ deletedByAge: number; deletedBySize: number }>;
 }
 
+export interface DependencyEdge {
+  readonly parent: string;
+  readonly child: string;
+  readonly callCount: number;
+  /** Calls whose span (the callee's) ended in error. */
+  readonly errorCount: number;
+}
+
 export interface SpanReader {
   services(): Promise<string[]>;
   operations(service: string, spanKind?: number): Promise<{ name: string; kind: number }[]>;
   trace(traceId: string): Promise<SpanRecord[]>;
   /** Traces with at least one span matching every condition, newest first, whole. */
   findTraces(query: TraceQuery): Promise<SpanRecord[][]>;
-  dependencies(
-    startNs: bigint,
-    endNs: bigint,
-  ): Promise<{ parent: string; child: string; callCount: number }[]>;
+  /** Calls between services (a span whose parent is another service's), failed ones counted too. */
+  dependencies(startNs: bigint, endNs: bigint): Promise<DependencyEdge[]>;
   red(query: {
     readonly startNs: bigint;
     readonly endNs: bigint;
     readonly service?: string;
     readonly kinds?: readonly number[];
   }): Promise<RedRow[]>;
+  /** Requests and errors of each service in equal time buckets (server and consumer spans). */
+  requestSeries(query: {
+    readonly startNs: bigint;
+    readonly endNs: bigint;
+    readonly bucketNs: bigint;
+  }): Promise<{ service: string; bucket: number; requests: number; errors: number }[]>;
 }
 
 export interface LogWriter {

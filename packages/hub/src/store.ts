@@ -12,7 +12,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { appendAtomically } from './appender.js';
 import { LOG_SCHEMA, LogStore } from './log-store.js';
-import type { RedRow, SpanReader, SpanWriter, TraceQuery } from './store-api.js';
+import type { DependencyEdge, RedRow, SpanReader, SpanWriter, TraceQuery } from './store-api.js';
 import type { KeyValue, SpanRecord } from './span-record.js';
 
 export const STORE_FILE = 'hub.duckdb';
@@ -294,20 +294,20 @@ export class SpanStore implements SpanWriter, SpanReader {
   }
 
   /** Calls between services: a span whose parent belongs to another service, counted per pair. */
-  async dependencies(
-    startNs: bigint,
-    endNs: bigint,
-  ): Promise<{ parent: string; child: string; callCount: number }[]> {
+  async dependencies(startNs: bigint, endNs: bigint): Promise<DependencyEdge[]> {
     const result = await this.reader.runAndReadAll(
-      `SELECT p.service, c.service, count(*) FROM spans c
+      `SELECT p.service, c.service, count(*), count(*) FILTER (WHERE c.status_code = 2) FROM spans c
        JOIN spans p ON c.trace_id = p.trace_id AND c.parent_span_id = p.span_id
        WHERE p.service <> c.service AND c.start_ns BETWEEN $1 AND $2
        GROUP BY 1, 2 ORDER BY 1, 2`,
       [startNs, endNs],
     );
-    return result
-      .getRows()
-      .map((row) => ({ parent: String(row[0]), child: String(row[1]), callCount: Number(row[2]) }));
+    return result.getRows().map((row) => ({
+      parent: String(row[0]),
+      child: String(row[1]),
+      callCount: Number(row[2]),
+      errorCount: Number(row[3]),
+    }));
   }
 
   /** RED per service and operation over a time window: requests, errors and latency quantiles. */
@@ -338,6 +338,25 @@ export class SpanStore implements SpanWriter, SpanReader {
       p50Ns: Number(row[4]),
       p95Ns: Number(row[5]),
       p99Ns: Number(row[6]),
+    }));
+  }
+
+  async requestSeries(query: {
+    readonly startNs: bigint;
+    readonly endNs: bigint;
+    readonly bucketNs: bigint;
+  }): Promise<{ service: string; bucket: number; requests: number; errors: number }[]> {
+    const result = await this.reader.runAndReadAll(
+      `SELECT service, (start_ns - $1) // $3, count(*), count(*) FILTER (WHERE status_code = 2)
+       FROM spans WHERE start_ns BETWEEN $1 AND $2 AND kind IN (2, 5)
+       GROUP BY 1, 2 ORDER BY 1, 2`,
+      [query.startNs, query.endNs, query.bucketNs],
+    );
+    return result.getRows().map((row) => ({
+      service: String(row[0]),
+      bucket: Number(row[1]),
+      requests: Number(row[2]),
+      errors: Number(row[3]),
     }));
   }
 

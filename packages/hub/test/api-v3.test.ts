@@ -242,6 +242,29 @@ describe('api_v3 as Jaeger publishes it', () => {
     expect(body).toEqual({ dependencies: [{ parent: 'shop', child: 'db', callCount: '1' }] });
   });
 
+  it('the service map (the hub’s own endpoint): calls between services and how many failed', async () => {
+    const { status, body } = await get('/api/service-map?lookback=2h');
+    expect(status).toBe(200);
+    expect(body).toEqual({ edges: [{ parent: 'shop', child: 'db', callCount: 1, errorCount: 1 }] });
+    expect((await get('/api/service-map?lookback=forever')).status).toBe(400);
+  });
+
+  it('requests and errors per service in 30 buckets (the UI’s sparklines)', async () => {
+    const { status, body } = await get('/api/red/series?lookback=2h');
+    expect(status).toBe(200);
+    const services = body['services'] as Record<string, { requests: number[]; errors: number[] }>;
+    expect(body['bucketSeconds']).toBe(240);
+    const all = Object.values(services);
+    expect(all.length).toBeGreaterThan(0);
+    for (const series of all) {
+      expect(series.requests).toHaveLength(30);
+      expect(series.errors).toHaveLength(30);
+    }
+    expect(all.flatMap((series) => series.requests).reduce((sum, count) => sum + count, 0)).toBeGreaterThan(
+      0,
+    );
+  });
+
   it.each([
     ['/api/v3/traces/zz', 400],
     [`/api/v3/traces/${'e'.repeat(33)}`, 400],

@@ -8,7 +8,10 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { UNAUTHORIZED_EVENT, getJson, setToken } from './api.js';
 import { Link, html, useLoad, useLocation } from './html.js';
+import { AlertsView } from './views/alerts.js';
+import { DashboardsView } from './views/dashboards.js';
 import { LogsView } from './views/logs.js';
+import { MapView } from './views/map.js';
 import { SearchView } from './views/search.js';
 import { ServicesView } from './views/services.js';
 import { TraceView } from './views/trace.js';
@@ -26,6 +29,9 @@ const NAV = [
   { href: '/', label: 'Services', matches: (path: string) => path === '/' },
   { href: '/traces', label: 'Traces', matches: (path: string) => path.startsWith('/trace') },
   { href: '/logs', label: 'Logs', matches: (path: string) => path.startsWith('/logs') },
+  { href: '/map', label: 'Service map', matches: (path: string) => path.startsWith('/map') },
+  { href: '/dashboards', label: 'Dashboards', matches: (path: string) => path.startsWith('/dashboards') },
+  { href: '/alerts', label: 'Alerts', matches: (path: string) => path.startsWith('/alerts') },
 ];
 
 function TokenPrompt(props: { onDone: () => void }): VNode {
@@ -45,6 +51,32 @@ function TokenPrompt(props: { onDone: () => void }): VNode {
   </form>` as VNode;
 }
 
+interface StoreStatus {
+  retentionDays: number;
+  maxStoreBytes: number;
+  spansEvicted: { age: number; size: number };
+}
+
+/** Says so when retention or the size cap has deleted spans: older data is not searchable. */
+function EvictionNotice(props: { refresh: number }): VNode | null {
+  const status = useLoad(`store-status-${String(props.refresh)}`, () =>
+    getJson<StoreStatus>('/api/store-status'),
+  );
+  const data = status.data;
+  if (data === undefined || data.spansEvicted.age + data.spansEvicted.size === 0) return null;
+  const parts = [
+    data.spansEvicted.age > 0
+      ? `${String(data.spansEvicted.age)} spans older than ${String(data.retentionDays)} days`
+      : '',
+    data.spansEvicted.size > 0
+      ? `${String(data.spansEvicted.size)} spans beyond the ${(data.maxStoreBytes / 1024 ** 3).toFixed(1)} GiB size cap`
+      : '',
+  ].filter((part) => part !== '');
+  return html`<p class="notice banner" role="status" data-testid="eviction-notice">
+    The hub has deleted ${parts.join(' and ')} since it started; searches do not reach them.
+  </p>` as VNode;
+}
+
 function View(props: { url: URL; refresh: number }): VNode {
   const path = props.url.pathname;
   const services = useLoad(`services-${String(props.refresh)}`, () =>
@@ -55,6 +87,10 @@ function View(props: { url: URL; refresh: number }): VNode {
     return html`<${TraceView} traceId=${decodeURIComponent(path.slice('/trace/'.length))} />` as VNode;
   if (path === '/traces') return html`<${SearchView} url=${props.url} services=${names} />` as VNode;
   if (path === '/logs') return html`<${LogsView} url=${props.url} services=${names} />` as VNode;
+  if (path === '/dashboards' || path.startsWith('/dashboards/'))
+    return html`<${DashboardsView} url=${props.url} />` as VNode;
+  if (path === '/alerts') return html`<${AlertsView} />` as VNode;
+  if (path === '/map') return html`<${MapView} url=${props.url} />` as VNode;
   if (path === '/') return html`<${ServicesView} refresh=${props.refresh} />` as VNode;
   return html`<section>
     <h1>Not found</h1>
@@ -101,6 +137,7 @@ function App(): VNode {
       </button>
     </header>
     <main id="main" tabindex="-1">
+      <${EvictionNotice} refresh=${refresh} />
       ${
         askToken
           ? html`<${TokenPrompt}

@@ -13,6 +13,7 @@ import type { Hub } from '@pyairtable/hub';
 import type { StaticService } from '@pyairtable/stack';
 import {
   buildModel,
+  modelDashboards,
   renderAlertmanagerConfig,
   renderPrometheusConfig,
   renderRules,
@@ -97,6 +98,11 @@ export async function startLocal(options: LocalOptions): Promise<LocalStack> {
       ),
     });
     await run.startPhase('monitoring');
+    hub.configureUi({
+      ...run.urlOf('prometheus'),
+      ...run.urlOf('alertmanager'),
+      dashboards: modelDashboards(buildModel({ profile: options.profile, target: 'local' })),
+    });
     run.checkAborted();
     return { state: run.markReady(), hub, stop: () => run.stop() };
   } catch (error) {
@@ -149,6 +155,11 @@ class LocalRun {
   }
 
   readonly port = (role: LocalRole): number => SPEC_PORTS[role] + this.options.portOffset;
+
+  /** `{ [role]: url }` when the role runs, for the UI's pass-through; `{}` when it does not. */
+  urlOf(role: 'prometheus' | 'alertmanager'): { prometheus?: string; alertmanager?: string } {
+    return this.running.has(role) ? { [role]: `http://${LOCAL_HOST}:${String(this.port(role))}` } : {};
+  }
 
   private get hubPorts(): { otlpHttp: number; otlpGrpc: number; exporter: number } {
     const offset = this.options.portOffset;

@@ -37,9 +37,40 @@ export function byService(rows: readonly RedRow[]): ServiceRow[] {
   return [...services.values()].sort((a, b) => a.service.localeCompare(b.service));
 }
 
+interface SeriesAnswer {
+  bucketSeconds: number;
+  services: Record<string, { requests: number[]; errors: number[] } | undefined>;
+}
+
+/** Requests over the window as a small line, errors as red marks under it. */
+function Sparkline(props: { requests: readonly number[]; errors: readonly number[]; label: string }): VNode {
+  const max = Math.max(1, ...props.requests);
+  const step = 100 / Math.max(1, props.requests.length - 1);
+  const points = props.requests
+    .map((count, index) => `${(index * step).toFixed(1)},${(22 - (count / max) * 20).toFixed(1)}`)
+    .join(' ');
+  return html`<svg
+    class="spark"
+    viewBox="0 0 100 24"
+    preserveAspectRatio="none"
+    role="img"
+    aria-label=${props.label}
+  >
+    <polyline points=${points} />
+    ${props.errors.map((count, index) =>
+      count > 0
+        ? html`<rect class="spark-error" x=${(index * step - 1).toFixed(1)} y="22" width="2" height="2" />`
+        : null,
+    )}
+  </svg>` as VNode;
+}
+
 export function ServicesView(props: { refresh: number }): VNode {
   const loaded = useLoad(`red-${String(props.refresh)}`, () =>
     getJson<{ operations: RedRow[] }>('/api/red', { lookback: '15m' }),
+  );
+  const series = useLoad(`red-series-${String(props.refresh)}`, () =>
+    getJson<SeriesAnswer>('/api/red/series', { lookback: '15m' }),
   );
   const rows = byService(loaded.data?.operations ?? []);
   return html`
@@ -61,6 +92,7 @@ export function ServicesView(props: { refresh: number }): VNode {
               <th scope="col" class="num">Rate</th>
               <th scope="col" class="num">Errors</th>
               <th scope="col" class="num">p95 (slowest operation)</th>
+              <th scope="col">Last 15 minutes</th>
               <th scope="col" class="num">Operations</th>
               <th scope="col"><span class="sr-only">Links</span></th>
             </tr>
@@ -76,6 +108,16 @@ export function ServicesView(props: { refresh: number }): VNode {
                   <td class="num">${rate(row.ratePerSecond)}</td>
                   <td class=${`num ${row.errorRatio > 0.1 ? 'bad' : ''}`}>${percent(row.errorRatio)}</td>
                   <td class="num">${duration(row.p95Ms)}</td>
+                  <td>
+                    ${
+                      series.data?.services[row.service] !== undefined &&
+                      html`<${Sparkline}
+                        requests=${series.data.services[row.service]?.requests ?? []}
+                        errors=${series.data.services[row.service]?.errors ?? []}
+                        label=${`${row.service}: requests over the last 15 minutes`}
+                      />`
+                    }
+                  </td>
                   <td class="num">${row.operations}</td>
                   <td><${Link} href=${`/logs?service=${encodeURIComponent(row.service)}`}>logs<//></td>
                 </tr>`,
