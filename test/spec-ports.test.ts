@@ -46,14 +46,16 @@ export function spelledPorts(fileName: string, text: string): { line: number; po
 describe("the specification's ports", () => {
   it('are spelled only in the contract', () => {
     const files = ['packages', 'examples'].flatMap((top) =>
-      readdirSync(join(ROOT, top)).flatMap((name) => {
-        const src = join(ROOT, top, name, 'src');
-        try {
-          return sources(src);
-        } catch {
-          return [];
-        }
-      }),
+      readdirSync(join(ROOT, top)).flatMap((name) =>
+        // `app` is the web UI's browser code.
+        ['src', 'app'].flatMap((folder) => {
+          try {
+            return sources(join(ROOT, top, name, folder));
+          } catch {
+            return [];
+          }
+        }),
+      ),
     );
     const findings = files
       .map((path) => relative(ROOT, path))

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Environment } from '@pyairtable/conventions';
-import { ENVIRONMENTS } from '@pyairtable/conventions';
+import { ENVIRONMENTS, SPEC_PORTS } from '@pyairtable/conventions';
 import type { HubOptions } from './hub.js';
 import { HUB_DEFAULTS, startHub } from './hub.js';
 
@@ -29,8 +29,8 @@ Options:
   --prometheus-port <n>     received metrics for Prometheus, at /metrics (default: ${String(HUB_DEFAULTS.prometheusPort)})
   --query-port <n>          the web UI and the query API: Jaeger's /api and /api/v3, /api/logs, /api/red
                             (default: ${String(HUB_DEFAULTS.queryPort)})
-  --prometheus-url <url>    the Prometheus the UI's dashboards read (e.g. http://127.0.0.1:9090)
-  --alertmanager-url <url>  the Alertmanager the UI's alerts view reads (e.g. http://127.0.0.1:9093)
+  --prometheus-url <url>    the Prometheus the UI's dashboards read (e.g. http://127.0.0.1:${String(SPEC_PORTS.prometheus)})
+  --alertmanager-url <url>  the Alertmanager the UI's alerts view reads (e.g. http://127.0.0.1:${String(SPEC_PORTS.alertmanager)})
   -h, --help                this help
 
 Environment: HUB_INGEST_TOKEN and HUB_API_TOKEN require bearer tokens for ingest and for the API.
@@ -46,7 +46,9 @@ class ArgumentError extends Error {}
 function httpUrl(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!/^https?:\/\/[^/\s]+/.test(value))
-    throw new ArgumentError(`--${name} "${value}" is not an http(s) URL, e.g. http://127.0.0.1:9090`);
+    throw new ArgumentError(
+      `--${name} "${value}" is not an http(s) URL, e.g. http://127.0.0.1:${String(SPEC_PORTS.prometheus)}`,
+    );
   return value.replace(/\/+$/, '');
 }
 

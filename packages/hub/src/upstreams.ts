@@ -9,7 +9,7 @@ import type { Dashboard } from '@pyairtable/dashboards';
 import { QueryError, RPC, errorBody, requestUrl, sendJson } from './query-params.js';
 
 export interface Upstreams {
-  /** Prometheus's base URL, e.g. http://127.0.0.1:9090. */
+  /** Prometheus's base URL, such as obs up's on loopback. */
   readonly prometheus?: string;
   readonly alertmanager?: string;
 }

@@ -216,7 +216,7 @@ export function DashboardsView(props: { url: URL }): VNode {
       <p class="notice error" role="alert">
         No Prometheus is configured for this hub, so the dashboards have no data. <code>obs up</code> starts
         one when the <code>prometheus</code> package is installed (<code>sudo apt-get install prometheus</code
-        >); a hub started alone takes <code>--prometheus-url http://127.0.0.1:9090</code>.
+        >); a hub started alone takes <code>--prometheus-url</code> with its address.
       </p>
     </section>` as VNode;
   const chosen = dashboards.find((dashboard) => dashboard.uid === uid);

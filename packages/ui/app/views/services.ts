@@ -72,6 +72,18 @@ export function ServicesView(props: { refresh: number }): VNode {
   const series = useLoad(`red-series-${String(props.refresh)}`, () =>
     getJson<SeriesAnswer>('/api/red/series', { lookback: '15m' }),
   );
+  // Firing alerts by service, where an Alertmanager is configured (otherwise none are shown).
+  const alerts = useLoad(`alerts-${String(props.refresh)}`, () =>
+    getJson<{ labels: Record<string, string | undefined>; status: { state: string } }[]>(
+      '/api/alertmanager/api/v2/alerts',
+      { active: 'true', silenced: 'false', inhibited: 'false' },
+    ),
+  );
+  const firing = new Map<string, number>();
+  for (const alert of alerts.data ?? []) {
+    const service = alert.labels['service'];
+    if (service !== undefined) firing.set(service, (firing.get(service) ?? 0) + 1);
+  }
   const rows = byService(loaded.data?.operations ?? []);
   return html`
     <section aria-labelledby="services-title">
@@ -93,6 +105,7 @@ export function ServicesView(props: { refresh: number }): VNode {
               <th scope="col" class="num">Errors</th>
               <th scope="col" class="num">p95 (slowest operation)</th>
               <th scope="col">Last 15 minutes</th>
+              <th scope="col" class="num">Firing alerts</th>
               <th scope="col" class="num">Operations</th>
               <th scope="col"><span class="sr-only">Links</span></th>
             </tr>
@@ -116,6 +129,13 @@ export function ServicesView(props: { refresh: number }): VNode {
                         errors=${series.data.services[row.service]?.errors ?? []}
                         label=${`${row.service}: requests over the last 15 minutes`}
                       />`
+                    }
+                  </td>
+                  <td class=${`num ${(firing.get(row.service) ?? 0) > 0 ? 'bad' : ''}`}>
+                    ${
+                      alerts.data === undefined
+                        ? '–'
+                        : html`<${Link} href="/alerts">${firing.get(row.service) ?? 0}<//>`
                     }
                   </td>
                   <td class="num">${row.operations}</td>
