@@ -27,6 +27,7 @@ import {
   removeRelocatedCluster,
   startUp,
   stopUp,
+  until,
 } from './obs-process.js';
 
 const ENGINES_NEEDED = [
@@ -83,15 +84,6 @@ async function emptyQueries(prometheusUrl: string, panel: Panel): Promise<string
   return empty;
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
-  throw new Error(`${what} did not happen within ${String(timeoutMs / 1000)} s`);
-}
-
 describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
   'every dashboard panel against the real engines in local mode',
   () => {
@@ -125,6 +117,7 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
           (await seriesCount(prometheus, 'ALERTS{alertstate="firing", alertname="HighErrorRate"}')) > 0,
         60_000,
         'HighErrorRate firing',
+        1_000,
       );
     }, 180_000);
 

@@ -21,20 +21,12 @@ import {
   removeRelocatedCluster,
   startUp,
   stopUp,
+  until,
 } from './obs-process.js';
 
 async function activeAlerts(alertmanagerUrl: string, name: string): Promise<{ status: { state: string } }[]> {
   const response = await fetch(`${alertmanagerUrl}/api/v2/alerts?filter=alertname%3D%22${name}%22`);
   return (await response.json()) as { status: { state: string } }[];
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  throw new Error(`${what} did not happen within ${String(timeoutMs / 1000)} s`);
 }
 
 const ENGINES_NEEDED = [

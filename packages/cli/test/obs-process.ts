@@ -31,6 +31,21 @@ export const PORT_OFFSETS = {
   uiBrowser: 10_600,
 } as const;
 
+/** Waits until `check` holds (a failing check counts as not yet), or throws naming `what`. */
+export async function until(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 500,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`${what} did not happen within ${String(timeoutMs / 1000)} s`);
+}
+
 export interface Run {
   code: number;
   stdout: string;
