@@ -72,3 +72,22 @@ export type { AlertCategory, Severity, AlertRule, RecordingRule } from './alerts
 export { renderRules, rulesDocument, renderedAlert, RULE_GROUPS } from './render/rules.js';
 export { DEFAULT_RUNBOOK_BASE_URL, DEFAULT_GRAFANA_URL } from './model.js';
 export { scaledDuration } from './duration.js';
+export {
+  renderKubernetesStack,
+  renderManifests,
+  KUBERNETES_PATHS,
+  DEFAULT_EXPORTER_TARGETS,
+} from './render/kubernetes/index.js';
+export type { KubernetesRender, KubernetesRenderOptions, InstallStep } from './render/kubernetes/index.js';
+export { stepCommand } from './render/kubernetes/install.js';
+export {
+  DEFAULT_NAMESPACE,
+  DEFAULT_APPLICATION_NAMESPACE,
+  HELM_CHARTS,
+  KUBERNETES_SECRETS,
+  SCRAPE_POD_LABEL,
+  POD_IDENTITY_LABELS,
+} from './render/kubernetes/names.js';
+export { KUBERNETES_SERVICES } from './model.js';
+export { agentConfig } from './render/kubernetes/workloads.js';
+export { UI_ACCESS_LABEL } from './render/kubernetes/security.js';

@@ -9,8 +9,32 @@ import type { AlertThresholds } from '@pyairtable/conventions';
 import type { ComponentName } from './components.js';
 import { COMPONENTS } from './components.js';
 
-export const TARGETS = ['compose', 'local'] as const;
+export const TARGETS = ['compose', 'kubernetes', 'local'] as const;
 export type Target = (typeof TARGETS)[number];
+
+/**
+ * The Service each component answers at in Kubernetes (its namespace's short name). Where a
+ * chart or an operator creates the Service, this is the name it gives it for our release names
+ * (`KUBERNETES_RELEASES` in render/kubernetes/names.ts).
+ */
+export const KUBERNETES_SERVICES: Readonly<Record<ComponentName, string>> = {
+  prometheus: 'pyairtable-prometheus',
+  alertmanager: 'pyairtable-alertmanager',
+  grafana: 'pyairtable-grafana',
+  'otel-collector': 'otel-gateway',
+  jaeger: 'jaeger',
+  elasticsearch: 'pyairtable-es-http',
+  logstash: 'pyairtable-ls-beats',
+  kibana: 'pyairtable-kb-http',
+  filebeat: 'filebeat',
+  'node-exporter': 'pyairtable-prometheus-node-exporter',
+  cadvisor: 'pyairtable-kubelet',
+  'redis-exporter': 'redis-exporter',
+  'postgres-exporter': 'postgres-exporter',
+};
+
+/** Elastic's operator serves Elasticsearch and Kibana over TLS with its own CA by default. */
+const KUBERNETES_TLS: ReadonlySet<ComponentName> = new Set(['elasticsearch', 'kibana']);
 
 export interface ProfileSettings {
   readonly scrapeIntervalSeconds: number;
@@ -84,6 +108,8 @@ export interface StackModel {
   readonly metricsRetentionDays: number;
   /** `host:port` of a component as seen from inside the stack. */
   address(component: ComponentName, port?: number): string;
+  /** `scheme://host:port`: https where the deployment serves the component over TLS. */
+  url(component: ComponentName, port?: number): string;
   /** Components running in this deployment (local mode runs only what is installed). */
   readonly components: readonly ComponentName[];
   /** compose: Docker service discovery; local: these fixed services. */
@@ -103,6 +129,8 @@ export interface StackModel {
   readonly timeScale: number;
   /** Local mode: the hub, in the collector's and Jaeger's place (scraped instead of them). */
   readonly localHub?: LocalHub;
+  /** Kubernetes: where Elasticsearch's clients find the CA of its TLS certificate (the operator's). */
+  readonly elasticsearchCaFile?: string;
 }
 
 /** Where Prometheus finds the hub in local mode (`host:port` each). */
@@ -128,6 +156,7 @@ export interface ModelOptions {
   /** Profile thresholds replaced (tests; a deployment with its own numbers). */
   readonly alertThresholds?: Partial<AlertThresholds>;
   readonly localHub?: LocalHub;
+  readonly elasticsearchCaFile?: string;
 }
 
 /**
@@ -152,6 +181,14 @@ export function buildModel(options: ModelOptions): StackModel {
     );
   const target = options.target ?? 'compose';
   const components = options.components ?? (Object.keys(COMPONENTS) as ComponentName[]);
+  const host = (component: ComponentName): string =>
+    target === 'compose' ? component : target === 'kubernetes' ? KUBERNETES_SERVICES[component] : '127.0.0.1';
+  const address = (component: ComponentName, port?: number): string =>
+    `${host(component)}:${String(
+      port === undefined || port === COMPONENTS[component].port
+        ? (options.ports?.[component] ?? COMPONENTS[component].port)
+        : port,
+    )}`;
   return {
     profile: options.profile,
     target,
@@ -162,20 +199,20 @@ export function buildModel(options: ModelOptions): StackModel {
     metricsRetentionDays: METRICS_RETENTION.deleteAfterDays,
     // A port override moves the component's own port wherever it is asked for (its metrics are
     // often served there too); other ports (a second listener) stay as given.
-    address: (component, port) =>
-      `${target === 'compose' ? component : '127.0.0.1'}:${String(
-        port === undefined || port === COMPONENTS[component].port
-          ? (options.ports?.[component] ?? COMPONENTS[component].port)
-          : port,
-      )}`,
+    address,
+    url: (component, port) =>
+      `${target === 'kubernetes' && KUBERNETES_TLS.has(component) ? 'https' : 'http'}://${address(component, port)}`,
     components,
     services: options.services ?? [],
     ruleFilesGlob:
-      options.ruleFilesGlob ?? (target === 'compose' ? '/etc/prometheus/rules/*.yml' : 'rules/*.yml'),
+      options.ruleFilesGlob ?? (target === 'local' ? 'rules/*.yml' : '/etc/prometheus/rules/*.yml'),
     ...(options.intervalsOverride === undefined ? {} : { intervalsOverride: options.intervalsOverride }),
     runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
     grafanaUrl: options.grafanaUrl ?? DEFAULT_GRAFANA_URL,
     timeScale: options.timeScale ?? 1,
     ...(options.localHub === undefined ? {} : { localHub: options.localHub }),
+    ...(options.elasticsearchCaFile === undefined
+      ? {}
+      : { elasticsearchCaFile: options.elasticsearchCaFile }),
   };
 }

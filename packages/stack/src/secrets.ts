@@ -76,10 +76,12 @@ export function resolveStackSecrets(
   env: Env,
   existing: Env = {},
   random: (bytes: number) => string = (bytes) => randomBytes(bytes).toString('base64url'),
+  /** The secrets this deployment needs (Kubernetes: the operator keeps Elasticsearch's own). */
+  needed: readonly StackSecretKey[] = Object.keys(STACK_SECRETS) as StackSecretKey[],
 ): SecretsResolution {
   const problems: string[] = [];
   const generated: Record<string, string> = {};
-  for (const secret of Object.values(STACK_SECRETS)) {
+  for (const secret of needed.map((key) => STACK_SECRETS[key])) {
     const value = env[secret.variable] ?? existing[secret.variable];
     if (value === undefined || value === '') {
       if (profile === 'development') generated[secret.variable] = random(18);

@@ -9,26 +9,7 @@ import {
   SAMPLING_POLICIES,
 } from '@pyairtable/conventions';
 import { COLLECTOR_VERSION, buildModel, collectorConfig, renderCollectorConfig } from '@pyairtable/stack';
-import { COLLECTOR_COMPONENTS } from './reference.js';
-
-/** The module that provides each component type in collector-contrib 0.159.0. */
-const MODULES: Readonly<Record<string, string>> = {
-  'receivers/otlp': 'go.opentelemetry.io/collector/receiver/otlpreceiver',
-  'processors/memory_limiter': 'go.opentelemetry.io/collector/processor/memorylimiterprocessor',
-  'processors/batch': 'go.opentelemetry.io/collector/processor/batchprocessor',
-  'processors/resource':
-    'github.com/open-telemetry/opentelemetry-collector-contrib/processor/resourceprocessor',
-  'processors/redaction':
-    'github.com/open-telemetry/opentelemetry-collector-contrib/processor/redactionprocessor',
-  'processors/tail_sampling':
-    'github.com/open-telemetry/opentelemetry-collector-contrib/processor/tailsamplingprocessor',
-  'exporters/otlp_grpc': 'go.opentelemetry.io/collector/exporter/otlpexporter',
-  'exporters/debug': 'go.opentelemetry.io/collector/exporter/debugexporter',
-  'exporters/prometheus':
-    'github.com/open-telemetry/opentelemetry-collector-contrib/exporter/prometheusexporter',
-  'extensions/health_check':
-    'github.com/open-telemetry/opentelemetry-collector-contrib/extension/healthcheckextension',
-};
+import { COLLECTOR_COMPONENTS, COLLECTOR_MODULES as MODULES } from './reference.js';
 
 interface Config {
   extensions: Record<string, unknown>;

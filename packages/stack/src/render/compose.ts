@@ -392,7 +392,7 @@ export function composeDocument(
     services['kibana'] = {
       ...base('kibana', IMAGES.kibana, ['observability', 'edge']),
       environment: {
-        ELASTICSEARCH_HOSTS: `["http://${model.address('elasticsearch')}"]`,
+        ELASTICSEARCH_HOSTS: `["${model.url('elasticsearch')}"]`,
         ELASTICSEARCH_USERNAME: 'kibana_system',
         // Kibana reads its password only from settings or the environment.
         ELASTICSEARCH_PASSWORD: required(STACK_SECRETS.kibanaSystemPassword.variable),

@@ -29,6 +29,9 @@ export const logDataStream = (category: LogCategory): string => `${LOG_INDEX_PRE
 export const JAEGER_INDEX_PREFIX = SERVICE_NAMESPACE;
 export const TRACES_ILM_POLICY = `${SERVICE_NAMESPACE}-traces`;
 export const ELASTIC_USER = 'elastic';
+/** The Elasticsearch resource's name in Kubernetes, and the prefix of the variables the operator gives Logstash. */
+export const ECK_CLUSTER = 'pyairtable';
+const ECK_CLUSTER_VARIABLE_PREFIX = ECK_CLUSTER.toUpperCase();
 
 /** Paths inside the containers where the rendered files are mounted. */
 export const ELASTIC_PATHS = {
@@ -36,8 +39,8 @@ export const ELASTIC_PATHS = {
   piiScript: '/usr/share/logstash/scripts/pii_mask.rb',
 } as const;
 
-const elasticsearchUrl = (model: StackModel): string => `http://${model.address('elasticsearch')}`;
-const kibanaUrl = (model: StackModel): string => `http://${model.address('kibana')}`;
+const elasticsearchUrl = (model: StackModel): string => model.url('elasticsearch');
+const kibanaUrl = (model: StackModel): string => model.url('kibana');
 
 /** A dotted field path as a Logstash field reference: `trace.id` → `[trace][id]`. */
 export const fieldReference = (path: string): string =>
@@ -214,10 +217,13 @@ setup_elasticsearch() {
     call PUT "$ES_URL/_index_template/$(basename "$file" .json)" "$file" >/dev/null
     echo "setup: index template $(basename "$file" .json)"
   done
-  local password
-  password=$(cat "$SECRETS_DIR/${STACK_SECRETS.kibanaSystemPassword.secretName}")
-  printf '{"password":"%s"}' "$password" | call POST "$ES_URL/_security/user/kibana_system/_password" - >/dev/null
-  echo "setup: kibana_system password set"
+  # Where an operator connects Kibana itself (Elastic's, in Kubernetes) there is no such secret.
+  if [[ -f "$SECRETS_DIR/${STACK_SECRETS.kibanaSystemPassword.secretName}" ]]; then
+    local password
+    password=$(cat "$SECRETS_DIR/${STACK_SECRETS.kibanaSystemPassword.secretName}")
+    printf '{"password":"%s"}' "$password" | call POST "$ES_URL/_security/user/kibana_system/_password" - >/dev/null
+    echo "setup: kibana_system password set"
+  fi
 }
 
 setup_kibana() {
@@ -256,7 +262,7 @@ esac
 const LOGSTASH_BEATS_PORT = COMPONENTS.logstash.port;
 const FILEBEAT_HTTP_PORT = COMPONENTS.filebeat.port;
 /** Docker's label on PyAirtable services (`service=<name>`), as add_docker_metadata names it. */
-const SERVICE_LABEL_FIELD = `container.labels.${SCRAPE_LABELS.service}`;
+export const SERVICE_LABEL_FIELD = `container.labels.${SCRAPE_LABELS.service}`;
 
 function filebeatConfig(model: StackModel): object {
   return {
@@ -279,7 +285,29 @@ function filebeatConfig(model: StackModel): object {
   };
 }
 
-function logstashPipeline(model: StackModel): string {
+/**
+ * Where Logstash writes and as whom. In Kubernetes, Elastic's operator hands Logstash the
+ * cluster's address, a user of its own and the CA as variables named after the cluster.
+ */
+function elasticsearchOutput(model: StackModel): string {
+  if (model.target === 'kubernetes') {
+    const variable = (suffix: string): string => `\${${ECK_CLUSTER_VARIABLE_PREFIX}_ES_${suffix}}`;
+    return [
+      `    hosts => ["${variable('HOSTS')}"]`,
+      `    user => "${variable('USER')}"`,
+      `    password => "${variable('PASSWORD')}"`,
+      `    ssl_enabled => true`,
+      `    ssl_certificate_authorities => "${variable('SSL_CERTIFICATE_AUTHORITY')}"`,
+    ].join('\n');
+  }
+  return [
+    `    hosts => ["${elasticsearchUrl(model)}"]`,
+    `    user => "${ELASTIC_USER}"`,
+    `    password => "\${ELASTIC_PASSWORD}"`,
+  ].join('\n');
+}
+
+export function logstashPipeline(model: StackModel): string {
   const field = (key: keyof typeof LOG_FIELDS): string => fieldReference(LOG_FIELDS[key]);
   const categories = LOG_CATEGORIES.map((category) => `"${category}"`).join(', ');
   return `# Logstash pipeline: the contract's JSON log records from Filebeat, masked, routed by category.
@@ -327,9 +355,7 @@ filter {
 
 output {
   elasticsearch {
-    hosts => ["${elasticsearchUrl(model)}"]
-    user => "${ELASTIC_USER}"
-    password => "\${ELASTIC_PASSWORD}"
+${elasticsearchOutput(model)}
     # Data streams created on first write from the setup job's templates.
     index => "%{[@metadata][data_stream]}"
     action => "create"
@@ -340,6 +366,14 @@ output {
 }
 `;
 }
+
+export const LOGSTASH_SETTINGS = {
+  'api.http.host': '0.0.0.0',
+  // The contract's field names are not ECS; Logstash must not add ECS fields beside them.
+  'pipeline.ecs_compatibility': 'disabled',
+  'xpack.monitoring.enabled': false,
+} as const;
+export const LOGSTASH_PIPELINE_ID = 'pyairtable-logs';
 
 export interface RenderedFile {
   /** Path relative to the output directory. */
@@ -360,20 +394,12 @@ export function renderElasticFiles(model: StackModel): RenderedFile[] {
     },
     {
       path: 'logstash/config/logstash.yml',
-      content: renderYaml(
-        {
-          'api.http.host': '0.0.0.0',
-          // The contract's field names are not ECS; Logstash must not add ECS fields beside them.
-          'pipeline.ecs_compatibility': 'disabled',
-          'xpack.monitoring.enabled': false,
-        },
-        `Logstash settings, profile ${model.profile}`,
-      ),
+      content: renderYaml(LOGSTASH_SETTINGS, `Logstash settings, profile ${model.profile}`),
     },
     {
       path: 'logstash/config/pipelines.yml',
       content: renderYaml(
-        [{ 'pipeline.id': 'pyairtable-logs', 'path.config': '/usr/share/logstash/pipeline/*.conf' }],
+        [{ 'pipeline.id': LOGSTASH_PIPELINE_ID, 'path.config': '/usr/share/logstash/pipeline/*.conf' }],
         'Logstash pipelines',
       ),
     },

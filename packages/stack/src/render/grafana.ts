@@ -29,7 +29,7 @@ const DATASOURCE_COMPONENTS: Readonly<Record<string, ComponentName>> = {
 /** `$` escaped for Grafana's provisioning interpolation. */
 const literal = (value: string): string => value.replace(/\$/g, '$$$$');
 
-function datasources(model: StackModel, scrapeInterval: string): object {
+export function grafanaDatasources(model: StackModel, scrapeInterval: string): object {
   const traceQuery = literal(`${LOG_FIELDS.traceId}:"\${__trace.traceId}"`);
   return {
     apiVersion: 1,
@@ -39,7 +39,7 @@ function datasources(model: StackModel, scrapeInterval: string): object {
         uid: DATASOURCE_UIDS.prometheus,
         type: 'prometheus',
         access: 'proxy',
-        url: `http://${model.address('prometheus')}`,
+        url: model.url('prometheus'),
         isDefault: true,
         editable: false,
         jsonData: { httpMethod: 'POST', timeInterval: scrapeInterval, prometheusType: 'Prometheus' },
@@ -49,7 +49,7 @@ function datasources(model: StackModel, scrapeInterval: string): object {
         uid: DATASOURCE_UIDS.jaeger,
         type: 'jaeger',
         access: 'proxy',
-        url: `http://${model.address('jaeger')}`,
+        url: model.url('jaeger'),
         editable: false,
         jsonData: {
           tracesToLogsV2: {
@@ -68,7 +68,7 @@ function datasources(model: StackModel, scrapeInterval: string): object {
         uid: DATASOURCE_UIDS.logs,
         type: 'elasticsearch',
         access: 'proxy',
-        url: `http://${model.address('elasticsearch')}`,
+        url: model.url('elasticsearch'),
         editable: false,
         basicAuth: true,
         basicAuthUser: ELASTIC_USER,
@@ -78,6 +78,7 @@ function datasources(model: StackModel, scrapeInterval: string): object {
           logMessageField: LOG_FIELDS.message,
           logLevelField: LOG_FIELDS.level,
           maxConcurrentShardRequests: 5,
+          ...(model.elasticsearchCaFile === undefined ? {} : { tlsAuthWithCACert: true }),
           dataLinks: [
             {
               field: LOG_FIELDS.traceId,
@@ -87,14 +88,19 @@ function datasources(model: StackModel, scrapeInterval: string): object {
             },
           ],
         },
-        secureJsonData: { basicAuthPassword: `$__file{${secretPath(STACK_SECRETS.elasticPassword)}}` },
+        secureJsonData: {
+          basicAuthPassword: `$__file{${secretPath(STACK_SECRETS.elasticPassword)}}`,
+          ...(model.elasticsearchCaFile === undefined
+            ? {}
+            : { tlsCACert: `$__file{${model.elasticsearchCaFile}}` }),
+        },
       },
       {
         name: 'Alertmanager',
         uid: DATASOURCE_UIDS.alertmanager,
         type: 'alertmanager',
         access: 'proxy',
-        url: `http://${model.address('alertmanager')}`,
+        url: model.url('alertmanager'),
         editable: false,
         jsonData: { implementation: 'prometheus', handleGrafanaManagedAlerts: false },
       },
@@ -128,7 +134,7 @@ export function renderGrafanaFiles(model: StackModel): RenderedFile[] {
     {
       path: 'grafana/provisioning/datasources/pyairtable.yaml',
       content: renderYaml(
-        datasources(model, `${String(scrape)}s`),
+        grafanaDatasources(model, `${String(scrape)}s`),
         `Grafana datasources, profile ${model.profile}`,
       ),
     },

@@ -30,7 +30,10 @@ export function jaegerConfig(model: StackModel): object {
   const backend = jaegerUsesElasticsearch(model)
     ? {
         elasticsearch: {
-          server_urls: [`http://${model.address('elasticsearch')}`],
+          server_urls: [model.url('elasticsearch')],
+          ...(model.elasticsearchCaFile === undefined
+            ? {}
+            : { tls: { insecure: false, ca_file: model.elasticsearchCaFile } }),
           auth: {
             basic: {
               username: ELASTIC_USER,
