@@ -1,11 +1,15 @@
-// The committed default production render: `npm run render:deploy` writes deploy/compose from
-// the model; a test renders again and fails on any difference (so CI does too).
+// The committed default production renders: `npm run render:deploy` writes deploy/compose and
+// deploy/kubernetes from the model; a test renders again and fails on any difference (so CI does too).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CHANNEL_VARIABLES, STACK_SECRETS, parseDotEnv } from '@pyairtable/stack';
 
 export const DEPLOY_DIR = fileURLToPath(new URL('../deploy/compose/', import.meta.url));
+export const DEPLOY_DIRS = {
+  compose: DEPLOY_DIR,
+  kubernetes: fileURLToPath(new URL('../deploy/kubernetes/', import.meta.url)),
+};
 export const DEPLOY_ENV_FILE = fileURLToPath(new URL('../deploy/compose.render.env', import.meta.url));
 
 /**
@@ -25,13 +29,13 @@ export function deployRenderEnv() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { main } = await import('@pyairtable/cli');
-  process.exitCode = await main(
-    ['render', '--target', 'compose', '--profile', 'production', '--out', DEPLOY_DIR],
-    {
+  for (const [target, directory] of Object.entries(DEPLOY_DIRS)) {
+    const code = await main(['render', '--target', target, '--profile', 'production', '--out', directory], {
       stdout: (line) => process.stdout.write(`${line}\n`),
       stderr: (line) => process.stderr.write(`${line}\n`),
       env: deployRenderEnv(),
       cwd: process.cwd(),
-    },
-  );
+    });
+    if (code !== 0) process.exitCode = code;
+  }
 }

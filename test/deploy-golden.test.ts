@@ -1,35 +1,39 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RENDER_MANIFEST, renderComposeStack } from '@pyairtable/stack';
-import { DEPLOY_DIR, deployRenderEnv } from '../scripts/deploy-render.mjs';
+import { RENDER_MANIFEST, renderComposeStack, renderKubernetesStack } from '@pyairtable/stack';
+import { DEPLOY_DIRS, deployRenderEnv } from '../scripts/deploy-render.mjs';
 
-const STALE =
-  'deploy/compose is not what the model renders: run `npm run render:deploy` and commit the result.';
-
-function filesUnder(directory: string): string[] {
+function filesUnder(root: string, directory = root): string[] {
   return readdirSync(directory).flatMap((name) => {
     const path = join(directory, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [relative(DEPLOY_DIR, path)];
+    return statSync(path).isDirectory() ? filesUnder(root, path) : [relative(root, path)];
   });
 }
 
-describe('the committed production render (deploy/compose)', () => {
-  const render = renderComposeStack({
-    profile: 'production',
-    env: deployRenderEnv(),
-  });
+const RENDERS = {
+  compose: () => renderComposeStack({ profile: 'production', env: deployRenderEnv() }),
+  kubernetes: () => renderKubernetesStack({ profile: 'production', env: deployRenderEnv() }),
+} as const;
 
-  it('exists', () => {
-    expect(existsSync(DEPLOY_DIR), STALE).toBe(true);
-  });
+describe.each(Object.keys(RENDERS) as (keyof typeof RENDERS)[])(
+  'the committed production render (deploy/%s)',
+  (target) => {
+    const directory = DEPLOY_DIRS[target];
+    const stale = `deploy/${target} is not what the model renders: run \`npm run render:deploy\` and commit the result.`;
+    const render = RENDERS[target]();
 
-  it('holds exactly the files the model renders, byte for byte', () => {
-    const onDisk = filesUnder(DEPLOY_DIR)
-      .filter((path) => path !== RENDER_MANIFEST)
-      .sort();
-    expect(onDisk, STALE).toEqual(render.files.map((file) => file.path));
-    for (const file of render.files)
-      expect(readFileSync(join(DEPLOY_DIR, file.path), 'utf8'), `${file.path}: ${STALE}`).toBe(file.content);
-  });
-});
+    it('exists', () => {
+      expect(existsSync(directory), stale).toBe(true);
+    });
+
+    it('holds exactly the files the model renders, byte for byte', () => {
+      const onDisk = filesUnder(directory)
+        .filter((path) => path !== RENDER_MANIFEST)
+        .sort();
+      expect(onDisk, stale).toEqual(render.files.map((file) => file.path));
+      for (const file of render.files)
+        expect(readFileSync(join(directory, file.path), 'utf8'), `${file.path}: ${stale}`).toBe(file.content);
+    });
+  },
+);

@@ -46,10 +46,13 @@ setup_elasticsearch() {
     call PUT "$ES_URL/_index_template/$(basename "$file" .json)" "$file" >/dev/null
     echo "setup: index template $(basename "$file" .json)"
   done
-  local password
-  password=$(cat "$SECRETS_DIR/kibana_system_password")
-  printf '{"password":"%s"}' "$password" | call POST "$ES_URL/_security/user/kibana_system/_password" - >/dev/null
-  echo "setup: kibana_system password set"
+  # Where an operator connects Kibana itself (Elastic's, in Kubernetes) there is no such secret.
+  if [[ -f "$SECRETS_DIR/kibana_system_password" ]]; then
+    local password
+    password=$(cat "$SECRETS_DIR/kibana_system_password")
+    printf '{"password":"%s"}' "$password" | call POST "$ES_URL/_security/user/kibana_system/_password" - >/dev/null
+    echo "setup: kibana_system password set"
+  fi
 }
 
 setup_kibana() {

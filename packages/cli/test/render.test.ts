@@ -60,9 +60,9 @@ describe('obs', () => {
   });
 
   it('reports every problem with the render options at once', async () => {
-    const run = await obs(['render', '--target', 'kubernetes', '--profile', 'prod']);
+    const run = await obs(['render', '--target', 'swarm', '--profile', 'prod']);
     expect(run.code).toBe(EXIT_CODES.usage);
-    expect(run.stderr).toContain('--target kubernetes is not available yet');
+    expect(run.stderr).toContain('--target "swarm" is unknown; use --target compose or --target kubernetes.');
     expect(run.stderr).toContain('--profile "prod" is unknown; use one of development, staging, production');
     expect(run.stderr).toContain('--out <dir> is required');
     expect((await obs(['render', '--target', 'compose', '--bogus'])).stderr).toContain(

@@ -1,5 +1,5 @@
 /**
- * obs render --target compose --profile <profile> --out <dir>
+ * obs render --target compose|kubernetes --profile <profile> --out <dir>
  *
  * Writes a complete deployment. Channels and the presence of secrets are read from the
  * environment (and from --env-file, for values kept in a file); secret values are never
@@ -13,39 +13,57 @@ import type { Environment } from '@pyairtable/conventions';
 import { ENVIRONMENTS } from '@pyairtable/conventions';
 import {
   COMPOSE_FILE,
+  DEFAULT_APPLICATION_NAMESPACE,
   DEFAULT_COMPOSE_OPTIONS,
+  DEFAULT_EXPORTER_TARGETS,
   DEFAULT_GRAFANA_URL,
+  DEFAULT_NAMESPACE,
   DEFAULT_RUNBOOK_BASE_URL,
   parseDotEnv,
   renderComposeStack,
+  renderKubernetesStack,
   writeRenderedFiles,
 } from '@pyairtable/stack';
+import type { StackRender } from '@pyairtable/stack';
 import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 
-export const RENDER_TARGETS = ['compose'] as const;
-const PLANNED_TARGETS = ['kubernetes', 'local'];
+export const RENDER_TARGETS = ['compose', 'kubernetes'] as const;
+const COMPOSE_ONLY = ['network', 'publish-address'] as const;
+const KUBERNETES_ONLY = ['namespace', 'app-namespace', 'istio', 'storage-class'] as const;
 
-export const RENDER_HELP = `Usage: obs render --target compose --profile <profile> --out <dir> [options]
+export const RENDER_HELP = `Usage: obs render --target compose|kubernetes --profile <profile> --out <dir> [options]
 
-Writes every file the observability stack's engines load, rendered from one model.
+Writes every file the observability stack's engines load, rendered from one model: a Compose
+project, or chart values and manifests for Kubernetes (kube-prometheus-stack, Elastic's operator).
 
 Options:
-  --target <target>         compose (kubernetes and local come with later releases)
+  --target <target>         compose | kubernetes (required)
   --profile <profile>       ${ENVIRONMENTS.join(' | ')} (default: development)
   --out <dir>               output directory: new, empty, or an earlier render (required)
   --env-file <file>         read variables from a KEY=value file too (the environment wins)
-  --network <name>          PyAirtable application network to join (default: ${DEFAULT_COMPOSE_OPTIONS.applicationNetwork})
-  --publish-address <addr>  host address the UIs are published on (default: ${DEFAULT_COMPOSE_OPTIONS.publishAddress})
-  --redis <url>             Redis the exporter watches (default: ${DEFAULT_COMPOSE_OPTIONS.redisAddress})
-  --postgres <host/db>      PostgreSQL the exporter watches (default: ${DEFAULT_COMPOSE_OPTIONS.postgresAddress})
+  --redis <url>             Redis the exporter watches (compose: ${DEFAULT_COMPOSE_OPTIONS.redisAddress};
+                            kubernetes: ${DEFAULT_EXPORTER_TARGETS.redisAddress})
+  --postgres <host/db>      PostgreSQL the exporter watches (compose: ${DEFAULT_COMPOSE_OPTIONS.postgresAddress};
+                            kubernetes: ${DEFAULT_EXPORTER_TARGETS.postgresAddress})
   --runbook-base-url <url>  where alert annotations link runbooks (default: ${DEFAULT_RUNBOOK_BASE_URL})
   --grafana-url <url>       Grafana as people open it; alerts link its panels (default: ${DEFAULT_GRAFANA_URL})
   -h, --help                this help
 
+Compose only:
+  --network <name>          PyAirtable application network to join (default: ${DEFAULT_COMPOSE_OPTIONS.applicationNetwork})
+  --publish-address <addr>  host address the UIs are published on (default: ${DEFAULT_COMPOSE_OPTIONS.publishAddress})
+
+Kubernetes only:
+  --namespace <name>        namespace of the stack (default: ${DEFAULT_NAMESPACE})
+  --app-namespace <name>    namespace of the PyAirtable services (default: ${DEFAULT_APPLICATION_NAMESPACE})
+  --istio                   STRICT mTLS and mesh tracing into the collector (Istio installed)
+  --storage-class <name>    storage class of every volume (default: the cluster's)
+
 Environment:
   GRAFANA_ADMIN_PASSWORD, ELASTIC_PASSWORD, KIBANA_SYSTEM_PASSWORD
-      required for staging and production; development generates missing ones into <dir>/.env
+      required for staging and production (Kubernetes: only GRAFANA_ADMIN_PASSWORD; Elastic's
+      operator keeps Elasticsearch's); development generates missing ones into <dir>/.env
   CRITICAL_EMAIL, ONCALL_EMAIL, SECURITY_EMAIL, FINOPS_EMAIL, SMTP_SMARTHOST, SMTP_FROM,
   SMTP_AUTH_USERNAME, SMTP_AUTH_PASSWORD, SLACK_WEBHOOK_URL, PAGERDUTY_SERVICE_KEY
       alert channels; an unset one is left out with a warning
@@ -70,6 +88,10 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
         postgres: { type: 'string' },
         'runbook-base-url': { type: 'string' },
         'grafana-url': { type: 'string' },
+        namespace: { type: 'string' },
+        'app-namespace': { type: 'string' },
+        istio: { type: 'boolean' },
+        'storage-class': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -85,11 +107,15 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
 
   const problems: string[] = [];
   const target = values.target;
-  if (target === undefined) problems.push('--target is required: use --target compose.');
-  else if (PLANNED_TARGETS.includes(target))
-    problems.push(`--target ${target} is not available yet; use --target compose.`);
+  if (target === undefined)
+    problems.push('--target is required: use --target compose or --target kubernetes.');
   else if (!(RENDER_TARGETS as readonly string[]).includes(target))
-    problems.push(`--target "${target}" is unknown; use --target compose.`);
+    problems.push(`--target "${target}" is unknown; use --target compose or --target kubernetes.`);
+  const misplaced = (
+    target === 'kubernetes' ? COMPOSE_ONLY : target === 'compose' ? KUBERNETES_ONLY : []
+  ).filter((option) => values[option] !== undefined);
+  for (const option of misplaced)
+    problems.push(`--${option} applies to the other target, not --target ${target ?? ''}.`);
   const profile = values.profile;
   if (!(ENVIRONMENTS as readonly string[]).includes(profile))
     problems.push(`--profile "${profile}" is unknown; use one of ${ENVIRONMENTS.join(', ')}.`);
@@ -116,23 +142,39 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
   const dotEnvPath = join(out, '.env');
   const kept = existsSync(dotEnvPath) ? parseDotEnv(readFileSync(dotEnvPath, 'utf8')) : {};
 
-  const render = renderComposeStack({
-    profile: profile as Environment,
-    env: { ...fileEnv, ...io.env },
-    existingSecrets: kept,
-    ...(values.network === undefined ? {} : { applicationNetwork: values.network }),
-    ...(values['publish-address'] === undefined ? {} : { publishAddress: values['publish-address'] }),
+  const env = { ...fileEnv, ...io.env };
+  const model = {
+    ...(values['runbook-base-url'] === undefined
+      ? {}
+      : { runbookBaseUrl: values['runbook-base-url'].replace(/\/+$/, '') }),
+    ...(values['grafana-url'] === undefined ? {} : { grafanaUrl: values['grafana-url'].replace(/\/+$/, '') }),
+  };
+  const exporters = {
     ...(values.redis === undefined ? {} : { redisAddress: values.redis }),
     ...(values.postgres === undefined ? {} : { postgresAddress: values.postgres }),
-    model: {
-      ...(values['runbook-base-url'] === undefined
-        ? {}
-        : { runbookBaseUrl: values['runbook-base-url'].replace(/\/+$/, '') }),
-      ...(values['grafana-url'] === undefined
-        ? {}
-        : { grafanaUrl: values['grafana-url'].replace(/\/+$/, '') }),
-    },
-  });
+  };
+  const render: StackRender =
+    target === 'kubernetes'
+      ? renderKubernetesStack({
+          profile: profile as Environment,
+          env,
+          existingSecrets: kept,
+          model,
+          ...exporters,
+          ...(values.namespace === undefined ? {} : { namespace: values.namespace }),
+          ...(values['app-namespace'] === undefined ? {} : { applicationNamespace: values['app-namespace'] }),
+          ...(values['storage-class'] === undefined ? {} : { storageClass: values['storage-class'] }),
+          istio: values.istio === true,
+        })
+      : renderComposeStack({
+          profile: profile as Environment,
+          env,
+          existingSecrets: kept,
+          ...(values.network === undefined ? {} : { applicationNetwork: values.network }),
+          ...(values['publish-address'] === undefined ? {} : { publishAddress: values['publish-address'] }),
+          ...exporters,
+          model,
+        });
   for (const warning of render.warnings) io.stderr(`warning: ${warning}`);
   const result = writeRenderedFiles(out, render.files);
 
@@ -159,6 +201,10 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
         : '') +
       '.',
   );
-  io.stdout(`Start: cd ${out} && docker compose -f ${COMPOSE_FILE} up -d`);
+  io.stdout(
+    target === 'kubernetes'
+      ? `Install: obs up --mode kubernetes, or the steps in ${join(out, 'README.md')} (helm, then kubectl).`
+      : `Start: cd ${out} && docker compose -f ${COMPOSE_FILE} up -d`,
+  );
   return 0;
 }

@@ -12,6 +12,7 @@ import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { demoLaunches, demoPorts, loadDemo, startDemoTraffic } from '../local/demo.js';
 import { dockerAnswers, dockerUp } from '../local/docker.js';
+import { kubernetesUp } from '../local/kubernetes.js';
 import { renderCommand } from './render.js';
 import { SPEC_PORTS } from '../local/engines.js';
 import { privateUmask } from '../local/files.js';
@@ -37,7 +38,10 @@ every engine installed on this machine natively, on loopback, and stays in the f
 Ctrl-C, or obs down from another terminal, stops everything it started.
 
 Options:
-  --mode <mode>          local | docker (default: docker when a Docker engine answers, else local)
+  --mode <mode>          local | docker | kubernetes (default: docker when a Docker engine
+                         answers, else local). kubernetes renders the Kubernetes deployment into
+                         <data-dir>/kubernetes and installs it with helm and kubectl (current
+                         context), or prints the commands where they are not installed
   --profile <profile>    ${ENVIRONMENTS.join(' | ')} (default: development)
   --demo                 also run the demo platform (four instrumented services, mock Airtable
                          and LLM provider) with light background traffic
@@ -146,8 +150,8 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
   }
   if (!(ENVIRONMENTS as readonly string[]).includes(values.profile))
     throw new UsageError(`--profile "${values.profile}" is unknown; use one of ${ENVIRONMENTS.join(', ')}`);
-  if (values.mode !== undefined && values.mode !== 'local' && values.mode !== 'docker')
-    throw new UsageError(`--mode "${values.mode}" is unknown; use local or docker`);
+  if (values.mode !== undefined && !['local', 'docker', 'kubernetes'].includes(values.mode))
+    throw new UsageError(`--mode "${values.mode}" is unknown; use local, docker or kubernetes`);
   const timeScale = parseTimeScale(values['time-scale']);
   const portOffset = parsePortOffset(values['port-offset']);
   const mode = values.mode ?? (dockerAnswers(io.env) ? 'docker' : 'local');
@@ -156,6 +160,11 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
       'no Docker engine answers here (docker info failed). Start Docker, or run obs up --mode local to use the engines installed on this machine.',
     );
   const dataDir = resolveDataDir(io.cwd, values['data-dir']);
+  if (mode === 'kubernetes') {
+    if (values.demo) io.stderr('obs up: --demo runs in local mode only; installing the stack without it');
+    mkdirSync(dataDir, { recursive: true });
+    return kubernetesUp(dataDir, values.profile, io, renderCommand);
+  }
   if (mode === 'docker') {
     if (values.demo) io.stderr('obs up: --demo runs in local mode only; starting the stack without it');
     mkdirSync(dataDir, { recursive: true });

@@ -107,7 +107,7 @@ export function installSteps(
   if (has('redis-exporter') || has('postgres-exporter'))
     steps.push({
       kind: 'secret',
-      why: "the exporters' database credentials (each optional)",
+      why: "the exporters' database credentials (each optional: an unset variable is left out)",
       name: KUBERNETES_SECRETS.exporters,
       namespace: context.namespace,
       entries: EXPORTER_SECRET_ENTRIES,
@@ -155,10 +155,13 @@ export function installSteps(
 /** The shell a person types for a step (a Secret through `kubectl create --dry-run | apply`). */
 export function stepCommand(step: InstallStep): string {
   if (step.kind === 'command') return [step.program, ...step.args].join(' ');
+  // An optional entry is left out when its variable is unset: `${VAR:+...}` expands to nothing.
   const literals = step.entries.map((entry) =>
     entry.variable === undefined
       ? `--from-literal=${entry.key}=${entry.value ?? ''}`
-      : `--from-literal=${entry.key}="$${entry.variable}"`,
+      : step.optionalEntries
+        ? `\${${entry.variable}:+"--from-literal=${entry.key}=$${entry.variable}"}`
+        : `--from-literal=${entry.key}="$${entry.variable}"`,
   );
   return [
     `kubectl create secret generic ${step.name} --namespace ${step.namespace}`,
