@@ -131,6 +131,8 @@ export interface StackModel {
   readonly localHub?: LocalHub;
   /** Kubernetes: where Elasticsearch's clients find the CA of its TLS certificate (the operator's). */
   readonly elasticsearchCaFile?: string;
+  /** Copies of each log and trace shard: 0 on one node, 1 where production runs three. */
+  readonly elasticsearchReplicas: number;
 }
 
 /** Where Prometheus finds the hub in local mode (`host:port` each). */
@@ -157,6 +159,7 @@ export interface ModelOptions {
   readonly alertThresholds?: Partial<AlertThresholds>;
   readonly localHub?: LocalHub;
   readonly elasticsearchCaFile?: string;
+  readonly elasticsearchReplicas?: number;
 }
 
 /**
@@ -214,5 +217,6 @@ export function buildModel(options: ModelOptions): StackModel {
     ...(options.elasticsearchCaFile === undefined
       ? {}
       : { elasticsearchCaFile: options.elasticsearchCaFile }),
+    elasticsearchReplicas: options.elasticsearchReplicas ?? 0,
   };
 }

@@ -338,28 +338,6 @@ describe.each(CASES)('Kubernetes render: $profile, istio $istio', ({ profile, is
       ])
         expect(file.content, file.path).not.toContain(value);
   });
-
-  it.runIf(istio)('turns on STRICT mTLS and traces the mesh to the collector agent', () => {
-    const strict = docs.filter((doc) => doc.kind === 'PeerAuthentication');
-    expect(strict.map((doc) => doc.metadata.namespace).sort()).toEqual(['observability', 'pyairtable']);
-    for (const doc of strict) expect(doc.spec?.['mtls']).toEqual({ mode: 'STRICT' });
-    const telemetry = docs.find((doc) => doc.kind === 'Telemetry');
-    const provider = (telemetry?.spec?.['tracing'] as { providers: { name: string }[] }[])[0]?.providers[0]
-      ?.name;
-    const mesh = parse(
-      result.files.find((file) => file.path === 'values/istiod-mesh.yaml')?.content ?? '',
-    ) as {
-      meshConfig: {
-        extensionProviders: { name: string; opentelemetry: { service: string; port: number } }[];
-      };
-    };
-    expect(mesh.meshConfig.extensionProviders).toEqual([
-      {
-        name: provider,
-        opentelemetry: { service: 'otel-agent.observability.svc.cluster.local', port: SPEC_PORTS.otlpGrpc },
-      },
-    ]);
-  });
 });
 
 /** Key paths of our values the chart documents; a key the chart documents as a leaf is free-form below. */
@@ -393,6 +371,41 @@ function undocumentedValueKeys(values: Record<string, unknown>): string[] {
 }
 
 describe('the Kubernetes render as a whole', () => {
+  it.each(ENVIRONMENTS)(
+    '%s with --istio: STRICT mTLS, and the mesh traced to the collector agent',
+    (profile) => {
+      const result = render(profile, true);
+      const docs = documents(result);
+      const strict = docs.filter((doc) => doc.kind === 'PeerAuthentication');
+      expect(strict.map((doc) => doc.metadata.namespace).sort()).toEqual(['observability', 'pyairtable']);
+      for (const doc of strict) expect(doc.spec?.['mtls']).toEqual({ mode: 'STRICT' });
+      const telemetry = docs.find((doc) => doc.kind === 'Telemetry');
+      const provider = (telemetry?.spec?.['tracing'] as { providers: { name: string }[] }[])[0]?.providers[0]
+        ?.name;
+      const mesh = parse(
+        result.files.find((file) => file.path === 'values/istiod-mesh.yaml')?.content ?? '',
+      ) as {
+        meshConfig: {
+          extensionProviders: { name: string; opentelemetry: { service: string; port: number } }[];
+        };
+      };
+      expect(mesh.meshConfig.extensionProviders).toEqual([
+        {
+          name: provider,
+          opentelemetry: { service: 'otel-agent.observability.svc.cluster.local', port: SPEC_PORTS.otlpGrpc },
+        },
+      ]);
+    },
+  );
+
+  it('without --istio, renders no Istio resource and leaves the namespace out of the mesh', () => {
+    const docs = documents(render('production'));
+    expect(docs.filter((doc) => doc.apiVersion.includes('istio.io'))).toEqual([]);
+    expect(docs.find((doc) => doc.kind === 'Namespace')?.metadata.labels).not.toHaveProperty(
+      'istio-injection',
+    );
+  });
+
   it('pins the chart the key list was read from', () => {
     expect(KPS.version).toBe(HELM_CHARTS.kubePrometheusStack.version);
   });

@@ -129,7 +129,7 @@ export function ilmPolicy(rule: RetentionRule, rollover: boolean): object {
   return { policy: { _meta: { managed_by: '@pyairtable/stack', storage: rule.storage }, phases } };
 }
 
-export function logIndexTemplate(category: LogCategory): object {
+export function logIndexTemplate(category: LogCategory, replicas = 0): object {
   return {
     index_patterns: [logDataStream(category)],
     data_stream: {},
@@ -138,8 +138,8 @@ export function logIndexTemplate(category: LogCategory): object {
     template: {
       settings: {
         'index.lifecycle.name': logDataStream(category),
-        // One node under Compose: replicas could never be allocated.
-        'index.number_of_replicas': 0,
+        // One node under Compose: replicas could never be allocated. Production on Kubernetes has three.
+        'index.number_of_replicas': replicas,
       },
       mappings: {
         // Unknown fields stay in _source but are not indexed: no mapping explosion from a
@@ -423,7 +423,7 @@ export function renderElasticFiles(model: StackModel): RenderedFile[] {
       },
       {
         path: `elastic-setup/index-templates/${logDataStream(category)}.json`,
-        content: json(logIndexTemplate(category)),
+        content: json(logIndexTemplate(category, model.elasticsearchReplicas)),
       },
       {
         path: `elastic-setup/data-views/${logDataStream(category)}.json`,

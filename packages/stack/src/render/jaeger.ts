@@ -26,7 +26,7 @@ export const jaegerUsesElasticsearch = (model: StackModel): boolean =>
 export function jaegerConfig(model: StackModel): object {
   const listen = (port: number): string => `0.0.0.0:${String(port)}`;
   const retention = `${String(TRACES_RETENTION.deleteAfterDays * 24)}h`;
-  const index = { shards: 1, replicas: 0 };
+  const index = { shards: 1, replicas: model.elasticsearchReplicas };
   const backend = jaegerUsesElasticsearch(model)
     ? {
         elasticsearch: {

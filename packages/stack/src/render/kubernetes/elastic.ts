@@ -47,10 +47,11 @@ const ELASTIC_SETUP = 'elastic-setup';
 const PII_SCRIPT_DIR = ELASTIC_PATHS.piiScript.slice(0, ELASTIC_PATHS.piiScript.lastIndexOf('/'));
 const PII_SCRIPT_FILE = ELASTIC_PATHS.piiScript.slice(ELASTIC_PATHS.piiScript.lastIndexOf('/') + 1);
 
-const metadata = (context: KubernetesContext, name: string): Record<string, unknown> => ({
+/** The resource's name, and the part it plays as its label (the three share the cluster's name). */
+const metadata = (context: KubernetesContext, name: string, role = name): Record<string, unknown> => ({
   name,
   namespace: context.namespace,
-  labels: labelsFor(name),
+  labels: labelsFor(role),
 });
 
 /** One main container's size in an operator's pod template. */
@@ -66,7 +67,7 @@ function elasticsearch(context: KubernetesContext): CustomResource {
   return new CustomResource({
     apiVersion: 'elasticsearch.k8s.elastic.co/v1',
     kind: 'Elasticsearch',
-    metadata: metadata(context, ECK_CLUSTER),
+    metadata: metadata(context, ECK_CLUSTER, 'elasticsearch'),
     spec: {
       version: ELASTIC_VERSION,
       nodeSets: [
@@ -75,9 +76,8 @@ function elasticsearch(context: KubernetesContext): CustomResource {
           count: context.highAvailability ? 3 : 1,
           // Without it every node needs vm.max_map_count raised on its host.
           config: { 'node.store.allow_mmap': false },
-          podTemplate: sized('elasticsearch', 'elasticsearch', {
-            env: [{ name: 'ES_JAVA_OPTS', value: '-Xms1g -Xmx1g' }],
-          }),
+          // The heap is sized from the memory limit: half of it.
+          podTemplate: sized('elasticsearch', 'elasticsearch'),
           volumeClaimTemplates: [
             {
               metadata: { name: 'elasticsearch-data' },
@@ -98,7 +98,7 @@ function kibana(context: KubernetesContext): CustomResource {
   return new CustomResource({
     apiVersion: 'kibana.k8s.elastic.co/v1',
     kind: 'Kibana',
-    metadata: metadata(context, ECK_CLUSTER),
+    metadata: metadata(context, ECK_CLUSTER, 'kibana'),
     spec: {
       version: ELASTIC_VERSION,
       count: replicas(context),
@@ -115,7 +115,7 @@ function logstash(context: KubernetesContext): Manifest[] {
     new CustomResource({
       apiVersion: 'logstash.k8s.elastic.co/v1alpha1',
       kind: 'Logstash',
-      metadata: metadata(context, ECK_CLUSTER),
+      metadata: metadata(context, ECK_CLUSTER, 'logstash'),
       spec: {
         version: ELASTIC_VERSION,
         count: replicas(context),

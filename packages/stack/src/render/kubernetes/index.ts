@@ -95,6 +95,7 @@ export function renderKubernetesStack(options: KubernetesRenderOptions): Kuberne
     profile: options.profile,
     target: 'kubernetes',
     elasticsearchCaFile: ELASTICSEARCH_CA_FILE,
+    elasticsearchReplicas: options.profile === 'production' ? 1 : 0,
   });
   const channels = resolveChannels(options.env);
   const context: KubernetesContext = {
