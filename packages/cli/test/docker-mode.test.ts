@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@pyairtable/test-support';
 import { COMPOSE_FILE } from '@pyairtable/stack';
-import type { CliIo } from '@pyairtable/cli';
-import { EXIT_CODES, main } from '@pyairtable/cli';
+import { EXIT_CODES } from '@pyairtable/cli';
+import { obs } from './obs-process.js';
 
 const dir = tempDir('obs-docker');
 const bin = join(dir.path, 'bin');
@@ -35,18 +35,6 @@ esac
   return { PATH: `${bin}:${process.env['PATH'] ?? ''}` };
 }
 
-async function obs(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const io: CliIo = {
-    stdout: (line) => lines.push(line),
-    stderr: (line) => lines.push(line),
-    env,
-    cwd: dir.path,
-  };
-  const code = await main(args, io);
-  return { code, out: lines.join('\n') };
-}
-
 afterAll(() => {
   dir.cleanup();
 });
@@ -58,28 +46,28 @@ describe('obs up in docker mode', () => {
       fakeDocker(false),
     );
     expect(run.code).toBe(EXIT_CODES.usage);
-    expect(run.out).toContain('obs up --mode local');
+    expect(run.output).toContain('obs up --mode local');
   });
 
   it('renders the deployment, starts it with compose up --wait, and is found by status and down', async () => {
     const env = fakeDocker(true);
     const dataDir = join(dir.path, 'stack');
     const up = await obs(['up', '--data-dir', dataDir], env);
-    expect(up.code, up.out).toBe(0);
+    expect(up.code, up.output).toBe(0);
     const composeDir = join(dataDir, 'compose');
     expect(existsSync(join(composeDir, COMPOSE_FILE))).toBe(true);
     const log = (): string => readFileSync(calls, 'utf8');
     expect(log()).toContain(`compose --project-directory ${composeDir} -f ${join(composeDir, COMPOSE_FILE)}`);
     expect(log()).toMatch(/ up -d --wait --wait-timeout \d+/);
-    expect(up.out).toMatch(/prometheus\s+http:\/\/127\.0\.0\.1:9090/);
+    expect(up.output).toMatch(/prometheus\s+http:\/\/127\.0\.0\.1:9090/);
 
     const status = await obs(['status', '--data-dir', dataDir], env);
     expect(status.code).toBe(0);
-    expect(status.out).toMatch(/prometheus\s+running\s+healthy/);
+    expect(status.output).toMatch(/prometheus\s+running\s+healthy/);
 
     const verify = await obs(['verify', '--data-dir', dataDir], env);
     expect(verify.code).toBe(0);
-    expect(verify.out).toContain('canaries run in local mode');
+    expect(verify.output).toContain('canaries run in local mode');
 
     const down = await obs(['down', '--data-dir', dataDir], env);
     expect(down.code).toBe(0);

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '@pyairtable/test-support';
 import { HELM_CHARTS, renderKubernetesStack, stepCommand } from '@pyairtable/stack';
-import type { CliIo } from '@pyairtable/cli';
-import { EXIT_CODES, main } from '@pyairtable/cli';
+import { EXIT_CODES } from '@pyairtable/cli';
+import { obs } from './obs-process.js';
 
 const dir = tempDir('obs-kubernetes');
 const bin = join(dir.path, 'bin');
@@ -41,18 +41,6 @@ exit 0
   };
 }
 
-async function obs(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const io: CliIo = {
-    stdout: (line) => lines.push(line),
-    stderr: (line) => lines.push(line),
-    env,
-    cwd: dir.path,
-  };
-  const code = await main(args, io);
-  return { code, out: lines.join('\n') };
-}
-
 const log = (): string[] => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : []);
 
 beforeEach(() => {
@@ -71,7 +59,7 @@ describe('obs up --mode kubernetes', () => {
       ['up', '--mode', 'kubernetes', '--profile', 'production', '--data-dir', dataDir],
       env,
     );
-    expect(up.code, up.out).toBe(0);
+    expect(up.code, up.output).toBe(0);
     const directory = join(dataDir, 'kubernetes');
     expect(existsSync(join(directory, 'values', 'kube-prometheus-stack.yaml'))).toBe(true);
 
@@ -102,16 +90,16 @@ describe('obs up --mode kubernetes', () => {
       secrets.find((secret) => secret.metadata.name === 'pyairtable-exporter-credentials')?.stringData,
     ).toEqual({});
     expect(log().join('\n')).not.toContain(PASSWORD);
-    expect(up.out).not.toContain(PASSWORD);
+    expect(up.output).not.toContain(PASSWORD);
   });
 
   it('prints the steps instead where helm is not installed', async () => {
     const env = fakeTools(['kubectl']);
     const up = await obs(['up', '--mode', 'kubernetes', '--data-dir', join(dir.path, 'print')], env);
-    expect(up.code, up.out).toBe(0);
-    expect(up.out).toContain('helm not found on PATH');
+    expect(up.code, up.output).toBe(0);
+    expect(up.output).toContain('helm not found on PATH');
     for (const step of renderKubernetesStack({ profile: 'development', env }).steps)
-      expect(up.out).toContain(stepCommand(step));
+      expect(up.output).toContain(stepCommand(step));
     expect(log()).toEqual([]);
   });
 
@@ -119,8 +107,8 @@ describe('obs up --mode kubernetes', () => {
     const env = fakeTools(['helm', 'kubectl'], 'kube-prometheus-stack --version');
     const up = await obs(['up', '--mode', 'kubernetes', '--data-dir', join(dir.path, 'fail')], env);
     expect(up.code).toBe(EXIT_CODES.unhealthy);
-    expect(up.out).toContain('helm failed at "Prometheus, Alertmanager, Grafana');
-    expect(up.out).toContain('Error: helm refused');
+    expect(up.output).toContain('helm failed at "Prometheus, Alertmanager, Grafana');
+    expect(up.output).toContain('Error: helm refused');
     expect(log().at(-1)).toContain('kube-prometheus-stack');
     expect(log().join('\n')).not.toContain('--recursive -f manifests/');
   });
@@ -132,7 +120,7 @@ describe('obs up --mode kubernetes', () => {
       env,
     );
     expect(up.code).toBe(EXIT_CODES.configuration);
-    expect(up.out).toContain('GRAFANA_ADMIN_PASSWORD is not set');
+    expect(up.output).toContain('GRAFANA_ADMIN_PASSWORD is not set');
     expect(log()).toEqual([]);
   });
 });
@@ -144,9 +132,9 @@ describe('obs render --target kubernetes', () => {
       {},
     );
     expect(run.code).toBe(EXIT_CODES.usage);
-    expect(run.out).toContain('--network applies to the other target, not --target kubernetes.');
+    expect(run.output).toContain('--network applies to the other target, not --target kubernetes.');
     const compose = await obs(['render', '--target', 'compose', '--out', join(dir.path, 'y'), '--istio'], {});
-    expect(compose.out).toContain('--istio applies to the other target, not --target compose.');
+    expect(compose.output).toContain('--istio applies to the other target, not --target compose.');
   });
 
   it('writes the render with --istio and a namespace of its own', async () => {
@@ -155,8 +143,8 @@ describe('obs render --target kubernetes', () => {
       ['render', '--target', 'kubernetes', '--out', out, '--istio', '--namespace', 'telemetry'],
       {},
     );
-    expect(run.code, run.out).toBe(0);
-    expect(run.out).toContain('obs up --mode kubernetes');
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain('obs up --mode kubernetes');
     expect(readFileSync(join(out, 'manifests', '61-istio.yaml'), 'utf8')).toContain('mode: STRICT');
     expect(readFileSync(join(out, 'manifests', '30-collector.yaml'), 'utf8')).toContain(
       'service: otel-gateway.telemetry',
