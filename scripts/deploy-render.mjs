@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CHANNEL_VARIABLES, STACK_SECRETS, parseDotEnv } from '@pyairtable/stack';
+import { CHANNEL_VARIABLES, LOGSTASH_USER, STACK_SECRETS, parseDotEnv } from '@pyairtable/stack';
 
 export const DEPLOY_DIR = fileURLToPath(new URL('../deploy/compose/', import.meta.url));
 export const DEPLOY_DIRS = {
@@ -20,7 +20,9 @@ export function deployRenderEnv() {
   const throwaway = () => randomBytes(18).toString('base64url');
   return {
     ...parseDotEnv(readFileSync(DEPLOY_ENV_FILE, 'utf8')),
-    ...Object.fromEntries(Object.values(STACK_SECRETS).map((secret) => [secret.variable, throwaway()])),
+    ...Object.fromEntries(
+      [...Object.values(STACK_SECRETS), LOGSTASH_USER.secret].map((secret) => [secret.variable, throwaway()]),
+    ),
     [CHANNEL_VARIABLES.slackWebhookUrl]: `https://hooks.slack.com/services/${throwaway()}`,
     [CHANNEL_VARIABLES.pagerdutyServiceKey]: throwaway(),
     [CHANNEL_VARIABLES.smtpPassword]: throwaway(),

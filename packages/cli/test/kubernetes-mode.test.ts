@@ -37,6 +37,7 @@ exit 0
   return {
     PATH: bin,
     GRAFANA_ADMIN_PASSWORD: PASSWORD,
+    LOGSTASH_ES_PASSWORD: 'logstash-Password-43',
     SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/slack-value-7',
   };
 }
@@ -85,6 +86,11 @@ describe('obs up --mode kubernetes', () => {
     ).toEqual({
       slack_webhook_url: env['SLACK_WEBHOOK_URL'],
     });
+    const logstash = secrets.find((secret) => secret.metadata.name === 'pyairtable-logstash-user') as
+      { type: string; stringData: Record<string, string> } | undefined;
+    expect(logstash?.type).toBe('kubernetes.io/basic-auth');
+    expect(logstash?.stringData['password']).toBe(env['LOGSTASH_ES_PASSWORD']);
+    expect(log().join('\n')).not.toContain(env['LOGSTASH_ES_PASSWORD']);
     // Optional exporter credentials: none set, so an empty Secret rather than empty passwords.
     expect(
       secrets.find((secret) => secret.metadata.name === 'pyairtable-exporter-credentials')?.stringData,

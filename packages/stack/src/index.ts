@@ -87,6 +87,7 @@ export {
   KUBERNETES_SECRETS,
   SCRAPE_POD_LABEL,
   POD_IDENTITY_LABELS,
+  LOGSTASH_USER,
 } from './render/kubernetes/names.js';
 export { KUBERNETES_SERVICES } from './model.js';
 export { agentConfig } from './render/kubernetes/workloads.js';

@@ -77,11 +77,11 @@ export function resolveStackSecrets(
   existing: Env = {},
   random: (bytes: number) => string = (bytes) => randomBytes(bytes).toString('base64url'),
   /** The secrets this deployment needs (Kubernetes: the operator keeps Elasticsearch's own). */
-  needed: readonly StackSecretKey[] = Object.keys(STACK_SECRETS) as StackSecretKey[],
+  needed: readonly StackSecret[] = Object.values(STACK_SECRETS),
 ): SecretsResolution {
   const problems: string[] = [];
   const generated: Record<string, string> = {};
-  for (const secret of needed.map((key) => STACK_SECRETS[key])) {
+  for (const secret of needed) {
     const value = env[secret.variable] ?? existing[secret.variable];
     if (value === undefined || value === '') {
       if (profile === 'development') generated[secret.variable] = random(18);

@@ -27,6 +27,7 @@ import type { KubernetesRender } from '@pyairtable/stack';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { ResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
@@ -59,6 +60,7 @@ type Doc = {
 const MODELS: Readonly<Record<string, new (data: never) => { validate(): void }>> = {
   'v1/Namespace': Namespace,
   'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
   'v1/Service': Service,
   'v1/ServiceAccount': ServiceAccount,
   'v1/PersistentVolumeClaim': PersistentVolumeClaim,
@@ -109,6 +111,7 @@ function schemaProblems(doc: Doc): string[] {
 
 const SECRETS_SET = {
   GRAFANA_ADMIN_PASSWORD: 'grafana-Secret-Value-0001',
+  LOGSTASH_ES_PASSWORD: 'logstash-Secret-Value-0005',
   SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/slack-secret-value-0002',
   PAGERDUTY_SERVICE_KEY: 'pagerduty-secret-value-0003',
   SMTP_SMARTHOST: 'smtp.example.com:587',
@@ -423,9 +426,57 @@ describe('the Kubernetes render as a whole', () => {
     ]);
   });
 
-  it('refuses a production render without the Grafana admin password, naming it', () => {
+  it('refuses a production render without its passwords, naming each', () => {
     expect(() => renderKubernetesStack({ profile: 'production', env: {} })).toThrow(SecretsError);
-    expect(() => renderKubernetesStack({ profile: 'production', env: {} })).toThrow(/GRAFANA_ADMIN_PASSWORD/);
+    expect(() => renderKubernetesStack({ profile: 'production', env: {} })).toThrow(
+      /GRAFANA_ADMIN_PASSWORD is not set[\s\S]*LOGSTASH_ES_PASSWORD is not set/,
+    );
+  });
+
+  it('gives Logstash a user of its own that may write the log streams and nothing more', () => {
+    const docs = documents(render('production'));
+    const roles = parse(
+      (
+        docs.find((doc) => doc.kind === 'Secret' && doc.metadata.name === 'pyairtable-es-roles')?.[
+          'stringData'
+        ] as Record<string, string>
+      )['roles.yml'] ?? '',
+    ) as Record<string, { indices: { names: string[]; privileges: string[] }[] }>;
+    const steps = render('production').steps;
+    const user = steps.find((step) => step.kind === 'secret' && step.name === 'pyairtable-logstash-user');
+    expect(user?.kind === 'secret' && user.type).toBe('kubernetes.io/basic-auth');
+    const roleName =
+      user?.kind === 'secret' ? user.entries.find((entry) => entry.key === 'roles')?.value : undefined;
+    const role = roles[roleName ?? ''];
+    expect(role?.indices).toEqual([
+      {
+        names: ['pyairtable-logs-*'],
+        privileges: ['create_doc', 'auto_configure', 'create_index', 'view_index_metadata'],
+      },
+    ]);
+    // Every data stream Logstash writes falls under the role's pattern.
+    const logstash = docs.find((doc) => doc.kind === 'Logstash');
+    const pipeline = (logstash?.spec?.['pipelines'] as Record<string, string>[])[0]?.['config.string'] ?? '';
+    expect(pipeline).toContain('index => "%{[@metadata][data_stream]}"');
+    expect(pipeline).toMatch(/"\[@metadata\]\[data_stream\]" => "pyairtable-logs-%/);
+    expect(pipeline).toContain('user => "${PYAIRTABLE_LOGS_USER}"');
+    const elasticsearch = docs.find((doc) => doc.kind === 'Elasticsearch');
+    expect(elasticsearch?.spec?.['auth']).toEqual({
+      roles: [{ secretName: 'pyairtable-es-roles' }],
+      fileRealm: [{ secretName: 'pyairtable-logstash-user' }],
+    });
+  });
+
+  it("applies the Elastic resources and waits for the operator's Secrets before Helm waits on Grafana", () => {
+    const commands = render('production').steps.map(stepCommand);
+    const at = (needle: string): number => commands.findIndex((command) => command.includes(needle));
+    expect(at('apply --server-side -f manifests/40-elastic.yaml')).toBeGreaterThan(
+      at('helm upgrade --install elastic-operator'),
+    );
+    expect(
+      at('wait --namespace observability --for=create secret/pyairtable-es-elastic-user'),
+    ).toBeGreaterThan(at('manifests/40-elastic.yaml'));
+    expect(at('helm upgrade --install pyairtable')).toBeGreaterThan(at('--for=create'));
   });
 
   it('installs operators, then Secrets, then the stack; Secret values only from variables', () => {

@@ -61,9 +61,9 @@ Kubernetes only:
   --storage-class <name>    storage class of every volume (default: the cluster's)
 
 Environment:
-  GRAFANA_ADMIN_PASSWORD, ELASTIC_PASSWORD, KIBANA_SYSTEM_PASSWORD
-      required for staging and production (Kubernetes: only GRAFANA_ADMIN_PASSWORD; Elastic's
-      operator keeps Elasticsearch's); development generates missing ones into <dir>/.env
+  GRAFANA_ADMIN_PASSWORD, ELASTIC_PASSWORD, KIBANA_SYSTEM_PASSWORD (compose)
+  GRAFANA_ADMIN_PASSWORD, LOGSTASH_ES_PASSWORD (kubernetes: Elastic's operator keeps the rest)
+      required for staging and production; development generates missing ones into <dir>/.env
   CRITICAL_EMAIL, ONCALL_EMAIL, SECURITY_EMAIL, FINOPS_EMAIL, SMTP_SMARTHOST, SMTP_FROM,
   SMTP_AUTH_USERNAME, SMTP_AUTH_PASSWORD, SLACK_WEBHOOK_URL, PAGERDUTY_SERVICE_KEY
       alert channels; an unset one is left out with a warning

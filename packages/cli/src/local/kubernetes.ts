@@ -48,7 +48,7 @@ function secretDocument(step: Extract<InstallStep, { kind: 'secret' }>, env: Env
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Secret',
-    type: 'Opaque',
+    type: step.type ?? 'Opaque',
     metadata: { name: step.name, namespace: step.namespace },
     stringData,
   });

@@ -32,6 +32,11 @@ export const ELASTIC_USER = 'elastic';
 /** The Elasticsearch resource's name in Kubernetes, and the prefix of the variables the operator gives Logstash. */
 export const ECK_CLUSTER = 'pyairtable';
 const ECK_CLUSTER_VARIABLE_PREFIX = ECK_CLUSTER.toUpperCase();
+/** The variables Logstash's pod gets its own Elasticsearch user from, in Kubernetes. */
+export const LOGSTASH_USER_VARIABLES = {
+  user: 'PYAIRTABLE_LOGS_USER',
+  password: 'PYAIRTABLE_LOGS_PASSWORD',
+} as const;
 
 /** Paths inside the containers where the rendered files are mounted. */
 export const ELASTIC_PATHS = {
@@ -294,8 +299,9 @@ function elasticsearchOutput(model: StackModel): string {
     const variable = (suffix: string): string => `\${${ECK_CLUSTER_VARIABLE_PREFIX}_ES_${suffix}}`;
     return [
       `    hosts => ["${variable('HOSTS')}"]`,
-      `    user => "${variable('USER')}"`,
-      `    password => "${variable('PASSWORD')}"`,
+      // Its own user, which may only write the log streams (the operator's may not write ours).
+      `    user => "\${${LOGSTASH_USER_VARIABLES.user}}"`,
+      `    password => "\${${LOGSTASH_USER_VARIABLES.password}}"`,
       `    ssl_enabled => true`,
       `    ssl_certificate_authorities => "${variable('SSL_CERTIFICATE_AUTHORITY')}"`,
     ].join('\n');

@@ -9,6 +9,9 @@ import { LOG_CATEGORIES, LOG_FIELDS } from '@pyairtable/conventions';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { createHash } from 'node:crypto';
+import { stringify } from 'yaml';
 import { Job } from 'kubernetes-models/batch/v1/Job';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
@@ -19,6 +22,8 @@ import { STACK_SECRETS } from '../../secrets.js';
 import {
   ECK_CLUSTER,
   ELASTIC_PATHS,
+  LOG_INDEX_PREFIX,
+  LOGSTASH_USER_VARIABLES,
   LOGSTASH_PIPELINE_ID,
   LOGSTASH_SETTINGS,
   SERVICE_LABEL_FIELD,
@@ -29,7 +34,15 @@ import { jaegerUsesElasticsearch } from '../jaeger.js';
 import { renderPiiRubyScript } from '../pii-ruby.js';
 import type { KubernetesContext } from './context.js';
 import { replicas } from './context.js';
-import { ECK_SECRETS, MOUNTS, POD_IDENTITY_LABELS, labelsFor, resourcesFor } from './names.js';
+import {
+  ECK_SECRETS,
+  KUBERNETES_SECRETS,
+  LOGSTASH_USER,
+  MOUNTS,
+  POD_IDENTITY_LABELS,
+  labelsFor,
+  resourcesFor,
+} from './names.js';
 import type { Manifest } from './workloads.js';
 import { SECURE_CONTAINER, configMap } from './workloads.js';
 import { IDENTITY_LABELS } from '@pyairtable/conventions';
@@ -63,6 +76,34 @@ const sized = (
   spec: { containers: [{ name: container, resources: resourcesFor(component), ...extra }] },
 });
 
+const hasLogstash = (context: KubernetesContext): boolean => context.model.components.includes('logstash');
+
+/** The roles ECK adds: Logstash's writer may create and write the log data streams, nothing else. */
+export function elasticsearchRoles(): Record<string, unknown> {
+  return {
+    [LOGSTASH_USER.role]: {
+      cluster: ['monitor'],
+      indices: [
+        {
+          names: [`${LOG_INDEX_PREFIX}*`],
+          privileges: ['create_doc', 'auto_configure', 'create_index', 'view_index_metadata'],
+        },
+      ],
+    },
+  };
+}
+
+function rolesSecret(context: KubernetesContext): Secret {
+  return new Secret({
+    metadata: {
+      name: KUBERNETES_SECRETS.elasticsearchRoles,
+      namespace: context.namespace,
+      labels: labelsFor('elasticsearch'),
+    },
+    stringData: { 'roles.yml': stringify(elasticsearchRoles()) },
+  });
+}
+
 function elasticsearch(context: KubernetesContext): CustomResource {
   return new CustomResource({
     apiVersion: 'elasticsearch.k8s.elastic.co/v1',
@@ -70,6 +111,14 @@ function elasticsearch(context: KubernetesContext): CustomResource {
     metadata: metadata(context, ECK_CLUSTER, 'elasticsearch'),
     spec: {
       version: ELASTIC_VERSION,
+      ...(hasLogstash(context)
+        ? {
+            auth: {
+              roles: [{ secretName: KUBERNETES_SECRETS.elasticsearchRoles }],
+              fileRealm: [{ secretName: KUBERNETES_SECRETS.logstashUser }],
+            },
+          }
+        : {}),
       nodeSets: [
         {
           name: 'default',
@@ -144,7 +193,14 @@ function logstash(context: KubernetesContext): Manifest[] {
           },
         ],
         podTemplate: sized('logstash', 'logstash', {
-          env: [{ name: 'LS_JAVA_OPTS', value: '-Xms512m -Xmx512m' }],
+          env: [
+            { name: 'LS_JAVA_OPTS', value: '-Xms512m -Xmx512m' },
+            { name: LOGSTASH_USER_VARIABLES.user, value: LOGSTASH_USER.name },
+            {
+              name: LOGSTASH_USER_VARIABLES.password,
+              valueFrom: { secretKeyRef: { name: KUBERNETES_SECRETS.logstashUser, key: 'password' } },
+            },
+          ],
           volumeMounts: [{ name: 'scripts', mountPath: PII_SCRIPT_DIR, readOnly: true }],
         }) as { spec: object },
       },
@@ -206,6 +262,8 @@ function filebeat(context: KubernetesContext): Manifest[] {
   const podSpec: IPodSpec = {
     serviceAccountName: FILEBEAT,
     automountServiceAccountToken: true,
+    // Every node's logs, tainted nodes' too.
+    tolerations: [{ operator: 'Exists' }],
     // Reading other containers' log files on the host needs root; nothing else is granted.
     securityContext: { runAsUser: 0 },
     containers: [
@@ -313,7 +371,12 @@ function setup(context: KubernetesContext): Manifest[] {
       Object.fromEntries(files.map((file) => [flatKey(relative(file.path)), file.content])),
     ),
     new Job({
-      metadata: { name: ELASTIC_SETUP, namespace: context.namespace, labels: labelsFor(ELASTIC_SETUP) },
+      // A Job's pod cannot change: a new render of the setup is a new Job, the old one expires.
+      metadata: {
+        name: `${ELASTIC_SETUP}-${createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 8)}`,
+        namespace: context.namespace,
+        labels: labelsFor(ELASTIC_SETUP),
+      },
       spec: {
         backoffLimit: 10,
         ttlSecondsAfterFinished: 86_400,
@@ -355,6 +418,7 @@ export function elasticManifests(context: KubernetesContext): Manifest[] {
     context.model.components.includes(component);
   if (!has('elasticsearch')) return [];
   return [
+    ...(hasLogstash(context) ? [rolesSecret(context)] : []),
     elasticsearch(context),
     ...(has('kibana') ? [kibana(context)] : []),
     ...(has('logstash') ? logstash(context) : []),

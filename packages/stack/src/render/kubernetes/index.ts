@@ -11,7 +11,7 @@ import { ENVIRONMENTS, SPEC_PORTS } from '@pyairtable/conventions';
 import { resolveChannels } from '../../alerting.js';
 import type { ModelOptions } from '../../model.js';
 import { buildModel, ModelError } from '../../model.js';
-import { resolveStackSecrets } from '../../secrets.js';
+import { resolveStackSecrets, STACK_SECRETS } from '../../secrets.js';
 import { alertmanagerConfig } from '../alertmanager.js';
 import type { RenderedFile } from '../elastic.js';
 import type { StackRender } from '../stack.js';
@@ -26,8 +26,13 @@ import {
   prometheusRule,
 } from './monitoring.js';
 import type { InstallStep } from './install.js';
-import { installSteps } from './install.js';
-import { DEFAULT_APPLICATION_NAMESPACE, DEFAULT_NAMESPACE, ELASTICSEARCH_CA_FILE } from './names.js';
+import { ELASTIC_MANIFESTS, installSteps } from './install.js';
+import {
+  DEFAULT_APPLICATION_NAMESPACE,
+  DEFAULT_NAMESPACE,
+  ELASTICSEARCH_CA_FILE,
+  LOGSTASH_USER,
+} from './names.js';
 import { istioManifests, istioMeshValues, namespaces, networkPolicies } from './security.js';
 import type { ExporterTargets, Manifest } from './workloads.js';
 import { collectorManifests, exporterManifests, jaegerManifests } from './workloads.js';
@@ -83,12 +88,15 @@ export function renderKubernetesStack(options: KubernetesRenderOptions): Kuberne
       throw new ModelError(
         `${flag} "${value}" is not a Kubernetes name (lower-case letters, digits and -, at most 63)`,
       );
+  const components = options.model?.components;
+  const logstash =
+    components === undefined || (components.includes('logstash') && components.includes('elasticsearch'));
   const { generated } = resolveStackSecrets(
     options.profile,
     options.env,
     options.existingSecrets,
     undefined,
-    ['grafanaAdminPassword'],
+    [STACK_SECRETS.grafanaAdminPassword, ...(logstash ? [LOGSTASH_USER.secret] : [])],
   );
   const model = buildModel({
     ...options.model,
@@ -120,7 +128,7 @@ export function renderKubernetesStack(options: KubernetesRenderOptions): Kuberne
     ['30-collector.yaml', collectorManifests(context), 'OpenTelemetry Collector, agent and gateway'],
     ['31-jaeger.yaml', jaegerManifests(context), 'Jaeger v2'],
     [
-      '40-elastic.yaml',
+      ELASTIC_MANIFESTS.slice('manifests/'.length),
       elasticManifests(context),
       'Elasticsearch, Kibana, Logstash, Filebeat and their setup',
     ],

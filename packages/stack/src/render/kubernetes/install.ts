@@ -7,7 +7,13 @@
 import { STACK_SECRETS } from '../../secrets.js';
 import type { KubernetesContext } from './context.js';
 import { EXPORTER_SECRET_ENTRIES } from './workloads.js';
-import { ECK_OPERATOR_NAMESPACE, HELM_CHARTS, KUBERNETES_SECRETS } from './names.js';
+import {
+  ECK_OPERATOR_NAMESPACE,
+  ECK_SECRETS,
+  HELM_CHARTS,
+  KUBERNETES_SECRETS,
+  LOGSTASH_USER,
+} from './names.js';
 import type { HelmChart } from './names.js';
 
 export interface SecretEntry {
@@ -33,9 +39,12 @@ export type InstallStep =
       readonly entries: readonly SecretEntry[];
       /** Entries whose variable is unset are left out (the consumer treats the key as optional). */
       readonly optionalEntries: boolean;
+      /** The Secret's type when it is not Opaque (ECK's file realm reads `kubernetes.io/basic-auth`). */
+      readonly type?: string;
     };
 
 const KUBE_PROMETHEUS_VALUES = 'values/kube-prometheus-stack.yaml';
+export const ELASTIC_MANIFESTS = 'manifests/40-elastic.yaml';
 const ISTIO_MESH_VALUES = 'values/istiod-mesh.yaml';
 
 const helmInstall = (chart: HelmChart, namespace: string, extra: readonly string[]): string[] => [
@@ -104,6 +113,20 @@ export function installSteps(
       entries: channelSecrets,
       optionalEntries: false,
     });
+  if (has('logstash') && has('elasticsearch'))
+    steps.push({
+      kind: 'secret',
+      why: "Logstash's own Elasticsearch user (ECK's file realm), which may only write the log streams",
+      name: KUBERNETES_SECRETS.logstashUser,
+      namespace: context.namespace,
+      type: 'kubernetes.io/basic-auth',
+      entries: [
+        { key: 'username', value: LOGSTASH_USER.name },
+        { key: 'password', variable: LOGSTASH_USER.secret.variable },
+        { key: 'roles', value: LOGSTASH_USER.role },
+      ],
+      optionalEntries: false,
+    });
   if (has('redis-exporter') || has('postgres-exporter'))
     steps.push({
       kind: 'secret',
@@ -113,6 +136,30 @@ export function installSteps(
       entries: EXPORTER_SECRET_ENTRIES,
       optionalEntries: true,
     });
+  if (has('elasticsearch'))
+    // Grafana mounts the operator's Elasticsearch password and CA: they must exist before Helm waits for it.
+    steps.push(
+      {
+        kind: 'command',
+        why: 'Elasticsearch, Kibana, Logstash and Filebeat, for the operator to create their Secrets',
+        program: 'kubectl',
+        args: ['apply', '--server-side', '-f', ELASTIC_MANIFESTS],
+      },
+      {
+        kind: 'command',
+        why: "the operator's Elasticsearch password and CA",
+        program: 'kubectl',
+        args: [
+          'wait',
+          '--namespace',
+          context.namespace,
+          '--for=create',
+          `secret/${ECK_SECRETS.elasticUser}`,
+          `secret/${ECK_SECRETS.elasticsearchCa}`,
+          '--timeout=10m',
+        ],
+      },
+    );
   steps.push(
     {
       kind: 'command',
@@ -164,7 +211,7 @@ export function stepCommand(step: InstallStep): string {
         : `--from-literal=${entry.key}="$${entry.variable}"`,
   );
   return [
-    `kubectl create secret generic ${step.name} --namespace ${step.namespace}`,
+    `kubectl create secret generic ${step.name} --namespace ${step.namespace}${step.type === undefined ? '' : ` --type=${step.type}`}`,
     ...literals,
     '--dry-run=client -o yaml | kubectl apply -f -',
   ].join(' \\\n    ');

@@ -149,6 +149,8 @@ function grafanaValues(context: KubernetesContext): Record<string, unknown> {
       'auth.anonymous': { enabled: false },
       analytics: { reporting_enabled: false, check_for_updates: false },
     },
+    // One pod owns the volume (and SQLite): the old one stops before the new one starts.
+    deploymentStrategy: { type: 'Recreate' },
     persistence: {
       enabled: true,
       size: '2Gi',

@@ -47,6 +47,21 @@ export const KUBERNETES_SECRETS = {
   grafanaAdmin: 'pyairtable-grafana-admin',
   alertmanagerChannels: 'pyairtable-alertmanager-channels',
   exporters: 'pyairtable-exporter-credentials',
+  /** Logstash's own Elasticsearch user (ECK's file realm): it may only write the log streams. */
+  logstashUser: 'pyairtable-logstash-user',
+  /** The roles ECK adds to Elasticsearch (`roles.yml`; no secret value, but ECK reads a Secret). */
+  elasticsearchRoles: 'pyairtable-es-roles',
+} as const;
+
+/** Logstash's user, its role, and the variable its password comes from. */
+export const LOGSTASH_USER = {
+  name: 'pyairtable-logstash',
+  role: 'pyairtable_logs_writer',
+  secret: {
+    variable: 'LOGSTASH_ES_PASSWORD',
+    secretName: 'logstash_es_password',
+    purpose: "Logstash's Elasticsearch user, which may only write the log data streams",
+  },
 } as const;
 
 /** Created by Elastic's operator for the `pyairtable` Elasticsearch resource. */

@@ -2,6 +2,7 @@
 import { COMPONENTS } from '../../components.js';
 import type { ComponentName } from '../../components.js';
 import { KUBERNETES_SERVICES } from '../../model.js';
+import { PUBLISHED_PORTS } from '../compose.js';
 import { SPEC_PORTS } from '@pyairtable/conventions';
 import type { KubernetesContext } from './context.js';
 import type { InstallStep } from './install.js';
@@ -29,8 +30,10 @@ export function renderKubernetesReadme(context: KubernetesContext, steps: readon
   ];
   const forwards = UIS.filter((component) => model.components.includes(component)).map((component) => {
     const port = COMPONENTS[component].port;
+    // The same local ports as Compose publishes: Grafana's links (--grafana-url) point there.
+    const local = PUBLISHED_PORTS[component] ?? port;
     const scheme = model.url(component).startsWith('https') ? 'https' : 'http';
-    return `kubectl port-forward --namespace ${context.namespace} service/${KUBERNETES_SERVICES[component]} ${String(port)}:${String(port)}   # ${scheme}://localhost:${String(port)}`;
+    return `kubectl port-forward --namespace ${context.namespace} service/${KUBERNETES_SERVICES[component]} ${String(local)}:${String(port)}   # ${scheme}://localhost:${String(local)}`;
   });
   const labels = Object.entries(POD_IDENTITY_LABELS)
     .map(([label, podLabel]) => `\`${podLabel}\` (${label})`)

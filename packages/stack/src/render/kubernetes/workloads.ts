@@ -92,6 +92,14 @@ function podTemplate(parts: PodParts): { metadata: object; spec: IPodSpec } {
   };
 }
 
+/** On every node, tainted ones too: a pod whose node has no agent would lose its telemetry. */
+function withTolerations(template: { metadata: object; spec: IPodSpec }): {
+  metadata: object;
+  spec: IPodSpec;
+} {
+  return { ...template, spec: { ...template.spec, tolerations: [{ operator: 'Exists' }] } };
+}
+
 function deployment(context: KubernetesContext, parts: PodParts, count = replicas(context)): Deployment {
   return new Deployment({
     metadata: { name: parts.name, namespace: context.namespace, labels: labelsFor(parts.name) },
@@ -164,6 +172,8 @@ export function agentConfig(context: KubernetesContext): object {
       k8sattributes: {
         auth_type: 'serviceAccount',
         passthrough: false,
+        // Each agent sees only its node's pods (its Service is node-local): no cluster-wide cache.
+        filter: { node_from_env_var: NODE_NAME_VARIABLE },
         extract: { metadata: ['k8s.namespace.name', 'k8s.pod.name', 'k8s.deployment.name', 'k8s.node.name'] },
         pod_association: [{ sources: [{ from: 'connection' }] }],
       },
@@ -205,6 +215,7 @@ export function agentConfig(context: KubernetesContext): object {
 }
 
 const COLLECTOR_METRICS_PORT = COMPONENTS['otel-collector'].metrics?.port ?? 8888;
+const NODE_NAME_VARIABLE = 'K8S_NODE_NAME';
 
 function collectorContainer(name: string): IContainer {
   return {
@@ -217,7 +228,12 @@ function collectorContainer(name: string): IContainer {
       [METRICS_PORT_NAME]: COLLECTOR_METRICS_PORT,
       ...(name === COLLECTOR_GATEWAY ? { 'otlp-metrics': COLLECTOR_PROMETHEUS_EXPORTER_PORT } : {}),
     }),
-    env: [{ name: 'GOMEMLIMIT', value: '400MiB' }],
+    env: [
+      { name: 'GOMEMLIMIT', value: '400MiB' },
+      ...(name === COLLECTOR_AGENT
+        ? [{ name: NODE_NAME_VARIABLE, valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }]
+        : []),
+    ],
     resources: resourcesFor('otel-collector'),
     volumeMounts: [configMount],
     ...httpProbe(COLLECTOR_HEALTH_PORT, '/'),
@@ -272,13 +288,15 @@ export function collectorManifests(context: KubernetesContext): Manifest[] {
       metadata: { name: COLLECTOR_AGENT, namespace: ns, labels: labelsFor(COLLECTOR_AGENT) },
       spec: {
         selector: { matchLabels: selectorFor(COLLECTOR_AGENT) },
-        template: podTemplate({
-          name: COLLECTOR_AGENT,
-          container: collectorContainer(COLLECTOR_AGENT),
-          volumes: [configVolume(COLLECTOR_AGENT)],
-          serviceAccountName: COLLECTOR_AGENT,
-          user: 10001,
-        }),
+        template: withTolerations(
+          podTemplate({
+            name: COLLECTOR_AGENT,
+            container: collectorContainer(COLLECTOR_AGENT),
+            volumes: [configVolume(COLLECTOR_AGENT)],
+            serviceAccountName: COLLECTOR_AGENT,
+            user: 10001,
+          }),
+        ),
       },
     }),
     // A pod's spans stay on its node: the Service routes to the agent beside it.
