@@ -92,3 +92,15 @@ export {
 export { KUBERNETES_SERVICES } from './model.js';
 export { agentConfig } from './render/kubernetes/workloads.js';
 export { UI_ACCESS_LABEL } from './render/kubernetes/security.js';
+export {
+  webConfig,
+  redisExporterTlsFlags,
+  clientTls,
+  bcryptHash,
+  TLS_DIRECTORY,
+  CA_CERTIFICATE,
+  CA_KEY,
+  certificateFile,
+  keyFile,
+} from './tls/web-config.js';
+export type { WebConfigOptions } from './tls/web-config.js';

@@ -14,7 +14,14 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, captureLines, engineAvailable, plainFetch, tempDir } from '@pyairtable/test-support';
+import {
+  ENGINES,
+  captureLines,
+  engineAvailable,
+  freePort,
+  plainFetch,
+  tempDir,
+} from '@pyairtable/test-support';
 import type { Telemetry } from '@pyairtable/telemetry';
 import { initTelemetry, instrumentRequestListener } from '@pyairtable/telemetry';
 import {
@@ -33,14 +40,6 @@ const ROUTING_KEY = 'e2e-routing-key';
 interface Received {
   path: string;
   body: Record<string, unknown>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** An HTTP endpoint recording every JSON body posted to it. */

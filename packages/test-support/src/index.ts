@@ -104,3 +104,4 @@ export { plainFetch } from './plain-fetch.js';
 export { POSITIVES, NEGATIVES, SENSITIVE_KEYS, ORDINARY_KEYS } from './pii-corpus.js';
 export type { Positive } from './pii-corpus.js';
 export { launchChromium, CHROMIUM_PATH } from './browser.js';
+export { freePort } from './ports.js';
