@@ -6,6 +6,7 @@ import { EXIT_CODES, UsageError, exitCodeFor } from './errors.js';
 import type { CliIo } from './io.js';
 import { runHubCli } from '@pyairtable/hub';
 import { renderCommand } from './commands/render.js';
+import { certsCommand } from './commands/certs.js';
 import { upCommand } from './commands/up.js';
 import { downCommand } from './commands/down.js';
 import { statusCommand } from './commands/status.js';
@@ -16,6 +17,7 @@ import { doctorCommand } from './commands/doctor.js';
 export { EXIT_CODES, NotRunningError, PortsInUseError, UsageError, exitCodeFor } from './errors.js';
 export type { CliIo } from './io.js';
 export { RENDER_HELP } from './commands/render.js';
+export { CERTS_HELP } from './commands/certs.js';
 export { UP_HELP, accessTable, parseTimeScale, parsePortOffset } from './commands/up.js';
 export { samplingFindings } from './commands/doctor.js';
 export type { Finding } from './commands/doctor.js';
@@ -33,6 +35,7 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => 
   traffic: trafficCommand,
   doctor: doctorCommand,
   render: renderCommand,
+  certs: certsCommand,
   // The hub owns its process (listeners, signals); obs hands it the arguments.
   hub: (args, io) =>
     runHubCli(args, io.env, 'obs hub', {
@@ -55,6 +58,7 @@ Commands:
   traffic  load against the demo, with incidents that fire the alerts
   doctor   find what keeps the stack from working, and say how to fix it
   render   write the stack's deployment files
+  certs    make the CA, certificates and UI passwords for TLS between every part
   hub      run the hub alone: OTLP in, durable store, Jaeger's API out
 
 Run obs <command> --help for a command's options. Start with: obs up --demo

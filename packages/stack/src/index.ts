@@ -104,3 +104,12 @@ export {
   keyFile,
 } from './tls/web-config.js';
 export type { WebConfigOptions } from './tls/web-config.js';
+export {
+  requiredTlsFiles,
+  componentNames,
+  webConfigFile,
+  UI_PASSWORDS,
+  UI_USER,
+  WEB_CONFIG_COMPONENTS,
+} from './tls/layout.js';
+export type { WebConfigComponent } from './tls/layout.js';

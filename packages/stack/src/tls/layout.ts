@@ -1,0 +1,50 @@
+/**
+ * The layout of a TLS directory (`obs certs`): which files it holds and what each engine reads.
+ * Shared by the certificate maker and the renders that mount these files by name.
+ */
+import { COMPONENT_NAMES } from '../components.js';
+import type { ComponentName } from '../components.js';
+import { KUBERNETES_SERVICES } from '../model.js';
+import { CA_CERTIFICATE, certificateFile, keyFile } from './web-config.js';
+
+/** The engines that read the exporter toolkit's web config, and whether people log in to them. */
+export const WEB_CONFIG_COMPONENTS = {
+  prometheus: { users: true },
+  alertmanager: { users: true },
+  'node-exporter': { users: false },
+  'postgres-exporter': { users: false },
+} as const satisfies Partial<Record<ComponentName, { users: boolean }>>;
+export type WebConfigComponent = keyof typeof WEB_CONFIG_COMPONENTS;
+
+/** The UI users' password files and the variables that may set them. */
+export const UI_PASSWORDS = {
+  prometheus: { file: 'prometheus.password', variable: 'PROMETHEUS_WEB_PASSWORD' },
+  alertmanager: { file: 'alertmanager.password', variable: 'ALERTMANAGER_WEB_PASSWORD' },
+} as const;
+export const UI_USER = 'admin';
+export const webConfigFile = (component: WebConfigComponent): string => `web/${component}.yml`;
+
+/** Every name a component is reached by, under Compose, in Kubernetes, and on this host. */
+export function componentNames(component: ComponentName, namespace: string): string[] {
+  const service = KUBERNETES_SERVICES[component];
+  return [
+    ...new Set([
+      component,
+      service,
+      `${service}.${namespace}`,
+      `${service}.${namespace}.svc`,
+      `${service}.${namespace}.svc.cluster.local`,
+      'localhost',
+    ]),
+  ];
+}
+
+/** Every file the stack's TLS needs, whatever is missing from a directory named. */
+export function requiredTlsFiles(): string[] {
+  return [
+    CA_CERTIFICATE,
+    ...COMPONENT_NAMES.flatMap((component) => [certificateFile(component), keyFile(component)]),
+    ...Object.values(UI_PASSWORDS).map((password) => password.file),
+    ...(Object.keys(WEB_CONFIG_COMPONENTS) as WebConfigComponent[]).map(webConfigFile),
+  ];
+}
