@@ -3,7 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CHANNEL_VARIABLES, LOGSTASH_USER, STACK_SECRETS, parseDotEnv } from '@pyairtable/stack';
+import {
+  CHANNEL_VARIABLES,
+  LOGSTASH_USER,
+  STACK_SECRETS,
+  TLS_COMPONENT_FILES,
+  parseDotEnv,
+  tlsVariable,
+} from '@pyairtable/stack';
 
 export const DEPLOY_DIR = fileURLToPath(new URL('../deploy/compose/', import.meta.url));
 export const DEPLOY_DIRS = {
@@ -22,6 +29,10 @@ export function deployRenderEnv() {
     ...parseDotEnv(readFileSync(DEPLOY_ENV_FILE, 'utf8')),
     ...Object.fromEntries(
       [...Object.values(STACK_SECRETS), LOGSTASH_USER.secret].map((secret) => [secret.variable, throwaway()]),
+    ),
+    // TLS files are only checked for presence too: the render names their variables, never their content.
+    ...Object.fromEntries(
+      [...new Set(Object.values(TLS_COMPONENT_FILES).flat())].map((file) => [tlsVariable(file), throwaway()]),
     ),
     [CHANNEL_VARIABLES.slackWebhookUrl]: `https://hooks.slack.com/services/${throwaway()}`,
     [CHANNEL_VARIABLES.pagerdutyServiceKey]: throwaway(),

@@ -5,13 +5,24 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { tempDir } from '@pyairtable/test-support';
-import { COMPOSE_FILE, STACK_SECRETS, parseDotEnv } from '@pyairtable/stack';
+import {
+  COMPOSE_FILE,
+  STACK_SECRETS,
+  TLS_COMPONENT_FILES,
+  parseDotEnv,
+  tlsVariable,
+} from '@pyairtable/stack';
 import type { CliIo } from '@pyairtable/cli';
 import { EXIT_CODES, main } from '@pyairtable/cli';
 
-const SECRETS = Object.fromEntries(
-  Object.values(STACK_SECRETS).map((secret) => [secret.variable, `${secret.secretName}-value-1234`]),
-);
+const SECRETS = Object.fromEntries([
+  ...Object.values(STACK_SECRETS).map((secret) => [secret.variable, `${secret.secretName}-value-1234`]),
+  // TLS files as Compose reads them; the render checks their presence only.
+  ...[...new Set(Object.values(TLS_COMPONENT_FILES).flat())].map((file) => [
+    tlsVariable(file),
+    `tls-${file}-content-5678`,
+  ]),
+]);
 
 interface Run {
   code: number;
@@ -203,5 +214,36 @@ describe('the obs executable', () => {
     const badHub = spawnSync(process.execPath, [bin, 'hub', '--profile', 'prod'], { encoding: 'utf8' });
     expect(badHub.status).toBe(EXIT_CODES.usage);
     expect(badHub.stderr).toContain('--profile "prod" is unknown');
+  });
+});
+
+describe('obs render with TLS', () => {
+  it('renders production from a TLS directory obs certs made, writing none of its content', async () => {
+    const tls = join(freshDir(), 'tls');
+    expect((await obs(['certs', '--out', tls])).code).toBe(0);
+    const out = join(freshDir(), 'deploy');
+    const secrets = Object.fromEntries(
+      Object.values(STACK_SECRETS).map((secret) => [secret.variable, `${secret.secretName}-value-1234`]),
+    );
+    const run = await obs(render(out, 'production', '--tls-dir', tls), secrets);
+    expect(run.code, run.stderr).toBe(0);
+    const compose = readFileSync(join(out, COMPOSE_FILE), 'utf8');
+    expect(compose).toContain(tlsVariable('prometheus.key'));
+    const key = readFileSync(join(tls, 'prometheus.key'), 'utf8').split('\n')[1] ?? 'missing';
+    for (const file of ['prometheus/prometheus.yml', COMPOSE_FILE, 'README.md'])
+      expect(readFileSync(join(out, file), 'utf8')).not.toContain(key);
+  });
+
+  it('refuses a TLS directory without a CA, and --tls-dir beside --insecure-no-tls', async () => {
+    const empty = freshDir();
+    const run = await obs(
+      render(join(freshDir(), 'a'), 'production', '--tls-dir', empty, '--insecure-no-tls'),
+      SECRETS,
+    );
+    expect(run.code).toBe(EXIT_CODES.usage);
+    expect(run.stderr).toContain(
+      `--tls-dir ${empty} holds no ca.crt: make it with obs certs --out ${empty}.`,
+    );
+    expect(run.stderr).toContain('--tls-dir and --insecure-no-tls contradict each other: give one.');
   });
 });

@@ -95,3 +95,12 @@ export const COMPONENTS: Readonly<Record<ComponentName, Component>> = {
 
 /** The collector's Prometheus exporter: OTLP metrics that services push, for Prometheus to scrape. */
 export const COLLECTOR_PROMETHEUS_EXPORTER_PORT = SPEC_PORTS.otlpMetricsExporter;
+
+/** Components whose listener speaks TLS in a TLS render (`obs certs`); the others are the next step. */
+export const TLS_LISTENERS: readonly ComponentName[] = [
+  'prometheus',
+  'alertmanager',
+  'node-exporter',
+  'postgres-exporter',
+  'redis-exporter',
+];

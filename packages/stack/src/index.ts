@@ -111,5 +111,9 @@ export {
   UI_PASSWORDS,
   UI_USER,
   WEB_CONFIG_COMPONENTS,
+  TLS_COMPONENT_FILES,
+  TLS_LISTENERS,
+  tlsVariable,
+  isPrivateTlsFile,
 } from './tls/layout.js';
 export type { WebConfigComponent } from './tls/layout.js';

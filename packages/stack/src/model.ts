@@ -7,7 +7,7 @@ import type { Environment } from '@pyairtable/conventions';
 import { ENVIRONMENTS, IDENTITY_LABELS, METRICS_RETENTION, SPEC_PORTS } from '@pyairtable/conventions';
 import type { AlertThresholds } from '@pyairtable/conventions';
 import type { ComponentName } from './components.js';
-import { COMPONENTS } from './components.js';
+import { COMPONENTS, TLS_LISTENERS } from './components.js';
 
 export const TARGETS = ['compose', 'kubernetes', 'local'] as const;
 export type Target = (typeof TARGETS)[number];
@@ -133,6 +133,8 @@ export interface StackModel {
   readonly elasticsearchCaFile?: string;
   /** Copies of each log and trace shard: 0 on one node, 1 where production runs three. */
   readonly elasticsearchReplicas: number;
+  /** TLS between the stack's parts (`TLS_LISTENERS`), files from `obs certs`. */
+  readonly tls: boolean;
 }
 
 /** Where Prometheus finds the hub in local mode (`host:port` each). */
@@ -160,6 +162,7 @@ export interface ModelOptions {
   readonly localHub?: LocalHub;
   readonly elasticsearchCaFile?: string;
   readonly elasticsearchReplicas?: number;
+  readonly tls?: boolean;
 }
 
 /**
@@ -204,7 +207,7 @@ export function buildModel(options: ModelOptions): StackModel {
     // often served there too); other ports (a second listener) stay as given.
     address,
     url: (component, port) =>
-      `${target === 'kubernetes' && KUBERNETES_TLS.has(component) ? 'https' : 'http'}://${address(component, port)}`,
+      `${(target === 'kubernetes' && KUBERNETES_TLS.has(component)) || (options.tls === true && TLS_LISTENERS.includes(component)) ? 'https' : 'http'}://${address(component, port)}`,
     components,
     services: options.services ?? [],
     ruleFilesGlob:
@@ -218,5 +221,6 @@ export function buildModel(options: ModelOptions): StackModel {
       ? {}
       : { elasticsearchCaFile: options.elasticsearchCaFile }),
     elasticsearchReplicas: options.elasticsearchReplicas ?? 0,
+    tls: options.tls ?? false,
   };
 }

@@ -115,12 +115,16 @@ describe.each(ENVIRONMENTS)('the %s Compose render', (profile) => {
     const pipelineVariables = [...file('logstash/pipeline/pyairtable-logs.conf').matchAll(unexpanded)];
     expect(pipelineVariables.length).toBeGreaterThan(0);
     for (const match of pipelineVariables) expect(logstashEnvironment).toHaveProperty([match[1] ?? '']);
-    // Grafana: `$$` is a literal dollar; `$__file{...}` must name a secret Grafana mounts.
+    // Grafana: `$$` is a literal dollar; `$__file{...}` must name a file a secret mounts.
     const datasources = file('grafana/provisioning/datasources/pyairtable.yaml').replace(/\$\$/g, '');
-    const grafanaSecrets = (compose.services['grafana']?.secrets ?? []).map((secret) => secret.source);
-    for (const match of datasources.matchAll(/\$(__file\{\/run\/secrets\/([a-z_]+)\}|.)/g)) {
+    const grafanaFiles = (compose.services['grafana']?.secrets ?? []).map((secret) =>
+      secret.target?.startsWith('/') === true
+        ? secret.target
+        : `/run/secrets/${secret.target ?? secret.source}`,
+    );
+    for (const match of datasources.matchAll(/\$(__file\{([^}]+)\}|.)/g)) {
       expect(match[2], `unexpected $ in Grafana provisioning: ${match[0]}`).toBeDefined();
-      expect(grafanaSecrets).toContain(match[2]);
+      expect(grafanaFiles).toContain(match[2]);
     }
   });
 
@@ -134,7 +138,12 @@ describe.each(ENVIRONMENTS)('the %s Compose render', (profile) => {
         expect(declared[secret.source]?.environment).toMatch(/^[A-Z_]+$/);
         expect(declared[secret.source]).not.toHaveProperty('file');
         // Only the owner reads it; Compose's defaults for owner and mode differ between releases.
-        expect(secret).toMatchObject({ uid: expect.stringMatching(/^\d+$/) as unknown, mode: '0400' });
+        // Certificates, the CA and web configs are public: anyone in the container may read them.
+        const isPublic = secret.source.startsWith('tls_') && !/_(key|password)$/.test(secret.source);
+        expect(secret).toMatchObject({
+          uid: expect.stringMatching(/^\d+$/) as unknown,
+          mode: isPublic ? '0444' : '0400',
+        });
       }
     for (const [name, service] of services)
       for (const value of Object.values(service.environment ?? {}))

@@ -60,6 +60,8 @@ describe('Jaeger v2', () => {
   });
 });
 
+import { UI_USER } from '@pyairtable/stack';
+
 interface Datasource {
   name: string;
   uid: string;
@@ -84,8 +86,21 @@ describe('Grafana provisioning', () => {
     expect(datasources.map((datasource) => datasource.uid).sort()).toEqual(
       Object.values(DATASOURCE_UIDS).sort(),
     );
-    expect(byType('prometheus').url).toBe('http://prometheus:9090');
     expect(byType('alertmanager').jsonData).toMatchObject({ implementation: 'prometheus' });
+  });
+
+  it("reaches Prometheus and Alertmanager over TLS with our CA and the UIs' admin login", () => {
+    const grafanaMounts = (compose.services['grafana']?.secrets ?? []).map((secret) => secret.target);
+    for (const type of ['prometheus', 'alertmanager']) {
+      const datasource = byType(type) as Datasource & { basicAuth?: boolean; basicAuthUser?: string };
+      expect(datasource.url).toBe(`https://${type}:${type === 'prometheus' ? '9090' : '9093'}`);
+      expect(datasource).toMatchObject({ basicAuth: true, basicAuthUser: UI_USER });
+      expect(datasource.jsonData['tlsAuthWithCACert']).toBe(true);
+      for (const value of Object.values(datasource.secureJsonData ?? {})) {
+        const path = /^\$__file\{(.+)\}$/.exec(value)?.[1];
+        expect(grafanaMounts, `${type}: ${value}`).toContain(path);
+      }
+    }
   });
 
   it('reads logs from the data streams Logstash writes, with the contract’s level and time fields', () => {

@@ -12,11 +12,22 @@ import {
   CHANNEL_VARIABLES as V,
   COMPOSE_FILE,
   STACK_SECRETS,
+  TLS_COMPONENT_FILES,
   renderComposeStack,
+  tlsVariable,
   writeRenderedFiles,
 } from '@pyairtable/stack';
 
+/** Every TLS file a render may mount, as its variable with a distinctive stand-in content. */
+export const TLS_VALUES: Readonly<Record<string, string>> = Object.fromEntries(
+  [...new Set(Object.values(TLS_COMPONENT_FILES).flat())].map((file) => [
+    tlsVariable(file),
+    `tls-Secret-${file.replace(/[^a-z0-9]/g, '')}-6b2e`,
+  ]),
+);
+
 export const SECRET_VALUES = {
+  ...TLS_VALUES,
   [STACK_SECRETS.grafanaAdminPassword.variable]: 'grafana-Secret-7c1f2a',
   [STACK_SECRETS.elasticPassword.variable]: 'elastic-Secret-93be41',
   [STACK_SECRETS.kibanaSystemPassword.variable]: 'kibana-Secret-5d20ce',
@@ -50,7 +61,7 @@ export interface ComposeService {
   restart?: string;
   ports?: string[];
   volumes?: string[];
-  secrets?: { source: string; uid: string; gid: string; mode: string }[];
+  secrets?: { source: string; target?: string; uid: string; gid: string; mode: string }[];
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };

@@ -1,7 +1,7 @@
 /**
  * TLS and authentication under the real engines: Prometheus, Alertmanager and the node, Redis
- * and PostgreSQL exporters run with the web configs and flags we render, certificates from a
- * CA made by `@pyairtable/stack/tls`. Prometheus scrapes every one over TLS, presenting its own
+ * and PostgreSQL exporters run with the TLS directory `obs certs` makes (certificates, web
+ * configs, UI passwords), the Redis exporter's flags and the production render's prometheus.yml. Prometheus scrapes every one over TLS, presenting its own
  * certificate; plain HTTP, a client without a certificate, a certificate from another CA and a
  * request without credentials are each refused.
  */
@@ -14,17 +14,20 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ENGINES, engineAvailable, freePort, runEngine, tempDir } from '@pyairtable/test-support';
+import type { WebConfigComponent } from '@pyairtable/stack';
 import {
   CA_CERTIFICATE,
-  bcryptHash,
+  TLS_DIRECTORY,
+  UI_PASSWORDS,
+  buildModel,
   certificateFile,
-  clientTls,
   keyFile,
+  prometheusConfig,
   redisExporterTlsFlags,
-  webConfig,
+  webConfigFile,
 } from '@pyairtable/stack';
 import type { KeyPairPem } from '@pyairtable/stack/tls';
-import { createAuthority, issueCertificate } from '@pyairtable/stack/tls';
+import { createAuthority, issueCertificate, tlsMaterial } from '@pyairtable/stack/tls';
 
 const NEEDED = [
   ENGINES.prometheus,
@@ -69,6 +72,29 @@ function get(
   });
 }
 
+/**
+ * The production Compose render's prometheus.yml with TLS, moved to this host: each component's
+ * address becomes its loopback port and the TLS directory this test's. Only these engines' jobs.
+ */
+function renderedPrometheusConfig(directory: string, ports: Record<Server, number>): string {
+  const model = buildModel({
+    profile: 'production',
+    target: 'compose',
+    tls: true,
+    components: [...SERVERS],
+    intervalsOverride: { scrapeSeconds: 3, evaluationSeconds: 3 },
+  });
+  let text = JSON.stringify(prometheusConfig(model)).replaceAll(TLS_DIRECTORY, directory);
+  for (const server of SERVERS)
+    text = text.replaceAll(model.address(server), `localhost:${String(ports[server])}`);
+  const config = JSON.parse(text) as { scrape_configs: { job_name: string }[]; rule_files?: string[] };
+  config.scrape_configs = config.scrape_configs.filter((job) =>
+    (SERVERS as readonly string[]).includes(job.job_name),
+  );
+  delete config.rule_files;
+  return stringify(config);
+}
+
 describe.runIf(NEEDED.every(engineAvailable))('TLS and authentication under the real engines', () => {
   const dir = tempDir('tls-engines');
   const processes: ChildProcess[] = [];
@@ -95,20 +121,23 @@ describe.runIf(NEEDED.every(engineAvailable))('TLS and authentication under the 
   };
 
   beforeAll(async () => {
-    authority = await createAuthority('PyAirtable test CA', 1);
-    write(CA_CERTIFICATE, authority.certificatePem);
-    for (const server of SERVERS) {
-      const issued = await issueCertificate(authority, {
-        commonName: server,
-        dnsNames: ['localhost', server],
-        ipAddresses: ['127.0.0.1'],
-        validDays: 1,
-      });
-      if (server === 'prometheus') prometheusClient = issued;
-      write(certificateFile(server), issued.certificatePem);
-      write(keyFile(server), issued.privateKeyPem);
-      ports[server] = await freePort();
-    }
+    // The TLS directory exactly as obs certs makes it, read from here rather than TLS_DIRECTORY.
+    const material = await tlsMaterial({
+      existing: {},
+      env: { [UI_PASSWORDS.prometheus.variable]: PASSWORD, [UI_PASSWORDS.alertmanager.variable]: PASSWORD },
+      namespace: 'observability',
+      validDays: 2,
+      renewWithinDays: 1,
+    });
+    mkdirSync(join(dir.path, 'web'));
+    for (const file of material) write(file.path, file.content.replaceAll(TLS_DIRECTORY, dir.path));
+    const content = (path: string): string => material.find((file) => file.path === path)?.content ?? '';
+    authority = { certificatePem: content(CA_CERTIFICATE), privateKeyPem: content('ca.key') };
+    prometheusClient = {
+      certificatePem: content(certificateFile('prometheus')),
+      privateKeyPem: content(keyFile('prometheus')),
+    };
+    for (const server of SERVERS) ports[server] = await freePort();
     const rogue = await createAuthority('Another CA', 1);
     rogueClient = await issueCertificate(rogue, {
       commonName: 'prometheus',
@@ -116,21 +145,8 @@ describe.runIf(NEEDED.every(engineAvailable))('TLS and authentication under the 
       validDays: 1,
     });
 
-    const users = { admin: bcryptHash(PASSWORD) };
-    const web = (server: Server): string =>
-      write(
-        `${server}-web.yml`,
-        stringify(
-          webConfig(server, {
-            directory: dir.path,
-            requireClientCertificates: (EXPORTERS as readonly string[]).includes(server),
-            ...(server === 'prometheus' || server === 'alertmanager' ? { users } : {}),
-          }),
-        ),
-      );
+    const web = (server: WebConfigComponent): string => join(dir.path, webConfigFile(server));
     const listen = (server: Server): string => `127.0.0.1:${String(ports[server])}`;
-    const passwordFile = write('ui-password', PASSWORD);
-
     start(ENGINES.nodeExporter.command, [
       `--web.listen-address=${listen('node-exporter')}`,
       `--web.config.file=${web('node-exporter')}`,
@@ -141,9 +157,7 @@ describe.runIf(NEEDED.every(engineAvailable))('TLS and authentication under the 
         `--web.listen-address=${listen('postgres-exporter')}`,
         `--web.config.file=${web('postgres-exporter')}`,
       ],
-      {
-        DATA_SOURCE_NAME: 'postgresql://nobody@127.0.0.1:1/none?sslmode=disable',
-      },
+      { DATA_SOURCE_NAME: 'postgresql://nobody@127.0.0.1:1/none?sslmode=disable' },
     );
     start(ENGINES.redisExporter.command, [
       `-web.listen-address=${listen('redis-exporter')}`,
@@ -159,19 +173,8 @@ describe.runIf(NEEDED.every(engineAvailable))('TLS and authentication under the 
       `--web.config.file=${web('alertmanager')}`,
       '--cluster.listen-address=',
     ]);
-    const scrape = (server: Server): object => ({
-      job_name: server,
-      scheme: 'https',
-      static_configs: [{ targets: [`localhost:${String(ports[server])}`] }],
-      ...((EXPORTERS as readonly string[]).includes(server)
-        ? { tls_config: clientTls('prometheus', dir.path) }
-        : {
-            tls_config: { ca_file: join(dir.path, CA_CERTIFICATE) },
-            basic_auth: { username: 'admin', password_file: passwordFile },
-          }),
-    });
     start(ENGINES.prometheus.command, [
-      `--config.file=${write('prometheus.yml', stringify({ global: { scrape_interval: '3s', scrape_timeout: '3s' }, scrape_configs: SERVERS.map(scrape) }))}`,
+      `--config.file=${write('prometheus.yml', renderedPrometheusConfig(dir.path, ports))}`,
       `--storage.tsdb.path=${join(dir.path, 'prometheus-data')}`,
       `--web.listen-address=${listen('prometheus')}`,
       `--web.config.file=${web('prometheus')}`,
@@ -188,7 +191,7 @@ describe.runIf(NEEDED.every(engineAvailable))('TLS and authentication under the 
       const result = runEngine(ENGINES.promtool, [
         'check',
         'web-config',
-        join(dir.path, `${server}-web.yml`),
+        join(dir.path, webConfigFile(server)),
       ]);
       expect(result.stdout + result.stderr, server).toContain('SUCCESS');
     }
@@ -224,6 +227,18 @@ describe.runIf(NEEDED.every(engineAvailable))('TLS and authentication under the 
       Object.fromEntries(SERVERS.map((server) => [server, '1'])),
     );
   }, 60_000);
+
+  it("sends alerts to Alertmanager over TLS, with the UI's login", async () => {
+    const answer = await get(url('prometheus', '/api/v1/alertmanagers'), {
+      ca: authority.certificatePem,
+      auth: `admin:${PASSWORD}`,
+    });
+    const active = (JSON.parse(answer.body) as { data: { activeAlertmanagers: { url: string }[] } }).data
+      .activeAlertmanagers;
+    expect(active.map((alertmanager) => alertmanager.url)).toEqual([
+      `https://localhost:${String(ports.alertmanager)}/api/v2/alerts`,
+    ]);
+  });
 
   it('refuses plain HTTP on every listener', async () => {
     for (const server of SERVERS) {

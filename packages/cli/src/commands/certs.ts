@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CA_CERTIFICATE, CA_KEY, DEFAULT_NAMESPACE, UI_PASSWORDS, requiredTlsFiles } from '@pyairtable/stack';
 import { UsageError } from '../errors.js';
+import { readTlsEnv } from './render.js';
 import type { CliIo } from '../io.js';
 
 const DEFAULT_DAYS = 397;
@@ -30,6 +31,8 @@ Options:
   --namespace <name>       Kubernetes namespace the certificates name (default: ${DEFAULT_NAMESPACE})
   --days <n>               validity of each component certificate (default: ${String(DEFAULT_DAYS)})
   --renew-within <n>       issue again what expires within n days (default: ${String(DEFAULT_RENEW_WITHIN)})
+  --print-env              then print the files as the variables docker compose reads them from:
+                           eval "$(obs certs --out <dir> --print-env)" before docker compose up
   -h, --help               this help
 
 Environment:
@@ -62,6 +65,7 @@ export async function certsCommand(args: readonly string[], io: CliIo): Promise<
         namespace: { type: 'string' },
         days: { type: 'string' },
         'renew-within': { type: 'string' },
+        'print-env': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -104,6 +108,15 @@ export async function certsCommand(args: readonly string[], io: CliIo): Promise<
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeFileSync(path, file.content, { mode: file.mode });
     chmodSync(path, file.mode);
+  }
+  if (values['print-env'] === true) {
+    // Only the variables on stdout (for eval); the summary goes to stderr.
+    for (const [variable, content] of Object.entries(readTlsEnv(directory)))
+      io.stdout(`export ${variable}='${content.replace(/'/g, "'\\''")}'`);
+    io.stderr(
+      `obs certs: ${String(files.length)} files written in ${directory}; variables printed for eval.`,
+    );
+    return 0;
   }
   const counts = (reason: string): number => files.filter((file) => file.reason === reason).length;
   const ca = new X509Certificate(readFileSync(join(directory, CA_CERTIFICATE), 'utf8'));

@@ -12,6 +12,9 @@ import { parseArgs } from 'node:util';
 import type { Environment } from '@pyairtable/conventions';
 import { ENVIRONMENTS } from '@pyairtable/conventions';
 import {
+  CA_CERTIFICATE,
+  requiredTlsFiles,
+  tlsVariable,
   COMPOSE_FILE,
   DEFAULT_APPLICATION_NAMESPACE,
   DEFAULT_COMPOSE_OPTIONS,
@@ -29,7 +32,7 @@ import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 
 export const RENDER_TARGETS = ['compose', 'kubernetes'] as const;
-const COMPOSE_ONLY = ['network', 'publish-address'] as const;
+const COMPOSE_ONLY = ['network', 'publish-address', 'tls-dir', 'insecure-no-tls'] as const;
 const KUBERNETES_ONLY = ['namespace', 'app-namespace', 'istio', 'storage-class'] as const;
 
 export const RENDER_HELP = `Usage: obs render --target compose|kubernetes --profile <profile> --out <dir> [options]
@@ -53,6 +56,10 @@ Options:
 Compose only:
   --network <name>          PyAirtable application network to join (default: ${DEFAULT_COMPOSE_OPTIONS.applicationNetwork})
   --publish-address <addr>  host address the UIs are published on (default: ${DEFAULT_COMPOSE_OPTIONS.publishAddress})
+  --tls-dir <dir>           the TLS directory obs certs made: TLS between Prometheus, Alertmanager and
+                            the exporters, logins on their UIs (staging and production need it;
+                            development gets TLS only when it is given)
+  --insecure-no-tls         render staging or production without TLS, with a warning
 
 Kubernetes only:
   --namespace <name>        namespace of the stack (default: ${DEFAULT_NAMESPACE})
@@ -68,6 +75,16 @@ Environment:
   SMTP_AUTH_USERNAME, SMTP_AUTH_PASSWORD, SLACK_WEBHOOK_URL, PAGERDUTY_SERVICE_KEY
       alert channels; an unset one is left out with a warning
 `;
+
+/** The TLS directory's files as the variables Compose reads them from (`obs certs --print-env`). */
+export function readTlsEnv(directory: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const file of requiredTlsFiles()) {
+    const path = join(directory, file);
+    if (existsSync(path)) env[tlsVariable(file)] = readFileSync(path, 'utf8');
+  }
+  return env;
+}
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)$/;
 const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -92,6 +109,8 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
         'app-namespace': { type: 'string' },
         istio: { type: 'boolean' },
         'storage-class': { type: 'string' },
+        'tls-dir': { type: 'string' },
+        'insecure-no-tls': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -130,6 +149,13 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
     problems.push(
       `--grafana-url "${values['grafana-url']}" is not an http(s) URL (e.g. https://grafana.example.com).`,
     );
+  if (values['tls-dir'] !== undefined && values['insecure-no-tls'] === true)
+    problems.push('--tls-dir and --insecure-no-tls contradict each other: give one.');
+  const tlsDirectory = values['tls-dir'] === undefined ? undefined : resolve(io.cwd, values['tls-dir']);
+  if (tlsDirectory !== undefined && !existsSync(join(tlsDirectory, CA_CERTIFICATE)))
+    problems.push(
+      `--tls-dir ${tlsDirectory} holds no ${CA_CERTIFICATE}: make it with obs certs --out ${tlsDirectory}.`,
+    );
   if (problems.length > 0) throw new UsageError(`${problems.join('\n')}\n\nSee obs render --help.`);
 
   const out = resolve(io.cwd, values.out ?? '');
@@ -142,7 +168,8 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
   const dotEnvPath = join(out, '.env');
   const kept = existsSync(dotEnvPath) ? parseDotEnv(readFileSync(dotEnvPath, 'utf8')) : {};
 
-  const env = { ...fileEnv, ...io.env };
+  // The TLS files' presence is what the render checks; their content never reaches a file.
+  const env = { ...fileEnv, ...(tlsDirectory === undefined ? {} : readTlsEnv(tlsDirectory)), ...io.env };
   const model = {
     ...(values['runbook-base-url'] === undefined
       ? {}
@@ -174,6 +201,8 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
           ...(values['publish-address'] === undefined ? {} : { publishAddress: values['publish-address'] }),
           ...exporters,
           model,
+          ...(tlsDirectory === undefined ? {} : { tls: true }),
+          ...(values['insecure-no-tls'] === true ? { insecureNoTls: true } : {}),
         });
   for (const warning of render.warnings) io.stderr(`warning: ${warning}`);
   const result = writeRenderedFiles(out, render.files);

@@ -20,6 +20,7 @@ import { IMAGES } from '../images.js';
 import type { StackModel } from '../model.js';
 import { SCRAPE_LABELS } from '../model.js';
 import { STACK_SECRETS, secretPath } from '../secrets.js';
+import { applyComposeTls } from './compose-tls.js';
 import type { StackSecret } from '../secrets.js';
 import { COLLECTOR_HEALTH_PORT } from './collector.js';
 import { ELASTIC_PATHS } from './elastic.js';
@@ -516,6 +517,8 @@ export function composeDocument(
       },
       healthcheck: wget(`http://127.0.0.1:${String(COMPONENTS['postgres-exporter'].port)}/`),
     };
+
+  Object.assign(secrets, applyComposeTls(model, services));
 
   // Only the networks some service joins.
   const joined = new Set(Object.values(services).flatMap((service) => service['networks'] as string[]));

@@ -14,6 +14,8 @@ import { STACK_SECRETS, secretPath } from '../secrets.js';
 import type { RenderedFile } from './elastic.js';
 import { ELASTIC_USER, LOG_INDEX_PREFIX } from './elastic.js';
 import { renderYaml } from './yaml.js';
+import { UI_PASSWORDS, UI_USER } from '../tls/layout.js';
+import { CA_CERTIFICATE, TLS_DIRECTORY } from '../tls/web-config.js';
 
 /** Where the Compose render mounts dashboards inside the Grafana container. */
 export const GRAFANA_DASHBOARDS_DIR = '/etc/grafana/dashboards';
@@ -25,6 +27,24 @@ const DATASOURCE_COMPONENTS: Readonly<Record<string, ComponentName>> = {
   elasticsearch: 'elasticsearch',
   alertmanager: 'alertmanager',
 };
+
+/** A datasource's settings, with our CA and the UI's admin login when the stack runs TLS. */
+function tlsLogin(
+  model: StackModel,
+  component: keyof typeof UI_PASSWORDS,
+  jsonData: Record<string, unknown>,
+): Record<string, unknown> {
+  if (!model.tls) return { jsonData };
+  return {
+    basicAuth: true,
+    basicAuthUser: UI_USER,
+    jsonData: { ...jsonData, tlsAuthWithCACert: true },
+    secureJsonData: {
+      basicAuthPassword: `$__file{${TLS_DIRECTORY}/${UI_PASSWORDS[component].file}}`,
+      tlsCACert: `$__file{${TLS_DIRECTORY}/${CA_CERTIFICATE}}`,
+    },
+  };
+}
 
 /** `$` escaped for Grafana's provisioning interpolation. */
 const literal = (value: string): string => value.replace(/\$/g, '$$$$');
@@ -42,7 +62,11 @@ export function grafanaDatasources(model: StackModel, scrapeInterval: string): o
         url: model.url('prometheus'),
         isDefault: true,
         editable: false,
-        jsonData: { httpMethod: 'POST', timeInterval: scrapeInterval, prometheusType: 'Prometheus' },
+        ...tlsLogin(model, 'prometheus', {
+          httpMethod: 'POST',
+          timeInterval: scrapeInterval,
+          prometheusType: 'Prometheus',
+        }),
       },
       {
         name: 'Jaeger',
@@ -102,7 +126,10 @@ export function grafanaDatasources(model: StackModel, scrapeInterval: string): o
         access: 'proxy',
         url: model.url('alertmanager'),
         editable: false,
-        jsonData: { implementation: 'prometheus', handleGrafanaManagedAlerts: false },
+        ...tlsLogin(model, 'alertmanager', {
+          implementation: 'prometheus',
+          handleGrafanaManagedAlerts: false,
+        }),
       },
     ].filter((datasource) => {
       const component = DATASOURCE_COMPONENTS[datasource.type];

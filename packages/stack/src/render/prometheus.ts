@@ -10,6 +10,8 @@ import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS } from '../components.js
 import type { StackModel } from '../model.js';
 import { SCRAPE_LABELS } from '../model.js';
 import { renderYaml } from './yaml.js';
+import { TLS_LISTENERS, UI_PASSWORDS, UI_USER } from '../tls/layout.js';
+import { CA_CERTIFICATE, TLS_DIRECTORY, clientTls } from '../tls/web-config.js';
 import { CADVISOR_SERVICE_LABEL } from '@pyairtable/dashboards';
 
 /** Docker SD exposes container label `a.b` as `__meta_docker_container_label_a_b`. */
@@ -21,6 +23,24 @@ export const DEFAULT_APPLICATION_NETWORK = 'pyairtable-network';
 
 const OBSERVABILITY_TIER: ServiceTier = 'observability';
 
+/**
+ * How Prometheus reaches a component under TLS: the exporters with its own certificate (they
+ * require one from our CA), the UIs with the admin's password.
+ */
+function tlsScrape(model: StackModel, component: ComponentName): object {
+  if (!model.tls || !TLS_LISTENERS.includes(component)) return {};
+  const password = UI_PASSWORDS[component as keyof typeof UI_PASSWORDS] as { file: string } | undefined;
+  return {
+    scheme: 'https',
+    ...(password === undefined
+      ? { tls_config: clientTls('prometheus') }
+      : {
+          tls_config: { ca_file: `${TLS_DIRECTORY}/${CA_CERTIFICATE}` },
+          basic_auth: { username: UI_USER, password_file: `${TLS_DIRECTORY}/${password.file}` },
+        }),
+  };
+}
+
 function componentJob(
   model: StackModel,
   component: ComponentName,
@@ -31,6 +51,7 @@ function componentJob(
   return {
     job_name: jobName,
     metrics_path: path,
+    ...tlsScrape(model, component),
     static_configs: [
       {
         targets: [model.address(component, port)],
@@ -163,7 +184,16 @@ export function prometheusConfig(model: StackModel, options: PrometheusRenderOpt
     },
     rule_files: [model.ruleFilesGlob],
     ...(has('alertmanager')
-      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [model.address('alertmanager')] }] }] } }
+      ? {
+          alerting: {
+            alertmanagers: [
+              {
+                ...tlsScrape(model, 'alertmanager'),
+                static_configs: [{ targets: [model.address('alertmanager')] }],
+              },
+            ],
+          },
+        }
       : {}),
     scrape_configs: jobs,
   };

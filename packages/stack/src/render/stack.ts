@@ -9,7 +9,11 @@ import { ENVIRONMENTS, SPEC_PORTS } from '@pyairtable/conventions';
 import { resolveChannels } from '../alerting.js';
 import type { ModelOptions, StackModel } from '../model.js';
 import { buildModel, ModelError } from '../model.js';
-import { resolveStackSecrets, STACK_SECRETS } from '../secrets.js';
+import { resolveStackSecrets, SecretsError, STACK_SECRETS } from '../secrets.js';
+import { COMPONENT_NAMES } from '../components.js';
+import { PROFILES } from '../model.js';
+import { TLS_COMPONENT_FILES, TLS_LISTENERS, UI_USER, tlsVariable } from '../tls/layout.js';
+import type { ComponentName } from '../components.js';
 import { renderAlertmanagerConfig } from './alertmanager.js';
 import { renderCollectorConfig } from './collector.js';
 import type { ComposeOptions } from './compose.js';
@@ -29,6 +33,10 @@ export interface ComposeRenderOptions extends Partial<ComposeOptions> {
   readonly env: Env;
   /** Values kept from an earlier development render (its `.env`), reused rather than regenerated. */
   readonly existingSecrets?: Env;
+  /** TLS in development too (staging and production have it unless `insecureNoTls`). */
+  readonly tls?: boolean;
+  /** Staging or production without TLS: rendered, with a warning on every access table. */
+  readonly insecureNoTls?: boolean;
   readonly model?: Omit<ModelOptions, 'profile' | 'target'>;
 }
 
@@ -56,7 +64,11 @@ function renderReadme(
 ): string {
   const urls = Object.entries(PUBLISHED_PORTS)
     .filter(([component]) => model.components.includes(component as never))
-    .map(([component, port]) => `- ${component}: http://${options.publishAddress}:${String(port)}`);
+    .map(([component, port]) => {
+      const secure = model.tls && TLS_LISTENERS.includes(component as ComponentName);
+      const login = secure ? ` (user ${UI_USER}, password in the TLS directory's ${component}.password)` : '';
+      return `- ${component}: ${secure ? 'https' : 'http'}://${options.publishAddress}:${String(port)}${login}`;
+    });
   const secrets = [...Object.values(STACK_SECRETS).map((secret) => secret.variable), ...secretVariables];
   return `# PyAirtable observability stack (${model.profile})
 
@@ -69,7 +81,20 @@ Start it from this directory, with the application network present
 docker compose -f ${COMPOSE_FILE} up -d
 \`\`\`
 
-Variables Compose reads at \`up\` (never written into these files):
+${
+  model.tls
+    ? `TLS: Prometheus, Alertmanager and the exporters speak TLS with certificates from your CA. Compose reads
+the TLS directory's files from \`PYAIRTABLE_TLS_*\` variables; export them before \`up\`:
+
+\`\`\`bash
+eval "$(npx obs certs --out <your TLS directory> --print-env)"
+\`\`\`
+
+Browsers need the CA (\`ca.crt\` there) trusted to open the UIs without a warning.
+
+`
+    : ''
+}Variables Compose reads at \`up\` (never written into these files):
 
 ${secrets.map((variable) => `- \`${variable}\``).join('\n')}
 - optional: \`REDIS_PASSWORD\`, \`POSTGRES_EXPORTER_USER\`, \`POSTGRES_EXPORTER_PASSWORD\`
@@ -78,6 +103,31 @@ ${model.profile === 'development' ? 'A development render keeps generated passwo
 
 ${urls.join('\n')}
 `;
+}
+
+/** Staging and production need the TLS files (from `obs certs`) unless TLS is refused by name. */
+function decideTls(options: ComposeRenderOptions): { on: boolean; warnings: string[] } {
+  const required = PROFILES[options.profile].requireSecrets;
+  if (options.insecureNoTls === true)
+    return {
+      on: false,
+      warnings: required
+        ? [
+            `TLS is off (--insecure-no-tls): the ${options.profile} stack talks in plain HTTP, and Prometheus's and Alertmanager's UIs ask for no password.`,
+          ]
+        : [],
+    };
+  if (!required && options.tls !== true) return { on: false, warnings: [] };
+  const components = options.model?.components ?? COMPONENT_NAMES;
+  const files = [...new Set(components.flatMap((component) => TLS_COMPONENT_FILES[component] ?? []))];
+  const missing = files.filter((file) => (options.env[tlsVariable(file)] ?? '') === '');
+  if (missing.length > 0)
+    throw new SecretsError([
+      `${options.profile} runs TLS between its parts, and ${String(missing.length)} of its TLS files are not given: ${missing.map(tlsVariable).join(', ')}. ` +
+        'Make them with obs certs --out <dir>, then render with --tls-dir <dir> (or export them with eval "$(obs certs --out <dir> --print-env)"); ' +
+        'to render without TLS, say so: --insecure-no-tls.',
+    ]);
+  return { on: true, warnings: [] };
 }
 
 export function renderComposeStack(options: ComposeRenderOptions): StackRender {
@@ -90,7 +140,8 @@ export function renderComposeStack(options: ComposeRenderOptions): StackRender {
     postgresAddress: options.postgresAddress ?? DEFAULT_COMPOSE_OPTIONS.postgresAddress,
   };
   const { generated } = resolveStackSecrets(options.profile, options.env, options.existingSecrets);
-  const model = buildModel({ ...options.model, profile: options.profile, target: 'compose' });
+  const tls = decideTls(options);
+  const model = buildModel({ ...options.model, profile: options.profile, target: 'compose', tls: tls.on });
   const channels = resolveChannels(options.env);
   const alertmanager = renderAlertmanagerConfig(channels.channels, model.profile, {
     timeScale: model.timeScale,
@@ -120,7 +171,7 @@ export function renderComposeStack(options: ComposeRenderOptions): StackRender {
   return {
     model,
     files,
-    warnings: [...channels.warnings, ...alertmanager.warnings],
+    warnings: [...tls.warnings, ...channels.warnings, ...alertmanager.warnings],
     generatedSecrets: generated,
   };
 }
