@@ -15,8 +15,11 @@ import {
 import type { CliIo } from '@pyairtable/cli';
 import { EXIT_CODES, main } from '@pyairtable/cli';
 
-const SECRETS = Object.fromEntries([
-  ...Object.values(STACK_SECRETS).map((secret) => [secret.variable, `${secret.secretName}-value-1234`]),
+const SECRETS: Record<string, string> = Object.fromEntries<string>([
+  ...Object.values(STACK_SECRETS).map((secret): [string, string] => [
+    secret.variable,
+    `${secret.secretName}-value-1234`,
+  ]),
   // TLS files as Compose reads them; the render checks their presence only.
   ...[...new Set(Object.values(TLS_COMPONENT_FILES).flat())].map((file) => [
     tlsVariable(file),
