@@ -12,6 +12,9 @@ export default defineConfig({
     // Engine tests start real processes; two cores, so keep timeouts generous.
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // expect.poll waits for data moving through real processes (the UI's searches, a sampled
+    // trace arriving): one second, the default, is too short on a loaded two-core machine.
+    expect: { poll: { timeout: 10_000, interval: 100 } },
     reporters: ['default'],
   },
 });

@@ -34,6 +34,7 @@ export function deployRenderEnv() {
     ...Object.fromEntries(
       [...new Set(Object.values(TLS_COMPONENT_FILES).flat())].map((file) => [tlsVariable(file), throwaway()]),
     ),
+    GRAFANA_SSO_CLIENT_SECRET: throwaway(),
     [CHANNEL_VARIABLES.slackWebhookUrl]: `https://hooks.slack.com/services/${throwaway()}`,
     [CHANNEL_VARIABLES.pagerdutyServiceKey]: throwaway(),
     [CHANNEL_VARIABLES.smtpPassword]: throwaway(),

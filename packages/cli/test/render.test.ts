@@ -20,8 +20,13 @@ const SECRETS: Record<string, string> = Object.fromEntries<string>([
     secret.variable,
     `${secret.secretName}-value-1234`,
   ]),
+  // Production's single sign-on for Grafana.
+  ['GRAFANA_SSO_PROVIDER', 'github'],
+  ['GRAFANA_SSO_CLIENT_ID', 'client-id'],
+  ['GRAFANA_SSO_CLIENT_SECRET', 'client-secret-value-9012'],
+  ['GRAFANA_SSO_ALLOWED_ORGANIZATIONS', 'pyairtable'],
   // TLS files as Compose reads them; the render checks their presence only.
-  ...[...new Set(Object.values(TLS_COMPONENT_FILES).flat())].map((file) => [
+  ...[...new Set(Object.values(TLS_COMPONENT_FILES).flat())].map((file): [string, string] => [
     tlsVariable(file),
     `tls-${file}-content-5678`,
   ]),
@@ -225,8 +230,9 @@ describe('obs render with TLS', () => {
     const tls = join(freshDir(), 'tls');
     expect((await obs(['certs', '--out', tls])).code).toBe(0);
     const out = join(freshDir(), 'deploy');
+    // Everything but the TLS files, which come from the directory.
     const secrets = Object.fromEntries(
-      Object.values(STACK_SECRETS).map((secret) => [secret.variable, `${secret.secretName}-value-1234`]),
+      Object.entries(SECRETS).filter(([variable]) => !variable.startsWith('PYAIRTABLE_TLS_')),
     );
     const run = await obs(render(out, 'production', '--tls-dir', tls), secrets);
     expect(run.code, run.stderr).toBe(0);

@@ -117,3 +117,12 @@ export {
   isPrivateTlsFile,
 } from './tls/layout.js';
 export type { WebConfigComponent } from './tls/layout.js';
+export {
+  SSO_VARIABLES,
+  SSO_PROVIDERS,
+  SSO_CLIENT_SECRET,
+  resolveSso,
+  roleAttributePath,
+  grafanaSsoEnvironment,
+} from './sso.js';
+export type { SsoProvider, SsoSettings, SsoResolution } from './sso.js';

@@ -28,12 +28,21 @@ export const TLS_VALUES: Readonly<Record<string, string>> = Object.fromEntries(
 
 export const SECRET_VALUES = {
   ...TLS_VALUES,
+  GRAFANA_SSO_CLIENT_SECRET: 'sso-Secret-3f9d1c',
   [STACK_SECRETS.grafanaAdminPassword.variable]: 'grafana-Secret-7c1f2a',
   [STACK_SECRETS.elasticPassword.variable]: 'elastic-Secret-93be41',
   [STACK_SECRETS.kibanaSystemPassword.variable]: 'kibana-Secret-5d20ce',
   [V.slackWebhookUrl]: 'https://hooks.slack.com/services/T0SECRET/B0SECRET/slackSecret81',
   [V.pagerdutyServiceKey]: 'pagerduty-Secret-0a77',
   [V.smtpPassword]: 'smtp-Secret-44e1',
+};
+
+/** Production's single sign-on: GitHub, one organisation, an admin team. */
+export const SSO_ENV = {
+  GRAFANA_SSO_PROVIDER: 'github',
+  GRAFANA_SSO_CLIENT_ID: 'Iv1.example-client-id',
+  GRAFANA_SSO_ALLOWED_ORGANIZATIONS: 'pyairtable',
+  GRAFANA_SSO_ADMIN_GROUP: '@pyairtable/sre',
 };
 
 export const CHANNEL_ENV = {
@@ -46,7 +55,7 @@ export const CHANNEL_ENV = {
   [V.smtpUsername]: 'alertmanager',
 };
 
-export const FULL_ENV = { ...SECRET_VALUES, ...CHANNEL_ENV };
+export const FULL_ENV = { ...SECRET_VALUES, ...CHANNEL_ENV, ...SSO_ENV };
 
 export interface WrittenRender {
   readonly render: StackRender;

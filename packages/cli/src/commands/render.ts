@@ -32,7 +32,7 @@ import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 
 export const RENDER_TARGETS = ['compose', 'kubernetes'] as const;
-const COMPOSE_ONLY = ['network', 'publish-address', 'tls-dir', 'insecure-no-tls'] as const;
+const COMPOSE_ONLY = ['network', 'publish-address', 'tls-dir', 'insecure-no-tls', 'no-sso'] as const;
 const KUBERNETES_ONLY = ['namespace', 'app-namespace', 'istio', 'storage-class'] as const;
 
 export const RENDER_HELP = `Usage: obs render --target compose|kubernetes --profile <profile> --out <dir> [options]
@@ -60,6 +60,7 @@ Compose only:
                             the exporters, logins on their UIs (staging and production need it;
                             development gets TLS only when it is given)
   --insecure-no-tls         render staging or production without TLS, with a warning
+  --no-sso                  render production without single sign-on for Grafana, with a warning
 
 Kubernetes only:
   --namespace <name>        namespace of the stack (default: ${DEFAULT_NAMESPACE})
@@ -71,6 +72,10 @@ Environment:
   GRAFANA_ADMIN_PASSWORD, ELASTIC_PASSWORD, KIBANA_SYSTEM_PASSWORD (compose)
   GRAFANA_ADMIN_PASSWORD, LOGSTASH_ES_PASSWORD (kubernetes: Elastic's operator keeps the rest)
       required for staging and production; development generates missing ones into <dir>/.env
+  GRAFANA_SSO_PROVIDER (github | oidc), GRAFANA_SSO_CLIENT_ID, GRAFANA_SSO_CLIENT_SECRET,
+  GRAFANA_SSO_ALLOWED_ORGANIZATIONS (github) or GRAFANA_SSO_ALLOWED_GROUPS and GRAFANA_SSO_AUTH_URL,
+  GRAFANA_SSO_TOKEN_URL, GRAFANA_SSO_API_URL (oidc), GRAFANA_SSO_ADMIN_GROUP, GRAFANA_SSO_EDITOR_GROUP
+      single sign-on for Grafana (compose; required for production)
   CRITICAL_EMAIL, ONCALL_EMAIL, SECURITY_EMAIL, FINOPS_EMAIL, SMTP_SMARTHOST, SMTP_FROM,
   SMTP_AUTH_USERNAME, SMTP_AUTH_PASSWORD, SLACK_WEBHOOK_URL, PAGERDUTY_SERVICE_KEY
       alert channels; an unset one is left out with a warning
@@ -111,6 +116,7 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
         'storage-class': { type: 'string' },
         'tls-dir': { type: 'string' },
         'insecure-no-tls': { type: 'boolean' },
+        'no-sso': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -203,6 +209,7 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
           model,
           ...(tlsDirectory === undefined ? {} : { tls: true }),
           ...(values['insecure-no-tls'] === true ? { insecureNoTls: true } : {}),
+          ...(values['no-sso'] === true ? { noSso: true } : {}),
         });
   for (const warning of render.warnings) io.stderr(`warning: ${warning}`);
   const result = writeRenderedFiles(out, render.files);

@@ -21,6 +21,8 @@ import type { StackModel } from '../model.js';
 import { SCRAPE_LABELS } from '../model.js';
 import { STACK_SECRETS, secretPath } from '../secrets.js';
 import { applyComposeTls } from './compose-tls.js';
+import type { SsoSettings } from '../sso.js';
+import { SSO_CLIENT_SECRET, SSO_VARIABLES, grafanaSsoEnvironment } from '../sso.js';
 import type { StackSecret } from '../secrets.js';
 import { COLLECTOR_HEALTH_PORT } from './collector.js';
 import { ELASTIC_PATHS } from './elastic.js';
@@ -159,6 +161,7 @@ export function composeDocument(
   model: StackModel,
   channels: ChannelResolution,
   options: ComposeOptions,
+  sso?: SsoSettings,
 ): Record<string, unknown> {
   const has = (component: ComponentName): boolean => model.components.includes(component);
   const publish = (component: ComponentName): string[] => {
@@ -238,6 +241,7 @@ export function composeDocument(
     volumes['grafana-data'] = {};
     useSecret(STACK_SECRETS.grafanaAdminPassword);
     useSecret(STACK_SECRETS.elasticPassword);
+    if (sso !== undefined) secrets[SSO_CLIENT_SECRET] = { environment: SSO_VARIABLES.clientSecret };
     services['grafana'] = {
       ...base('grafana', IMAGES.grafana, ['observability', 'edge']),
       environment: {
@@ -247,12 +251,15 @@ export function composeDocument(
         GF_AUTH_ANONYMOUS_ENABLED: 'false',
         GF_ANALYTICS_REPORTING_ENABLED: 'false',
         GF_ANALYTICS_CHECK_FOR_UPDATES: 'false',
-        GF_SERVER_ROOT_URL: `http://localhost:${String(PUBLISHED_PORTS.grafana ?? COMPONENTS.grafana.port)}`,
+        // Where people open it: sign-in redirects and the alerts' panel links go there.
+        GF_SERVER_ROOT_URL: model.grafanaUrl,
+        ...(sso === undefined ? {} : grafanaSsoEnvironment(sso, secretPath(SSO_CLIENT_SECRET))),
       },
       secrets: secretRefs(
         'grafana',
         STACK_SECRETS.grafanaAdminPassword.secretName,
         STACK_SECRETS.elasticPassword.secretName,
+        ...(sso === undefined ? [] : [SSO_CLIENT_SECRET]),
       ),
       volumes: [
         mount(RENDERED_PATHS.grafanaProvisioning, '/etc/grafana/provisioning'),
@@ -542,9 +549,10 @@ export function renderCompose(
   model: StackModel,
   channels: ChannelResolution,
   options: ComposeOptions,
+  sso?: SsoSettings,
 ): string {
   return renderYaml(
-    composeDocument(model, channels, options),
+    composeDocument(model, channels, options, sso),
     `Docker Compose file of the PyAirtable observability stack, profile ${model.profile}`,
   );
 }

@@ -10,6 +10,8 @@ import { resolveChannels } from '../alerting.js';
 import type { ModelOptions, StackModel } from '../model.js';
 import { buildModel, ModelError } from '../model.js';
 import { resolveStackSecrets, SecretsError, STACK_SECRETS } from '../secrets.js';
+import type { SsoSettings } from '../sso.js';
+import { SSO_VARIABLES, resolveSso } from '../sso.js';
 import { COMPONENT_NAMES } from '../components.js';
 import { PROFILES } from '../model.js';
 import { TLS_COMPONENT_FILES, TLS_LISTENERS, UI_USER, tlsVariable } from '../tls/layout.js';
@@ -37,6 +39,8 @@ export interface ComposeRenderOptions extends Partial<ComposeOptions> {
   readonly tls?: boolean;
   /** Staging or production without TLS: rendered, with a warning on every access table. */
   readonly insecureNoTls?: boolean;
+  /** Production without single sign-on for Grafana: rendered, with a warning. */
+  readonly noSso?: boolean;
   readonly model?: Omit<ModelOptions, 'profile' | 'target'>;
 }
 
@@ -105,6 +109,26 @@ ${urls.join('\n')}
 `;
 }
 
+/** Production signs people in to Grafana through single sign-on, unless told otherwise. */
+function decideSso(options: ComposeRenderOptions): { settings?: SsoSettings; warnings: string[] } {
+  const resolution = resolveSso(options.env);
+  if (resolution.problems.length > 0) throw new SecretsError(resolution.problems);
+  if (resolution.settings !== undefined) return { settings: resolution.settings, warnings: [] };
+  if (options.profile !== 'production') return { warnings: [] };
+  if (options.noSso === true)
+    return {
+      warnings: [
+        'single sign-on is off (--no-sso): people sign in to production Grafana with its admin password.',
+      ],
+    };
+  throw new SecretsError([
+    `production signs people in to Grafana through single sign-on, and ${SSO_VARIABLES.provider} is not set. ` +
+      `Set it to github (with ${SSO_VARIABLES.clientId}, ${SSO_VARIABLES.clientSecret} and ${SSO_VARIABLES.allowedOrganizations}) ` +
+      `or oidc (with ${SSO_VARIABLES.clientId}, ${SSO_VARIABLES.clientSecret}, ${SSO_VARIABLES.allowedGroups}, ${SSO_VARIABLES.authUrl}, ${SSO_VARIABLES.tokenUrl} and ${SSO_VARIABLES.apiUrl}); ` +
+      'to render without it, say so: --no-sso.',
+  ]);
+}
+
 /** Staging and production need the TLS files (from `obs certs`) unless TLS is refused by name. */
 function decideTls(options: ComposeRenderOptions): { on: boolean; warnings: string[] } {
   const required = PROFILES[options.profile].requireSecrets;
@@ -141,6 +165,7 @@ export function renderComposeStack(options: ComposeRenderOptions): StackRender {
   };
   const { generated } = resolveStackSecrets(options.profile, options.env, options.existingSecrets);
   const tls = decideTls(options);
+  const sso = decideSso(options);
   const model = buildModel({ ...options.model, profile: options.profile, target: 'compose', tls: tls.on });
   const channels = resolveChannels(options.env);
   const alertmanager = renderAlertmanagerConfig(channels.channels, model.profile, {
@@ -149,8 +174,14 @@ export function renderComposeStack(options: ComposeRenderOptions): StackRender {
   const has = (component: (typeof model.components)[number]): boolean => model.components.includes(component);
 
   const files: RenderedFile[] = [
-    { path: COMPOSE_FILE, content: renderCompose(model, channels, compose) },
-    { path: 'README.md', content: renderReadme(model, compose, channels.secretVariables) },
+    { path: COMPOSE_FILE, content: renderCompose(model, channels, compose, sso.settings) },
+    {
+      path: 'README.md',
+      content: renderReadme(model, compose, [
+        ...channels.secretVariables,
+        ...(sso.settings === undefined ? [] : [SSO_VARIABLES.clientSecret]),
+      ]),
+    },
   ];
   if (has('prometheus'))
     files.push(
@@ -171,7 +202,7 @@ export function renderComposeStack(options: ComposeRenderOptions): StackRender {
   return {
     model,
     files,
-    warnings: [...tls.warnings, ...channels.warnings, ...alertmanager.warnings],
+    warnings: [...tls.warnings, ...sso.warnings, ...channels.warnings, ...alertmanager.warnings],
     generatedSecrets: generated,
   };
 }
