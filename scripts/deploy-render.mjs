@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   CHANNEL_VARIABLES,
-  LOGSTASH_USER,
   STACK_SECRETS,
   TLS_COMPONENT_FILES,
   parseDotEnv,
@@ -27,9 +26,7 @@ export function deployRenderEnv() {
   const throwaway = () => randomBytes(18).toString('base64url');
   return {
     ...parseDotEnv(readFileSync(DEPLOY_ENV_FILE, 'utf8')),
-    ...Object.fromEntries(
-      [...Object.values(STACK_SECRETS), LOGSTASH_USER.secret].map((secret) => [secret.variable, throwaway()]),
-    ),
+    ...Object.fromEntries(Object.values(STACK_SECRETS).map((secret) => [secret.variable, throwaway()])),
     // TLS files are only checked for presence too: the render names their variables, never their content.
     ...Object.fromEntries(
       [...new Set(Object.values(TLS_COMPONENT_FILES).flat())].map((file) => [tlsVariable(file), throwaway()]),

@@ -55,6 +55,8 @@ export {
   kibanaDataView,
   logDataStream,
   fieldReference,
+  ELASTIC_SERVICE_USERS,
+  elasticsearchRoles,
   LOG_INDEX_PREFIX,
   TRACES_ILM_POLICY,
   ELASTIC_PATHS,

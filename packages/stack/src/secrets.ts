@@ -27,12 +27,27 @@ export const STACK_SECRETS = {
   elasticPassword: {
     variable: 'ELASTIC_PASSWORD',
     secretName: 'elastic_password',
-    purpose: "Elasticsearch's elastic user (Logstash, Jaeger, Grafana and the setup jobs use it)",
+    purpose: "Elasticsearch's elastic superuser (only the setup jobs use it)",
   },
   kibanaSystemPassword: {
     variable: 'KIBANA_SYSTEM_PASSWORD',
     secretName: 'kibana_system_password',
     purpose: "Kibana's connection to Elasticsearch (the kibana_system user)",
+  },
+  logstashElasticPassword: {
+    variable: 'LOGSTASH_ES_PASSWORD',
+    secretName: 'logstash_es_password',
+    purpose: "Logstash's Elasticsearch user, which may only write the log data streams",
+  },
+  jaegerElasticPassword: {
+    variable: 'JAEGER_ES_PASSWORD',
+    secretName: 'jaeger_es_password',
+    purpose: "Jaeger's Elasticsearch user, which may only use its trace indices",
+  },
+  grafanaElasticPassword: {
+    variable: 'GRAFANA_ES_PASSWORD',
+    secretName: 'grafana_es_password',
+    purpose: "Grafana's Elasticsearch user, which may only read the log data streams",
   },
 } as const satisfies Record<string, StackSecret>;
 export type StackSecretKey = keyof typeof STACK_SECRETS;

@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOG_CATEGORIES } from '@pyairtable/conventions';
 import { ENGINES, engineAvailable, tempDir } from '@pyairtable/test-support';
-import { STACK_SECRETS, TRACES_ILM_POLICY, logDataStream } from '@pyairtable/stack';
+import {
+  ELASTIC_SERVICE_USERS,
+  STACK_SECRETS,
+  TRACES_ILM_POLICY,
+  elasticsearchRoles,
+  logDataStream,
+} from '@pyairtable/stack';
 import { RENDERS } from './render-fixture.js';
 
 interface Recorded {
@@ -66,6 +72,8 @@ describe.runIf(ready)('elastic-setup/setup.sh against a recording Elasticsearch 
       `${PASSWORDS.elastic}\n`,
     );
     writeFileSync(join(dir.path, 'secrets', STACK_SECRETS.kibanaSystemPassword.secretName), PASSWORDS.kibana);
+    for (const user of Object.values(ELASTIC_SERVICE_USERS))
+      writeFileSync(join(dir.path, 'secrets', user.secret.secretName), `${user.username}-pw-0123456789\n`);
   });
   afterAll(() => {
     server.close();
@@ -97,7 +105,7 @@ describe.runIf(ready)('elastic-setup/setup.sh against a recording Elasticsearch 
   const basic = (user: string, password: string): string =>
     `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-  it('creates every ILM policy, then every index template, then sets the kibana_system password', async () => {
+  it('creates every ILM policy, then every index template, the roles and users, then sets the kibana_system password', async () => {
     requests.length = 0;
     const result = await run('elasticsearch');
     expect(result.stderr).toBe('');
@@ -106,11 +114,27 @@ describe.runIf(ready)('elastic-setup/setup.sh against a recording Elasticsearch 
     const writes = requests.filter((request) => request.method !== 'GET');
     const policies = [...LOG_CATEGORIES.map(logDataStream), TRACES_ILM_POLICY].sort();
     const templates = [...LOG_CATEGORIES.map(logDataStream)].sort();
+    const roles = Object.keys(elasticsearchRoles()).sort();
+    const users = Object.values(ELASTIC_SERVICE_USERS);
     expect(writes.map((request) => `${request.method} ${request.path}`)).toEqual([
       ...policies.map((name) => `PUT /_ilm/policy/${name}`),
       ...templates.map((name) => `PUT /_index_template/${name}`),
+      ...roles.map((name) => `PUT /_security/role/${name}`),
+      ...users.map((user) => `POST /_security/user/${user.username}`),
       'POST /_security/user/kibana_system/_password',
     ]);
+    // Each user gets its password from its own secret file, and its one role.
+    for (const user of users) {
+      const request = writes.find((candidate) => candidate.path === `/_security/user/${user.username}`);
+      expect(JSON.parse(request?.body ?? '')).toEqual({
+        password: `${user.username}-pw-0123456789`,
+        roles: [user.role],
+      });
+    }
+    for (const role of roles)
+      expect(
+        JSON.parse(writes.find((request) => request.path === `/_security/role/${role}`)?.body ?? ''),
+      ).toEqual(elasticsearchRoles()[role]);
     // Bodies are the rendered files, byte for byte; the password body carries the secret file's value.
     for (const request of writes.slice(0, policies.length))
       expect(request.body).toBe(

@@ -25,7 +25,7 @@ import type { SsoSettings } from '../sso.js';
 import { SSO_CLIENT_SECRET, SSO_VARIABLES, grafanaSsoEnvironment } from '../sso.js';
 import type { StackSecret } from '../secrets.js';
 import { COLLECTOR_HEALTH_PORT } from './collector.js';
-import { ELASTIC_PATHS } from './elastic.js';
+import { ELASTIC_PATHS, ELASTIC_SERVICE_USERS } from './elastic.js';
 import { GRAFANA_DASHBOARDS_DIR } from './grafana.js';
 import { JAEGER_BADGER_DIR, JAEGER_HEALTH_PORT, jaegerUsesElasticsearch } from './jaeger.js';
 import { prometheusRetentionFlags } from './prometheus.js';
@@ -240,7 +240,7 @@ export function composeDocument(
   if (has('grafana')) {
     volumes['grafana-data'] = {};
     useSecret(STACK_SECRETS.grafanaAdminPassword);
-    useSecret(STACK_SECRETS.elasticPassword);
+    useSecret(STACK_SECRETS.grafanaElasticPassword);
     if (sso !== undefined) secrets[SSO_CLIENT_SECRET] = { environment: SSO_VARIABLES.clientSecret };
     services['grafana'] = {
       ...base('grafana', IMAGES.grafana, ['observability', 'edge']),
@@ -258,7 +258,7 @@ export function composeDocument(
       secrets: secretRefs(
         'grafana',
         STACK_SECRETS.grafanaAdminPassword.secretName,
-        STACK_SECRETS.elasticPassword.secretName,
+        STACK_SECRETS.grafanaElasticPassword.secretName,
         ...(sso === undefined ? [] : [SSO_CLIENT_SECRET]),
       ),
       volumes: [
@@ -307,7 +307,7 @@ export function composeDocument(
 
   if (has('jaeger')) {
     if (!elasticsearchStore) volumes['jaeger-badger'] = {};
-    if (elasticsearchStore) useSecret(STACK_SECRETS.elasticPassword);
+    if (elasticsearchStore) useSecret(STACK_SECRETS.jaegerElasticPassword);
     services['jaeger'] = {
       ...base('jaeger', IMAGES.jaeger, ['observability', 'edge']),
       command: ['--config=/etc/jaeger/config.yaml'],
@@ -316,7 +316,7 @@ export function composeDocument(
         ...(elasticsearchStore ? [] : [`jaeger-badger:${JAEGER_BADGER_DIR}`]),
       ],
       ...(elasticsearchStore
-        ? { secrets: secretRefs('jaeger', STACK_SECRETS.elasticPassword.secretName) }
+        ? { secrets: secretRefs('jaeger', STACK_SECRETS.jaegerElasticPassword.secretName) }
         : {}),
       ...(elasticsearchStore
         ? { depends_on: { elasticsearch: { condition: 'service_healthy' } } }
@@ -365,13 +365,15 @@ export function composeDocument(
       restart: name === 'trace-retention' ? 'unless-stopped' : 'no',
       entrypoint: ['bash', `${ELASTIC_PATHS.setupDir}/setup.sh`],
       command: [mode],
-      // Only the first job sets Kibana's password; every job calls Elasticsearch as elastic.
+      // Only the first job sets the users' passwords; every job calls Elasticsearch as elastic,
+      // the one place the superuser is used.
       secrets:
         name === 'elastic-setup'
           ? secretRefs(
               'elastic',
               STACK_SECRETS.elasticPassword.secretName,
               STACK_SECRETS.kibanaSystemPassword.secretName,
+              ...Object.values(ELASTIC_SERVICE_USERS).map((user) => user.secret.secretName),
             )
           : secretRefs('elastic', STACK_SECRETS.elasticPassword.secretName),
       // bash is PID 1 here: an init process forwards SIGTERM so `down` does not wait.
@@ -382,6 +384,7 @@ export function composeDocument(
     services['elastic-setup'] = setupJob('elastic-setup', 'elasticsearch', {
       elasticsearch: { condition: 'service_healthy' },
     });
+    for (const user of Object.values(ELASTIC_SERVICE_USERS)) useSecret(user.secret);
     if (has('kibana'))
       services['kibana-setup'] = setupJob('kibana-setup', 'kibana', {
         kibana: { condition: 'service_healthy' },
@@ -430,8 +433,10 @@ export function composeDocument(
       ...base('logstash', IMAGES.logstash, ['observability']),
       environment: {
         LS_JAVA_OPTS: `-Xms${LOGSTASH_JAVA_HEAP} -Xmx${LOGSTASH_JAVA_HEAP}`,
-        // Logstash expands ${ELASTIC_PASSWORD} in its pipeline from its environment.
-        [STACK_SECRETS.elasticPassword.variable]: required(STACK_SECRETS.elasticPassword.variable),
+        // Logstash expands its user's password in its pipeline from its environment.
+        [STACK_SECRETS.logstashElasticPassword.variable]: required(
+          STACK_SECRETS.logstashElasticPassword.variable,
+        ),
       },
       volumes: [
         mount(RENDERED_PATHS.logstashSettings, '/usr/share/logstash/config/logstash.yml'),

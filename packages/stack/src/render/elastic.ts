@@ -29,6 +29,62 @@ export const logDataStream = (category: LogCategory): string => `${LOG_INDEX_PRE
 export const JAEGER_INDEX_PREFIX = SERVICE_NAMESPACE;
 export const TRACES_ILM_POLICY = `${SERVICE_NAMESPACE}-traces`;
 export const ELASTIC_USER = 'elastic';
+
+/**
+ * Least privilege: each client of Elasticsearch has its own user and a role that allows only
+ * what it does. The setup job creates the roles and users (passwords from secrets); `elastic`
+ * is the setup job's alone. In Kubernetes Elastic's operator makes Logstash's from its file realm.
+ */
+export const ELASTIC_SERVICE_USERS = {
+  logstash: {
+    username: 'pyairtable-logstash',
+    role: 'pyairtable_logs_writer',
+    secret: STACK_SECRETS.logstashElasticPassword,
+  },
+  jaeger: {
+    username: 'pyairtable-jaeger',
+    role: 'pyairtable_traces_writer',
+    secret: STACK_SECRETS.jaegerElasticPassword,
+  },
+  grafana: {
+    username: 'pyairtable-grafana',
+    role: 'pyairtable_logs_reader',
+    secret: STACK_SECRETS.grafanaElasticPassword,
+  },
+} as const;
+
+/** The roles, as Elasticsearch's role API and ECK's `roles.yml` take them. */
+export function elasticsearchRoles(): Record<
+  string,
+  { cluster: string[]; indices: { names: string[]; privileges: string[] }[] }
+> {
+  const logs = `${LOG_INDEX_PREFIX}*`;
+  return {
+    [ELASTIC_SERVICE_USERS.logstash.role]: {
+      cluster: ['monitor'],
+      indices: [
+        {
+          names: [logs],
+          privileges: ['create_doc', 'auto_configure', 'create_index', 'view_index_metadata'],
+        },
+      ],
+    },
+    // Jaeger creates its daily indices and their templates, writes, searches and reads them.
+    [ELASTIC_SERVICE_USERS.jaeger.role]: {
+      cluster: ['monitor', 'manage_index_templates'],
+      indices: [
+        {
+          names: [`${JAEGER_INDEX_PREFIX}-jaeger-*`],
+          privileges: ['create_index', 'create_doc', 'index', 'read', 'view_index_metadata', 'manage'],
+        },
+      ],
+    },
+    [ELASTIC_SERVICE_USERS.grafana.role]: {
+      cluster: ['monitor'],
+      indices: [{ names: [logs], privileges: ['read', 'view_index_metadata'] }],
+    },
+  };
+}
 /** The Elasticsearch resource's name in Kubernetes, and the prefix of the variables the operator gives Logstash. */
 export const ECK_CLUSTER = 'pyairtable';
 const ECK_CLUSTER_VARIABLE_PREFIX = ECK_CLUSTER.toUpperCase();
@@ -222,6 +278,21 @@ setup_elasticsearch() {
     call PUT "$ES_URL/_index_template/$(basename "$file" .json)" "$file" >/dev/null
     echo "setup: index template $(basename "$file" .json)"
   done
+  for file in "$HERE"/roles/*.json; do
+    call PUT "$ES_URL/_security/role/$(basename "$file" .json)" "$file" >/dev/null
+    echo "setup: role $(basename "$file" .json)"
+  done
+  local user role secret
+  for entry in ${Object.values(ELASTIC_SERVICE_USERS)
+    .map((user) => `${user.username}:${user.role}:${user.secret.secretName}`)
+    .join(' ')}; do
+    IFS=: read -r user role secret <<<"$entry"
+    # In Kubernetes the operator makes these from its own Secrets: no file here, nothing to do.
+    [[ -f "$SECRETS_DIR/$secret" ]] || continue
+    printf '{"password":"%s","roles":["%s"]}' "$(cat "$SECRETS_DIR/$secret")" "$role" |
+      call POST "$ES_URL/_security/user/$user" - >/dev/null
+    echo "setup: user $user ($role)"
+  done
   # Where an operator connects Kibana itself (Elastic's, in Kubernetes) there is no such secret.
   if [[ -f "$SECRETS_DIR/${STACK_SECRETS.kibanaSystemPassword.secretName}" ]]; then
     local password
@@ -308,8 +379,8 @@ function elasticsearchOutput(model: StackModel): string {
   }
   return [
     `    hosts => ["${elasticsearchUrl(model)}"]`,
-    `    user => "${ELASTIC_USER}"`,
-    `    password => "\${ELASTIC_PASSWORD}"`,
+    `    user => "${ELASTIC_SERVICE_USERS.logstash.username}"`,
+    `    password => "\${${ELASTIC_SERVICE_USERS.logstash.secret.variable}}"`,
   ].join('\n');
 }
 
@@ -416,6 +487,10 @@ export function renderElasticFiles(model: StackModel): RenderedFile[] {
       path: 'elastic-setup/trace-indices-settings.json',
       content: json({ 'index.lifecycle.name': TRACES_ILM_POLICY }),
     },
+    ...Object.entries(elasticsearchRoles()).map(([role, body]) => ({
+      path: `elastic-setup/roles/${role}.json`,
+      content: json(body),
+    })),
     {
       path: `elastic-setup/ilm/${TRACES_ILM_POLICY}.json`,
       content: json(ilmPolicy(TRACES_RETENTION, false)),

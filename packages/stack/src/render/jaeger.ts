@@ -10,7 +10,7 @@ import { RESOURCE_ATTRIBUTES, TRACES_RETENTION, SPEC_PORTS } from '@pyairtable/c
 import { COMPONENTS } from '../components.js';
 import type { StackModel } from '../model.js';
 import { STACK_SECRETS, secretPath } from '../secrets.js';
-import { ELASTIC_USER, JAEGER_INDEX_PREFIX } from './elastic.js';
+import { ELASTIC_SERVICE_USERS, ELASTIC_USER, JAEGER_INDEX_PREFIX } from './elastic.js';
 import { renderYaml } from './yaml.js';
 
 export const JAEGER_HEALTH_PORT = 13133;
@@ -34,11 +34,15 @@ export function jaegerConfig(model: StackModel): object {
           ...(model.elasticsearchCaFile === undefined
             ? {}
             : { tls: { insecure: false, ca_file: model.elasticsearchCaFile } }),
+          // Its own user under Compose; in Kubernetes, for now, the operator's elastic (issue 19).
           auth: {
-            basic: {
-              username: ELASTIC_USER,
-              password_file: secretPath(STACK_SECRETS.elasticPassword),
-            },
+            basic:
+              model.target === 'kubernetes'
+                ? { username: ELASTIC_USER, password_file: secretPath(STACK_SECRETS.elasticPassword) }
+                : {
+                    username: ELASTIC_SERVICE_USERS.jaeger.username,
+                    password_file: secretPath(ELASTIC_SERVICE_USERS.jaeger.secret),
+                  },
           },
           max_span_age: retention,
           indices: {

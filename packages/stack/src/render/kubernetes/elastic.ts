@@ -22,8 +22,8 @@ import { STACK_SECRETS } from '../../secrets.js';
 import {
   ECK_CLUSTER,
   ELASTIC_PATHS,
-  LOG_INDEX_PREFIX,
   LOGSTASH_USER_VARIABLES,
+  elasticsearchRoles,
   LOGSTASH_PIPELINE_ID,
   LOGSTASH_SETTINGS,
   SERVICE_LABEL_FIELD,
@@ -77,21 +77,6 @@ const sized = (
 });
 
 const hasLogstash = (context: KubernetesContext): boolean => context.model.components.includes('logstash');
-
-/** The roles ECK adds: Logstash's writer may create and write the log data streams, nothing else. */
-export function elasticsearchRoles(): Record<string, unknown> {
-  return {
-    [LOGSTASH_USER.role]: {
-      cluster: ['monitor'],
-      indices: [
-        {
-          names: [`${LOG_INDEX_PREFIX}*`],
-          privileges: ['create_doc', 'auto_configure', 'create_index', 'view_index_metadata'],
-        },
-      ],
-    },
-  };
-}
 
 function rolesSecret(context: KubernetesContext): Secret {
   return new Secret({

@@ -3,6 +3,7 @@
  * steps: namespaces, Helm releases and charts (pinned), Secrets, mount paths and labels.
  */
 import { IDENTITY_LABELS } from '@pyairtable/conventions';
+import { ELASTIC_SERVICE_USERS } from '../elastic.js';
 import { COMPONENTS } from '../../components.js';
 import type { ComponentName } from '../../components.js';
 import { DEFAULT_RESOURCES, RESOURCE_OVERRIDES } from '../compose.js';
@@ -55,13 +56,9 @@ export const KUBERNETES_SECRETS = {
 
 /** Logstash's user, its role, and the variable its password comes from. */
 export const LOGSTASH_USER = {
-  name: 'pyairtable-logstash',
-  role: 'pyairtable_logs_writer',
-  secret: {
-    variable: 'LOGSTASH_ES_PASSWORD',
-    secretName: 'logstash_es_password',
-    purpose: "Logstash's Elasticsearch user, which may only write the log data streams",
-  },
+  name: ELASTIC_SERVICE_USERS.logstash.username,
+  role: ELASTIC_SERVICE_USERS.logstash.role,
+  secret: ELASTIC_SERVICE_USERS.logstash.secret,
 } as const;
 
 /** Created by Elastic's operator for the `pyairtable` Elasticsearch resource. */
