@@ -46,6 +46,19 @@ setup_elasticsearch() {
     call PUT "$ES_URL/_index_template/$(basename "$file" .json)" "$file" >/dev/null
     echo "setup: index template $(basename "$file" .json)"
   done
+  for file in "$HERE"/roles/*.json; do
+    call PUT "$ES_URL/_security/role/$(basename "$file" .json)" "$file" >/dev/null
+    echo "setup: role $(basename "$file" .json)"
+  done
+  local user role secret
+  for entry in pyairtable-logstash:pyairtable_logs_writer:logstash_es_password pyairtable-jaeger:pyairtable_traces_writer:jaeger_es_password pyairtable-grafana:pyairtable_logs_reader:grafana_es_password; do
+    IFS=: read -r user role secret <<<"$entry"
+    # In Kubernetes the operator makes these from its own Secrets: no file here, nothing to do.
+    [[ -f "$SECRETS_DIR/$secret" ]] || continue
+    printf '{"password":"%s","roles":["%s"]}' "$(cat "$SECRETS_DIR/$secret")" "$role" |
+      call POST "$ES_URL/_security/user/$user" - >/dev/null
+    echo "setup: user $user ($role)"
+  done
   # Where an operator connects Kibana itself (Elastic's, in Kubernetes) there is no such secret.
   if [[ -f "$SECRETS_DIR/kibana_system_password" ]]; then
     local password

@@ -155,6 +155,22 @@ describe.each(ENVIRONMENTS)('the %s Compose render', (profile) => {
     );
   });
 
+  it("gives the elastic superuser's password to Elasticsearch and the setup jobs only", () => {
+    const superuser = STACK_SECRETS.elasticPassword;
+    const holders = services
+      .filter(
+        ([, service]) =>
+          (service.secrets ?? []).some((secret) => secret.source === superuser.secretName) ||
+          superuser.variable in (service.environment ?? {}),
+      )
+      .map(([name]) => name)
+      .sort();
+    const expected = ['elastic-setup', 'elasticsearch', 'kibana-setup', 'trace-retention'].filter((name) =>
+      services.some(([candidate]) => candidate === name),
+    );
+    expect(holders).toEqual(expected);
+  });
+
   it('publishes only the user interfaces, on 127.0.0.1', () => {
     const published = services
       .filter(([, service]) => (service.ports ?? []).length > 0)

@@ -28,7 +28,13 @@ describe('Jaeger v2', () => {
     expect(elasticsearch).toMatchObject({
       server_urls: [`http://elasticsearch:${String(COMPONENTS.elasticsearch.port)}`],
       max_span_age: SEVEN_DAYS,
-      auth: { basic: { username: 'elastic', password_file: secretPath(STACK_SECRETS.elasticPassword) } },
+      // Its own user, whose role covers only its indices; never the superuser.
+      auth: {
+        basic: {
+          username: ELASTIC_SERVICE_USERS.jaeger.username,
+          password_file: secretPath(STACK_SECRETS.jaegerElasticPassword),
+        },
+      },
     });
     // Retention is ILM's job (setup job), not Jaeger's retired alias options, which 2.20 rejects.
     const text = RENDERS.production.file('jaeger/config.yaml');
@@ -60,7 +66,7 @@ describe('Jaeger v2', () => {
   });
 });
 
-import { UI_USER } from '@pyairtable/stack';
+import { ELASTIC_SERVICE_USERS, UI_USER } from '@pyairtable/stack';
 
 interface Datasource {
   name: string;
@@ -110,8 +116,10 @@ describe('Grafana provisioning', () => {
       logLevelField: LOG_FIELDS.level,
       logMessageField: LOG_FIELDS.message,
     });
+    // Its own read-only user, never the superuser.
+    expect(byType('elasticsearch')).toMatchObject({ basicAuthUser: ELASTIC_SERVICE_USERS.grafana.username });
     expect(byType('elasticsearch').secureJsonData?.['basicAuthPassword']).toBe(
-      `$__file{${secretPath(STACK_SECRETS.elasticPassword)}}`,
+      `$__file{${secretPath(STACK_SECRETS.grafanaElasticPassword)}}`,
     );
   });
 

@@ -69,7 +69,8 @@ Kubernetes only:
   --storage-class <name>    storage class of every volume (default: the cluster's)
 
 Environment:
-  GRAFANA_ADMIN_PASSWORD, ELASTIC_PASSWORD, KIBANA_SYSTEM_PASSWORD (compose)
+  GRAFANA_ADMIN_PASSWORD, ELASTIC_PASSWORD, KIBANA_SYSTEM_PASSWORD, LOGSTASH_ES_PASSWORD,
+  JAEGER_ES_PASSWORD, GRAFANA_ES_PASSWORD (compose: the last three are each client's own user)
   GRAFANA_ADMIN_PASSWORD, LOGSTASH_ES_PASSWORD (kubernetes: Elastic's operator keeps the rest)
       required for staging and production; development generates missing ones into <dir>/.env
   GRAFANA_SSO_PROVIDER (github | oidc), GRAFANA_SSO_CLIENT_ID, GRAFANA_SSO_CLIENT_SECRET,
