@@ -5,7 +5,6 @@
  * Elasticsearch is), and the setup script Compose runs, as a Job and an hourly CronJob.
  * ECK has no typed models on npm: packages/stack/reference/eck-crds-subset.json judges these.
  */
-import { LOG_CATEGORIES, LOG_FIELDS } from '@pyairtable/conventions';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
@@ -411,6 +410,3 @@ export function elasticManifests(context: KubernetesContext): Manifest[] {
     ...setup(context),
   ];
 }
-
-/** The contract's categories, for the README's list of data streams. */
-export const LOG_STREAMS = LOG_CATEGORIES.map((category) => `${LOG_FIELDS.category}=${category}`);
