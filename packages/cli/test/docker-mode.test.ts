@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '@pyairtable/test-support';
-import { COMPOSE_FILE } from '@pyairtable/stack';
+import { COMPOSE_FILE, STACK_SECRETS, TLS_COMPONENT_FILES, tlsVariable } from '@pyairtable/stack';
 import { EXIT_CODES } from '@pyairtable/cli';
 import { obs } from './obs-process.js';
 
@@ -74,4 +74,65 @@ describe('obs up in docker mode', () => {
     expect(log()).toMatch(/ down$/m);
     expect((await obs(['status', '--data-dir', dataDir], env)).code).toBe(EXIT_CODES.notRunning);
   });
+
+  it('prints the production access table over https with how to sign in, from TLS files and SSO settings', async () => {
+    const env = {
+      ...fakeDocker(true),
+      ...PRODUCTION_SECRETS,
+      GRAFANA_SSO_PROVIDER: 'github',
+      GRAFANA_SSO_CLIENT_ID: 'client-id',
+      GRAFANA_SSO_CLIENT_SECRET: 'client-secret-value-9012',
+      GRAFANA_SSO_ALLOWED_ORGANIZATIONS: 'pyairtable',
+      ...TLS_FILES,
+    };
+    const up = await obs(
+      ['up', '--mode', 'docker', '--profile', 'production', '--data-dir', join(dir.path, 'tls')],
+      env,
+    );
+    expect(up.code, up.output).toBe(0);
+    expect(up.output).toMatch(/grafana\s+https:\/\/127\.0\.0\.1:3001\s.*single sign-on \(github\)/);
+    expect(up.output).toMatch(/prometheus\s+https:\/\/127\.0\.0\.1:9090\s.*admin \/ prometheus\.password/);
+    const table = up.output.slice(up.output.search(/SERVICE\s+URL/));
+    expect(table).toContain('TLS on every hop');
+    // The render's channel warnings come before; nothing is turned off, so the table warns of nothing.
+    expect(table).not.toContain('warning:');
+  });
+
+  it('warns under the access table when TLS and single sign-on are turned off on purpose', async () => {
+    const up = await obs(
+      [
+        'up',
+        '--mode',
+        'docker',
+        '--profile',
+        'production',
+        '--insecure-no-tls',
+        '--no-sso',
+        '--data-dir',
+        join(dir.path, 'insecure'),
+      ],
+      { ...fakeDocker(true), ...PRODUCTION_SECRETS },
+    );
+    expect(up.code, up.output).toBe(0);
+    expect(up.output).toMatch(/prometheus\s+http:\/\/127\.0\.0\.1:9090/);
+    const table = up.output.slice(up.output.search(/SERVICE\s+URL/));
+    expect(table).toContain('warning: TLS is off (--insecure-no-tls)');
+    expect(table).toContain('warning: single sign-on is off (--no-sso)');
+  });
+
+  it('refuses the docker-only options in local mode, naming them', async () => {
+    const run = await obs(['up', '--mode', 'local', '--no-sso', '--data-dir', join(dir.path, 'local')], {});
+    expect(run.code).toBe(EXIT_CODES.usage);
+    expect(run.output).toContain('--no-sso applies to docker mode only (this is local mode)');
+  });
 });
+
+const PRODUCTION_SECRETS: Record<string, string> = Object.fromEntries(
+  Object.values(STACK_SECRETS).map((secret) => [secret.variable, `${secret.secretName}-value-1234`]),
+);
+const TLS_FILES: Record<string, string> = Object.fromEntries(
+  [...new Set(Object.values(TLS_COMPONENT_FILES).flat())].map((file) => [
+    tlsVariable(file),
+    `tls-${file}-content-5678`,
+  ]),
+);

@@ -96,11 +96,38 @@ export const COMPONENTS: Readonly<Record<ComponentName, Component>> = {
 /** The collector's Prometheus exporter: OTLP metrics that services push, for Prometheus to scrape. */
 export const COLLECTOR_PROMETHEUS_EXPORTER_PORT = SPEC_PORTS.otlpMetricsExporter;
 
-/** Components whose listener speaks TLS in a TLS render (`obs certs`); the others are the next step. */
-export const TLS_LISTENERS: readonly ComponentName[] = [
-  'prometheus',
-  'alertmanager',
-  'node-exporter',
-  'postgres-exporter',
-  'redis-exporter',
-];
+/** The OTLP ports, the collector's and Jaeger's alike. */
+const OTLP_PORTS = [SPEC_PORTS.otlpGrpc, SPEC_PORTS.otlpHttp] as const;
+/** Jaeger's query API over gRPC, beside its UI and HTTP API on its main port. */
+export const JAEGER_QUERY_GRPC_PORT = 16685;
+/** Elasticsearch's transport port, between nodes. */
+export const ELASTICSEARCH_TRANSPORT_PORT = 9300;
+
+/**
+ * The ports that speak TLS in a TLS render (`obs certs`). What is not here has no TLS in its
+ * engine and stays on the internal network: cAdvisor's server, the collector's and Jaeger's own
+ * telemetry (a pull reader without TLS settings, port 8888), the health endpoints Docker probes
+ * from inside each container, Logstash's monitoring API and Filebeat's stats.
+ */
+export const TLS_PORTS: Readonly<Partial<Record<ComponentName, readonly number[]>>> = {
+  prometheus: [COMPONENTS.prometheus.port],
+  alertmanager: [COMPONENTS.alertmanager.port],
+  grafana: [COMPONENTS.grafana.port],
+  'otel-collector': [...OTLP_PORTS, COLLECTOR_PROMETHEUS_EXPORTER_PORT],
+  jaeger: [COMPONENTS.jaeger.port, JAEGER_QUERY_GRPC_PORT, ...OTLP_PORTS],
+  elasticsearch: [COMPONENTS.elasticsearch.port, ELASTICSEARCH_TRANSPORT_PORT],
+  logstash: [COMPONENTS.logstash.port],
+  kibana: [COMPONENTS.kibana.port],
+  'node-exporter': [COMPONENTS['node-exporter'].port],
+  'redis-exporter': [COMPONENTS['redis-exporter'].port],
+  'postgres-exporter': [COMPONENTS['postgres-exporter'].port],
+};
+
+/** Components with at least one TLS listener in a TLS render. */
+export const TLS_LISTENERS: readonly ComponentName[] = COMPONENT_NAMES.filter(
+  (component) => TLS_PORTS[component] !== undefined,
+);
+
+/** Whether a component's port (its main one when not named) speaks TLS in a TLS render. */
+export const speaksTls = (component: ComponentName, port = COMPONENTS[component].port): boolean =>
+  TLS_PORTS[component]?.includes(port) ?? false;

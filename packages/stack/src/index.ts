@@ -116,8 +116,12 @@ export {
   TLS_COMPONENT_FILES,
   TLS_LISTENERS,
   tlsVariable,
+  tlsDirectoryOf,
   isPrivateTlsFile,
 } from './tls/layout.js';
+export { TLS_PORTS, speaksTls } from './components.js';
+export { ACCESS_FILE, accessSheet } from './render/access.js';
+export type { AccessEntry, AccessSheet } from './render/access.js';
 export type { WebConfigComponent } from './tls/layout.js';
 export {
   SSO_VARIABLES,

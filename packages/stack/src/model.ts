@@ -7,7 +7,7 @@ import type { Environment } from '@pyairtable/conventions';
 import { ENVIRONMENTS, IDENTITY_LABELS, METRICS_RETENTION, SPEC_PORTS } from '@pyairtable/conventions';
 import type { AlertThresholds } from '@pyairtable/conventions';
 import type { ComponentName } from './components.js';
-import { COMPONENTS, TLS_LISTENERS } from './components.js';
+import { COMPONENTS, speaksTls } from './components.js';
 
 export const TARGETS = ['compose', 'kubernetes', 'local'] as const;
 export type Target = (typeof TARGETS)[number];
@@ -133,7 +133,7 @@ export interface StackModel {
   readonly elasticsearchCaFile?: string;
   /** Copies of each log and trace shard: 0 on one node, 1 where production runs three. */
   readonly elasticsearchReplicas: number;
-  /** TLS between the stack's parts (`TLS_LISTENERS`), files from `obs certs`. */
+  /** TLS between the stack's parts (`TLS_PORTS`), files from `obs certs`. */
   readonly tls: boolean;
 }
 
@@ -207,14 +207,16 @@ export function buildModel(options: ModelOptions): StackModel {
     // often served there too); other ports (a second listener) stay as given.
     address,
     url: (component, port) =>
-      `${(target === 'kubernetes' && KUBERNETES_TLS.has(component)) || (options.tls === true && TLS_LISTENERS.includes(component)) ? 'https' : 'http'}://${address(component, port)}`,
+      `${(target === 'kubernetes' && KUBERNETES_TLS.has(component)) || (options.tls === true && speaksTls(component, port)) ? 'https' : 'http'}://${address(component, port)}`,
     components,
     services: options.services ?? [],
     ruleFilesGlob:
       options.ruleFilesGlob ?? (target === 'local' ? 'rules/*.yml' : '/etc/prometheus/rules/*.yml'),
     ...(options.intervalsOverride === undefined ? {} : { intervalsOverride: options.intervalsOverride }),
     runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
-    grafanaUrl: options.grafanaUrl ?? DEFAULT_GRAFANA_URL,
+    grafanaUrl:
+      options.grafanaUrl ??
+      (options.tls === true ? DEFAULT_GRAFANA_URL.replace(/^http:/, 'https:') : DEFAULT_GRAFANA_URL),
     timeScale: options.timeScale ?? 1,
     ...(options.localHub === undefined ? {} : { localHub: options.localHub }),
     ...(options.elasticsearchCaFile === undefined

@@ -155,8 +155,14 @@ describe('Filebeat and Logstash', () => {
   const pipeline = production.file('logstash/pipeline/pyairtable-logs.conf');
 
   it('Filebeat reads container logs and ships PyAirtable services’ lines to Logstash’s beats port', () => {
-    expect(filebeat['output.logstash']).toEqual({ hosts: [`logstash:${String(COMPONENTS.logstash.port)}`] });
-    expect(pipeline).toContain(`beats { port => ${String(COMPONENTS.logstash.port)} }`);
+    expect(filebeat['output.logstash']).toMatchObject({
+      hosts: [`logstash:${String(COMPONENTS.logstash.port)}`],
+    });
+    expect(pipeline).toMatch(new RegExp(`beats \\{\\s+port => ${String(COMPONENTS.logstash.port)}\\s`));
+    const development = parse(RENDERS.development.file('filebeat/filebeat.yml')) as Record<string, unknown>;
+    expect(development['output.logstash']).toEqual({
+      hosts: [`logstash:${String(COMPONENTS.logstash.port)}`],
+    });
     expect(JSON.stringify(filebeat['filebeat.inputs'])).toContain('/var/lib/docker/containers/*/*.log');
   });
 

@@ -26,7 +26,8 @@ describe('Jaeger v2', () => {
     const backend = config.extensions.jaeger_storage.backends[config.extensions.jaeger_query.storage.traces];
     const elasticsearch = backend?.['elasticsearch'];
     expect(elasticsearch).toMatchObject({
-      server_urls: [`http://elasticsearch:${String(COMPONENTS.elasticsearch.port)}`],
+      server_urls: [`https://elasticsearch:${String(COMPONENTS.elasticsearch.port)}`],
+      tls: { insecure: false, ca_file: '/etc/pyairtable/tls/ca.crt' },
       max_span_age: SEVEN_DAYS,
       // Its own user, whose role covers only its indices; never the superuser.
       auth: {

@@ -12,17 +12,20 @@ import {
   COMPOSE_FILE,
   SecretsError,
   TLS_COMPONENT_FILES,
+  COMPONENTS,
   TLS_DIRECTORY,
-  TLS_LISTENERS,
   UI_PASSWORDS,
   renderComposeStack,
+  tlsDirectoryOf,
   tlsVariable,
 } from '@pyairtable/stack';
+import type { ComponentName } from '@pyairtable/stack';
 import { tlsMaterial } from '@pyairtable/stack/tls';
 import { FULL_ENV, TLS_VALUES } from './render-fixture.js';
 
 type Service = {
   command?: string[];
+  environment?: Record<string, string>;
   secrets?: { source: string; target: string; mode: string }[];
   healthcheck?: { test: string[] };
 };
@@ -62,22 +65,57 @@ describe('TLS in the Compose render', () => {
     expect(renderComposeStack({ profile: 'development', env: FULL_ENV, tls: true }).model.tls).toBe(true);
   });
 
-  it('mounts each TLS listener its certificate, key and CA, and turns its listener to TLS', () => {
+  it('mounts each component its certificate, key and CA, its key readable by it alone', () => {
     const compose = composeOf(renderComposeStack({ profile: 'production', env: FULL_ENV }).files);
-    for (const component of TLS_LISTENERS) {
-      const service = compose.services[component];
+    for (const [component, files] of Object.entries(TLS_COMPONENT_FILES)) {
+      const directory = tlsDirectoryOf(component as ComponentName);
       const mounted = Object.fromEntries(
-        (service?.secrets ?? []).map((secret) => [secret.target, secret.mode]),
+        (compose.services[component]?.secrets ?? []).map((secret) => [secret.target, secret.mode]),
       );
-      for (const file of TLS_COMPONENT_FILES[component] ?? [])
-        expect(mounted, component).toHaveProperty([`${TLS_DIRECTORY}/${file}`]);
-      expect(mounted[`${TLS_DIRECTORY}/${component}.key`], `${component}'s key`).toBe('0400');
-      const flags = (service?.command ?? []).join(' ');
-      expect(flags, component).toMatch(
-        component === 'redis-exporter' ? /-tls-server-cert-file=/ : /--web\.config\.file=/,
-      );
-      expect(service?.healthcheck?.test.join(' '), component).toContain('grep -q 400');
+      for (const file of files) expect(mounted, component).toHaveProperty([`${directory}/${file}`]);
+      expect(mounted[`${directory}/${component}.key`], `${component}'s key`).toBe('0400');
+      expect(mounted[`${directory}/ca.crt`], `${component}'s CA`).toBe('0444');
     }
+    // Elasticsearch reads TLS files only under its config directory.
+    expect(tlsDirectoryOf('elasticsearch')).toBe('/usr/share/elasticsearch/config/tls');
+  });
+
+  it('turns every listener with a TLS option to TLS, and probes it over TLS', () => {
+    const compose = composeOf(renderComposeStack({ profile: 'production', env: FULL_ENV }).files);
+    const service = (name: string): Service => compose.services[name] ?? {};
+    for (const component of ['prometheus', 'alertmanager', 'node-exporter', 'postgres-exporter']) {
+      expect(service(component).command?.join(' '), component).toMatch(/--web\.config\.file=/);
+      expect(service(component).healthcheck?.test.join(' '), component).toContain('grep -q 400');
+    }
+    expect(service('redis-exporter').command?.join(' ')).toMatch(/-tls-server-cert-file=/);
+    expect(service('grafana').environment).toMatchObject({
+      GF_SERVER_PROTOCOL: 'https',
+      GF_SERVER_CERT_FILE: `${TLS_DIRECTORY}/grafana.crt`,
+      GF_SERVER_CERT_KEY: `${TLS_DIRECTORY}/grafana.key`,
+      GF_SERVER_ROOT_URL: 'https://localhost:3001',
+    });
+    expect(service('kibana').environment).toMatchObject({
+      ELASTICSEARCH_HOSTS: '["https://elasticsearch:9200"]',
+      SERVER_SSL_ENABLED: 'true',
+      ELASTICSEARCH_SSL_CERTIFICATEAUTHORITIES: `${TLS_DIRECTORY}/ca.crt`,
+    });
+    const elasticsearch = service('elasticsearch').environment ?? {};
+    for (const layer of ['http', 'transport'])
+      expect(elasticsearch, layer).toMatchObject({
+        [`xpack.security.${layer}.ssl.enabled`]: 'true',
+        [`xpack.security.${layer}.ssl.certificate`]: '/usr/share/elasticsearch/config/tls/elasticsearch.crt',
+        [`xpack.security.${layer}.ssl.key`]: '/usr/share/elasticsearch/config/tls/elasticsearch.key',
+      });
+    for (const [component, path] of [
+      ['grafana', `https://localhost:${String(COMPONENTS.grafana.port)}/api/health`],
+      ['kibana', `https://localhost:${String(COMPONENTS.kibana.port)}/api/status`],
+      ['elasticsearch', `https://localhost:${String(COMPONENTS.elasticsearch.port)}`],
+    ] as const) {
+      const test = service(component).healthcheck?.test.join(' ') ?? '';
+      expect(test, component).toContain(`--cacert ${tlsDirectoryOf(component)}/ca.crt ${path}`);
+    }
+    for (const job of ['elastic-setup', 'kibana-setup', 'trace-retention'])
+      expect(service(job).environment, job).toMatchObject({ CURL_CA_BUNDLE: `${TLS_DIRECTORY}/ca.crt` });
   });
 
   it.runIf(engineAvailable(ENGINES.promtool))(

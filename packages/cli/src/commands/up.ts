@@ -50,6 +50,9 @@ Options:
   --port-offset <n>      add n to every port, to run beside another stack (default: 0)
   --time-scale <1/n>     run alert windows and waits n times faster (default: 1; demos and
                          tests use 1/60 so minutes become seconds)
+  --tls-dir <dir>        docker mode: TLS files from obs certs (staging and production need them)
+  --insecure-no-tls      docker mode: staging or production without TLS, with a warning
+  --no-sso               docker mode: production Grafana without single sign-on, with a warning
   -h, --help             this help
 
 Engines local mode runs when installed (Debian packages): prometheus, prometheus-alertmanager,
@@ -136,6 +139,9 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
         'data-dir': { type: 'string' },
         'port-offset': { type: 'string' },
         'time-scale': { type: 'string', default: '1' },
+        'tls-dir': { type: 'string' },
+        'insecure-no-tls': { type: 'boolean', default: false },
+        'no-sso': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -159,6 +165,13 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
     throw new UsageError(
       'no Docker engine answers here (docker info failed). Start Docker, or run obs up --mode local to use the engines installed on this machine.',
     );
+  const dockerOnly = (['tls-dir', 'insecure-no-tls', 'no-sso'] as const).filter(
+    (option) => values[option] !== undefined && values[option] !== false,
+  );
+  if (mode !== 'docker' && dockerOnly.length > 0)
+    throw new UsageError(
+      `--${dockerOnly.join(', --')} ${dockerOnly.length === 1 ? 'applies' : 'apply'} to docker mode only (this is ${mode} mode)${mode === 'kubernetes' ? '; the Kubernetes render decides TLS with Elastic’s operator and the chart' : ''}`,
+    );
   const dataDir = resolveDataDir(io.cwd, values['data-dir']);
   if (mode === 'kubernetes') {
     if (values.demo) io.stderr('obs up: --demo runs in local mode only; installing the stack without it');
@@ -168,7 +181,11 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
   if (mode === 'docker') {
     if (values.demo) io.stderr('obs up: --demo runs in local mode only; starting the stack without it');
     mkdirSync(dataDir, { recursive: true });
-    return dockerUp(dataDir, values.profile, io, renderCommand);
+    return dockerUp(dataDir, values.profile, io, renderCommand, [
+      ...(values['tls-dir'] === undefined ? [] : ['--tls-dir', values['tls-dir']]),
+      ...(values['insecure-no-tls'] ? ['--insecure-no-tls'] : []),
+      ...(values['no-sso'] ? ['--no-sso'] : []),
+    ]);
   }
   // Everything local mode writes, and what its engines and in-process hub write, is the user's
   // alone: the data directory holds everyone's telemetry.

@@ -7,8 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMPONENTS, COMPOSE_FILE, COMPOSE_PROJECT, PUBLISHED_PORTS } from '@pyairtable/stack';
-import type { ComponentName } from '@pyairtable/stack';
+import { ACCESS_FILE, COMPOSE_FILE, COMPOSE_PROJECT } from '@pyairtable/stack';
+import type { AccessSheet } from '@pyairtable/stack';
 import { StartError } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { table } from './table.js';
@@ -60,20 +60,26 @@ export function readDockerDeployment(dataDir: string): DockerDeployment | undefi
   return JSON.parse(readFileSync(path, 'utf8')) as DockerDeployment;
 }
 
-/** Published UIs and APIs: the access table of docker mode (credentials for Grafana in .env). */
+/**
+ * The access table of docker mode, from the render's access sheet: each UI's URL and how to sign
+ * in, then the render's security warnings (TLS or single sign-on turned off).
+ */
 export function dockerAccessTable(composeDir: string): string {
-  const rows = (Object.entries(PUBLISHED_PORTS) as [ComponentName, number][]).map(([component, port]) => [
-    component,
-    `http://127.0.0.1:${String(port)}`,
-    COMPONENTS[component].purpose,
-    component === 'grafana'
-      ? `admin / GRAFANA_ADMIN_PASSWORD (${join(composeDir, '.env')} in development)`
-      : component === 'kibana'
-        ? `elastic / ELASTIC_PASSWORD (${join(composeDir, '.env')} in development)`
-        : '-',
-    `container ${component}`,
+  const sheet = JSON.parse(readFileSync(join(composeDir, ACCESS_FILE), 'utf8')) as AccessSheet;
+  const rows = sheet.entries.map((entry) => [
+    entry.component,
+    entry.url,
+    entry.purpose,
+    entry.credentials,
+    `container ${entry.component}`,
   ]);
-  return table(['SERVICE', 'URL', 'PURPOSE', 'CREDENTIALS', 'SERVED BY'], rows);
+  return [
+    table(['SERVICE', 'URL', 'PURPOSE', 'CREDENTIALS', 'SERVED BY'], rows),
+    ...(sheet.tls
+      ? [`\nTLS on every hop: browsers and services trust the CA of the TLS directory (ca.crt).`]
+      : []),
+    ...sheet.warnings.map((warning) => `warning: ${warning}`),
+  ].join('\n');
 }
 
 /** Renders into `<dataDir>/compose` with `render`, then starts it and waits for its healthchecks. */
@@ -82,10 +88,14 @@ export async function dockerUp(
   profile: string,
   io: CliIo,
   render: (args: readonly string[], io: CliIo) => number | Promise<number>,
+  renderOptions: readonly string[] = [],
 ): Promise<number> {
   const composeDir = join(dataDir, 'compose');
   io.stderr(`obs up: rendering the ${profile} deployment into ${composeDir}`);
-  const rendered = await render(['--target', 'compose', '--profile', profile, '--out', composeDir], io);
+  const rendered = await render(
+    ['--target', 'compose', '--profile', profile, '--out', composeDir, ...renderOptions],
+    io,
+  );
   if (rendered !== 0) return rendered;
   io.stderr(`obs up: docker compose up, waiting up to ${String(WAIT_SECONDS)} s for every healthcheck`);
   const up = compose(composeDir, ['up', '-d', '--wait', '--wait-timeout', String(WAIT_SECONDS)], io);

@@ -16,6 +16,8 @@ import {
 } from '@pyairtable/conventions';
 import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS } from '../components.js';
 import type { StackModel } from '../model.js';
+import { otelServerTls } from '../tls/otel.js';
+import { clientTls } from '../tls/web-config.js';
 import { renderYaml } from './yaml.js';
 
 /** The collector-contrib version whose component names and options this renderer uses. */
@@ -61,6 +63,21 @@ export function redactionSection(): Record<string, unknown> {
   };
 }
 
+/** The OTLP receiver: under TLS, services reach it with our CA (`OTEL_EXPORTER_OTLP_CERTIFICATE`). */
+export function otlpReceiver(model: StackModel, component: 'otel-collector' | 'jaeger'): object {
+  const listen = (port: number): string => `0.0.0.0:${String(port)}`;
+  // Only the collector sends to Jaeger: there a client certificate from our CA is required.
+  const tls = model.tls
+    ? { tls: otelServerTls(component, { requireClientCertificates: component === 'jaeger' }) }
+    : {};
+  return {
+    protocols: {
+      grpc: { endpoint: listen(OTLP_GRPC_PORT), ...tls },
+      http: { endpoint: listen(OTLP_HTTP_PORT), ...tls },
+    },
+  };
+}
+
 export function collectorConfig(model: StackModel): object {
   const listen = (port: number): string => `0.0.0.0:${String(port)}`;
   const jaeger = model.components.includes('jaeger');
@@ -68,11 +85,7 @@ export function collectorConfig(model: StackModel): object {
   const collectorMetrics = COMPONENTS['otel-collector'].metrics;
   return {
     extensions: { health_check: { endpoint: listen(COLLECTOR_HEALTH_PORT) } },
-    receivers: {
-      otlp: {
-        protocols: { grpc: { endpoint: listen(OTLP_GRPC_PORT) }, http: { endpoint: listen(OTLP_HTTP_PORT) } },
-      },
-    },
+    receivers: { otlp: otlpReceiver(model, 'otel-collector') },
     processors: {
       // First in every pipeline: refuse data before memory runs out, instead of crashing.
       memory_limiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 },
@@ -91,11 +104,15 @@ export function collectorConfig(model: StackModel): object {
         ? {
             'otlp_grpc/jaeger': {
               endpoint: model.address('jaeger', OTLP_GRPC_PORT),
-              tls: { insecure: true },
+              tls: model.tls ? clientTls('otel-collector') : { insecure: true },
             },
           }
         : { debug: { verbosity: 'basic' } }),
-      prometheus: { endpoint: listen(COLLECTOR_PROMETHEUS_EXPORTER_PORT) },
+      // Only Prometheus scrapes it: under TLS it shows its client certificate.
+      prometheus: {
+        endpoint: listen(COLLECTOR_PROMETHEUS_EXPORTER_PORT),
+        ...(model.tls ? { tls: otelServerTls('otel-collector', { requireClientCertificates: true }) } : {}),
+      },
     },
     service: {
       extensions: ['health_check'],

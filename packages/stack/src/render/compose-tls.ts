@@ -1,15 +1,31 @@
 /**
- * TLS in the Compose render: each component under TLS gets the files it reads from the TLS
- * directory as secrets from the environment (`obs certs --print-env`), mounted under
- * `TLS_DIRECTORY` with its image's user as owner (Compose honours owner and mode only for
- * secrets from the environment), and the flags that turn its listener to TLS.
+ * TLS in the Compose render: each component gets the files it reads from the TLS directory as
+ * secrets from the environment (`obs certs --print-env`), mounted under its TLS directory with
+ * its image's user as owner (Compose honours owner and mode only for secrets from the
+ * environment), and the flags or settings that turn its listeners to TLS. The engines configured
+ * by file (collector, Jaeger, Logstash, Filebeat, Prometheus, Grafana's datasources) get theirs
+ * from their renderers.
  */
 import type { ComponentName } from '../components.js';
 import { COMPONENTS } from '../components.js';
 import type { StackModel } from '../model.js';
-import { TLS_COMPONENT_FILES, isPrivateTlsFile, tlsVariable, webConfigFile } from '../tls/layout.js';
+import {
+  TLS_COMPONENT_FILES,
+  WEB_CONFIG_COMPONENTS,
+  isPrivateTlsFile,
+  tlsDirectoryOf,
+  tlsPath,
+  tlsVariable,
+  webConfigFile,
+} from '../tls/layout.js';
 import type { WebConfigComponent } from '../tls/layout.js';
-import { TLS_DIRECTORY, redisExporterTlsFlags } from '../tls/web-config.js';
+import {
+  CA_CERTIFICATE,
+  TLS_DIRECTORY,
+  certificateFile,
+  keyFile,
+  redisExporterTlsFlags,
+} from '../tls/web-config.js';
 
 type Service = Record<string, unknown>;
 
@@ -21,7 +37,15 @@ const TLS_FILE_OWNERS: Readonly<Partial<Record<ComponentName, string>>> = {
   'postgres-exporter': '65534',
   'redis-exporter': '59000',
   grafana: '472',
+  'otel-collector': '10001',
+  jaeger: '10001',
+  elasticsearch: '1000',
+  logstash: '1000',
+  kibana: '1000',
+  filebeat: '0',
 };
+/** The Elastic image's user, which the setup jobs run as. */
+const SETUP_JOB_OWNER = '1000';
 
 export const tlsSecretName = (file: string): string => `tls_${file.replace(/[^a-zA-Z0-9]/g, '_')}`;
 
@@ -34,18 +58,99 @@ const tlsListenerAnswers = (port: number): object => ({
   start_period: '30s',
 });
 
+/** `curl` over TLS to the component's own listener, checking it against our CA. */
+const curlOwnListener = (component: ComponentName, path: string): string =>
+  `curl -s --cacert ${tlsPath(component, CA_CERTIFICATE)} https://localhost:${String(COMPONENTS[component].port)}${path}`;
+
 function tlsFlags(component: ComponentName): string[] {
   if (component === 'redis-exporter') return redisExporterTlsFlags();
-  const web: readonly string[] = ['prometheus', 'alertmanager', 'node-exporter', 'postgres-exporter'];
-  return web.includes(component)
+  return component in WEB_CONFIG_COMPONENTS
     ? [`--web.config.file=${TLS_DIRECTORY}/${webConfigFile(component as WebConfigComponent)}`]
     : [];
 }
 
-/** Mounts the TLS files, adds the flags and the TLS health check; returns the secrets to declare. */
+/** The settings that turn the listeners of the engines configured by environment to TLS. */
+function tlsEnvironment(component: ComponentName): Record<string, string> {
+  const file = (name: string): string => tlsPath(component, name);
+  switch (component) {
+    case 'grafana':
+      return {
+        GF_SERVER_PROTOCOL: 'https',
+        GF_SERVER_CERT_FILE: file(certificateFile('grafana')),
+        GF_SERVER_CERT_KEY: file(keyFile('grafana')),
+      };
+    case 'elasticsearch': {
+      const layer = (name: 'http' | 'transport'): Record<string, string> => ({
+        [`xpack.security.${name}.ssl.enabled`]: 'true',
+        [`xpack.security.${name}.ssl.certificate`]: file(certificateFile('elasticsearch')),
+        [`xpack.security.${name}.ssl.key`]: file(keyFile('elasticsearch')),
+        [`xpack.security.${name}.ssl.certificate_authorities`]: file(CA_CERTIFICATE),
+      });
+      return {
+        ...layer('http'),
+        ...layer('transport'),
+        // Nodes check each other's certificate against our CA, not their names.
+        'xpack.security.transport.ssl.verification_mode': 'certificate',
+      };
+    }
+    case 'kibana':
+      return {
+        SERVER_SSL_ENABLED: 'true',
+        SERVER_SSL_CERTIFICATE: file(certificateFile('kibana')),
+        SERVER_SSL_KEY: file(keyFile('kibana')),
+        ELASTICSEARCH_SSL_CERTIFICATEAUTHORITIES: file(CA_CERTIFICATE),
+      };
+    default:
+      return {};
+  }
+}
+
+/** The health check's command under TLS, where the component's listener is probed. */
+function tlsHealthTest(component: ComponentName): string[] | undefined {
+  switch (component) {
+    case 'grafana':
+      return ['CMD-SHELL', `${curlOwnListener('grafana', '/api/health')} -f -o /dev/null`];
+    case 'kibana':
+      return ['CMD-SHELL', `${curlOwnListener('kibana', '/api/status')} -f -o /dev/null`];
+    case 'elasticsearch':
+      // Security is on: an unauthenticated request answers 401, which proves the node serves.
+      return [
+        'CMD-SHELL',
+        `${curlOwnListener('elasticsearch', '')} | grep -q 'missing authentication credentials'`,
+      ];
+    default:
+      return undefined;
+  }
+}
+
+function mountTlsFiles(
+  service: Service,
+  declared: Record<string, object>,
+  files: readonly string[],
+  owner: string,
+  directory: string,
+): void {
+  const mounts = files.map((file) => {
+    declared[tlsSecretName(file)] = { environment: tlsVariable(file) };
+    return {
+      source: tlsSecretName(file),
+      target: `${directory}/${file}`,
+      uid: owner,
+      gid: '0',
+      mode: isPrivateTlsFile(file) ? '0400' : '0444',
+    };
+  });
+  service['secrets'] = [...((service['secrets'] as object[] | undefined) ?? []), ...mounts];
+}
+
+/**
+ * Mounts the TLS files, adds the flags and settings and the TLS health checks; the setup jobs
+ * get the CA for their calls to Elasticsearch and Kibana. Returns the secrets to declare.
+ */
 export function applyComposeTls(
   model: StackModel,
   services: Record<string, Service>,
+  setupJobs: readonly string[],
 ): Record<string, object> {
   const declared: Record<string, object> = {};
   if (!model.tls) return declared;
@@ -55,23 +160,27 @@ export function applyComposeTls(
   ][]) {
     const service = services[component];
     if (service === undefined) continue;
-    const owner = TLS_FILE_OWNERS[component] ?? '0';
-    const mounts = files.map((file) => {
-      declared[tlsSecretName(file)] = { environment: tlsVariable(file) };
-      return {
-        source: tlsSecretName(file),
-        target: `${TLS_DIRECTORY}/${file}`,
-        uid: owner,
-        gid: '0',
-        mode: isPrivateTlsFile(file) ? '0400' : '0444',
-      };
-    });
-    service['secrets'] = [...((service['secrets'] as object[] | undefined) ?? []), ...mounts];
+    mountTlsFiles(service, declared, files, TLS_FILE_OWNERS[component] ?? '0', tlsDirectoryOf(component));
     const flags = tlsFlags(component);
     if (flags.length > 0) {
       service['command'] = [...((service['command'] as string[] | undefined) ?? []), ...flags];
       service['healthcheck'] = tlsListenerAnswers(COMPONENTS[component].port);
     }
+    const environment = tlsEnvironment(component);
+    if (Object.keys(environment).length > 0)
+      service['environment'] = { ...(service['environment'] as object | undefined), ...environment };
+    const test = tlsHealthTest(component);
+    if (test !== undefined) service['healthcheck'] = { ...(service['healthcheck'] as object), test };
+  }
+  for (const job of setupJobs) {
+    const service = services[job];
+    if (service === undefined) continue;
+    mountTlsFiles(service, declared, [CA_CERTIFICATE], SETUP_JOB_OWNER, TLS_DIRECTORY);
+    // curl checks Elasticsearch's and Kibana's certificates against our CA.
+    service['environment'] = {
+      ...(service['environment'] as object | undefined),
+      CURL_CA_BUNDLE: `${TLS_DIRECTORY}/${CA_CERTIFICATE}`,
+    };
   }
   return declared;
 }

@@ -530,7 +530,7 @@ export function composeDocument(
       healthcheck: wget(`http://127.0.0.1:${String(COMPONENTS['postgres-exporter'].port)}/`),
     };
 
-  Object.assign(secrets, applyComposeTls(model, services));
+  Object.assign(secrets, applyComposeTls(model, services, SETUP_JOBS));
 
   // Only the networks some service joins.
   const joined = new Set(Object.values(services).flatMap((service) => service['networks'] as string[]));

@@ -28,19 +28,19 @@ const DATASOURCE_COMPONENTS: Readonly<Record<string, ComponentName>> = {
   alertmanager: 'alertmanager',
 };
 
-/** A datasource's settings, with our CA and the UI's admin login when the stack runs TLS. */
+/** A datasource's settings, with our CA when the stack runs TLS, and the UI's admin login where it has one. */
 function tlsLogin(
   model: StackModel,
-  component: keyof typeof UI_PASSWORDS,
+  component: 'prometheus' | 'alertmanager' | 'jaeger',
   jsonData: Record<string, unknown>,
 ): Record<string, unknown> {
   if (!model.tls) return { jsonData };
+  const password = component === 'jaeger' ? undefined : UI_PASSWORDS[component];
   return {
-    basicAuth: true,
-    basicAuthUser: UI_USER,
+    ...(password === undefined ? {} : { basicAuth: true, basicAuthUser: UI_USER }),
     jsonData: { ...jsonData, tlsAuthWithCACert: true },
     secureJsonData: {
-      basicAuthPassword: `$__file{${TLS_DIRECTORY}/${UI_PASSWORDS[component].file}}`,
+      ...(password === undefined ? {} : { basicAuthPassword: `$__file{${TLS_DIRECTORY}/${password.file}}` }),
       tlsCACert: `$__file{${TLS_DIRECTORY}/${CA_CERTIFICATE}}`,
     },
   };
@@ -75,7 +75,7 @@ export function grafanaDatasources(model: StackModel, scrapeInterval: string): o
         access: 'proxy',
         url: model.url('jaeger'),
         editable: false,
-        jsonData: {
+        ...tlsLogin(model, 'jaeger', {
           tracesToLogsV2: {
             datasourceUid: DATASOURCE_UIDS.logs,
             spanStartTimeShift: '-5m',
@@ -85,7 +85,7 @@ export function grafanaDatasources(model: StackModel, scrapeInterval: string): o
             query: traceQuery,
           },
           nodeGraph: { enabled: true },
-        },
+        }),
       },
       {
         name: 'Logs',

@@ -6,17 +6,17 @@
  * keeps traces in Badger on a volume with the same 7-day TTL, so the stack needs no
  * Elasticsearch work for traces on a laptop.
  */
-import { RESOURCE_ATTRIBUTES, TRACES_RETENTION, SPEC_PORTS } from '@pyairtable/conventions';
-import { COMPONENTS } from '../components.js';
+import { RESOURCE_ATTRIBUTES, TRACES_RETENTION } from '@pyairtable/conventions';
+import { COMPONENTS, JAEGER_QUERY_GRPC_PORT } from '../components.js';
 import type { StackModel } from '../model.js';
 import { STACK_SECRETS, secretPath } from '../secrets.js';
 import { ELASTIC_SERVICE_USERS, ELASTIC_USER, JAEGER_INDEX_PREFIX } from './elastic.js';
+import { otelServerTls } from '../tls/otel.js';
+import { otlpReceiver } from './collector.js';
 import { renderYaml } from './yaml.js';
 
 export const JAEGER_HEALTH_PORT = 13133;
 export const JAEGER_BADGER_DIR = '/var/lib/jaeger/badger';
-const OTLP_GRPC_PORT = SPEC_PORTS.otlpGrpc;
-const OTLP_HTTP_PORT = SPEC_PORTS.otlpHttp;
 const STORAGE = 'traces';
 
 /** Elasticsearch in staging and production; Badger in development. */
@@ -27,6 +27,8 @@ export function jaegerConfig(model: StackModel): object {
   const listen = (port: number): string => `0.0.0.0:${String(port)}`;
   const retention = `${String(TRACES_RETENTION.deleteAfterDays * 24)}h`;
   const index = { shards: 1, replicas: model.elasticsearchReplicas };
+  // People open the UI in a browser: TLS, without client certificates.
+  const queryTls = model.tls ? { tls: otelServerTls('jaeger', { requireClientCertificates: false }) } : {};
   const backend = jaegerUsesElasticsearch(model)
     ? {
         elasticsearch: {
@@ -86,16 +88,12 @@ export function jaegerConfig(model: StackModel): object {
       healthcheckv2: { use_v2: true, http: { endpoint: listen(JAEGER_HEALTH_PORT) } },
       jaeger_query: {
         storage: { traces: STORAGE },
-        http: { endpoint: listen(COMPONENTS.jaeger.port) },
-        grpc: { endpoint: listen(16685) },
+        http: { endpoint: listen(COMPONENTS.jaeger.port), ...queryTls },
+        grpc: { endpoint: listen(JAEGER_QUERY_GRPC_PORT), ...queryTls },
       },
       jaeger_storage: { backends: { [STORAGE]: backend } },
     },
-    receivers: {
-      otlp: {
-        protocols: { grpc: { endpoint: listen(OTLP_GRPC_PORT) }, http: { endpoint: listen(OTLP_HTTP_PORT) } },
-      },
-    },
+    receivers: { otlp: otlpReceiver(model, 'jaeger') },
     processors: { batch: {} },
     exporters: { jaeger_storage_exporter: { trace_storage: STORAGE } },
   };

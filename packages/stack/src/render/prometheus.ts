@@ -6,11 +6,11 @@
 import type { ServiceTier } from '@pyairtable/conventions';
 import { IDENTITY_LABELS, SERVICES_JOB } from '@pyairtable/conventions';
 import type { ComponentName } from '../components.js';
-import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS } from '../components.js';
+import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS, speaksTls } from '../components.js';
 import type { StackModel } from '../model.js';
 import { SCRAPE_LABELS } from '../model.js';
 import { renderYaml } from './yaml.js';
-import { TLS_LISTENERS, UI_PASSWORDS, UI_USER } from '../tls/layout.js';
+import { UI_PASSWORDS, UI_USER } from '../tls/layout.js';
 import { CA_CERTIFICATE, TLS_DIRECTORY, clientTls } from '../tls/web-config.js';
 import { CADVISOR_SERVICE_LABEL } from '@pyairtable/dashboards';
 
@@ -27,8 +27,8 @@ const OBSERVABILITY_TIER: ServiceTier = 'observability';
  * How Prometheus reaches a component under TLS: the exporters with its own certificate (they
  * require one from our CA), the UIs with the admin's password.
  */
-function tlsScrape(model: StackModel, component: ComponentName): object {
-  if (!model.tls || !TLS_LISTENERS.includes(component)) return {};
+function tlsScrape(model: StackModel, component: ComponentName, port?: number): object {
+  if (!model.tls || !speaksTls(component, port)) return {};
   const password = UI_PASSWORDS[component as keyof typeof UI_PASSWORDS] as { file: string } | undefined;
   return {
     scheme: 'https',
@@ -51,7 +51,7 @@ function componentJob(
   return {
     job_name: jobName,
     metrics_path: path,
-    ...tlsScrape(model, component),
+    ...tlsScrape(model, component, port),
     static_configs: [
       {
         targets: [model.address(component, port)],

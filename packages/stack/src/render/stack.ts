@@ -14,8 +14,10 @@ import type { SsoSettings } from '../sso.js';
 import { SSO_VARIABLES, resolveSso } from '../sso.js';
 import { COMPONENT_NAMES } from '../components.js';
 import { PROFILES } from '../model.js';
-import { TLS_COMPONENT_FILES, TLS_LISTENERS, UI_USER, tlsVariable } from '../tls/layout.js';
-import type { ComponentName } from '../components.js';
+import { TLS_COMPONENT_FILES, tlsVariable } from '../tls/layout.js';
+import { CA_CERTIFICATE, TLS_DIRECTORY } from '../tls/web-config.js';
+import type { AccessSheet } from './access.js';
+import { ACCESS_FILE, accessSheet } from './access.js';
 import { renderAlertmanagerConfig } from './alertmanager.js';
 import { renderCollectorConfig } from './collector.js';
 import type { ComposeOptions } from './compose.js';
@@ -65,14 +67,12 @@ function renderReadme(
   model: StackModel,
   options: ComposeOptions,
   secretVariables: readonly string[],
+  access: AccessSheet,
 ): string {
-  const urls = Object.entries(PUBLISHED_PORTS)
-    .filter(([component]) => model.components.includes(component as never))
-    .map(([component, port]) => {
-      const secure = model.tls && TLS_LISTENERS.includes(component as ComponentName);
-      const login = secure ? ` (user ${UI_USER}, password in the TLS directory's ${component}.password)` : '';
-      return `- ${component}: ${secure ? 'https' : 'http'}://${options.publishAddress}:${String(port)}${login}`;
-    });
+  const urls = access.entries.map(
+    (entry) =>
+      `- ${entry.component}: ${entry.url}${entry.credentials === '-' ? '' : ` (${entry.credentials})`}`,
+  );
   const secrets = [...Object.values(STACK_SECRETS).map((secret) => secret.variable), ...secretVariables];
   return `# PyAirtable observability stack (${model.profile})
 
@@ -87,14 +87,17 @@ docker compose -f ${COMPOSE_FILE} up -d
 
 ${
   model.tls
-    ? `TLS: Prometheus, Alertmanager and the exporters speak TLS with certificates from your CA. Compose reads
-the TLS directory's files from \`PYAIRTABLE_TLS_*\` variables; export them before \`up\`:
+    ? `TLS: every hop between the stack's parts speaks TLS with certificates from your CA, and
+Prometheus and Alertmanager ask for a password. Compose reads the TLS directory's files from
+\`PYAIRTABLE_TLS_*\` variables; export them before \`up\`:
 
 \`\`\`bash
 eval "$(npx obs certs --out <your TLS directory> --print-env)"
 \`\`\`
 
-Browsers need the CA (\`ca.crt\` there) trusted to open the UIs without a warning.
+Services sending OTLP to the collector check it against the same CA:
+\`OTEL_EXPORTER_OTLP_CERTIFICATE=<your TLS directory>/ca.crt\`. Browsers need that CA trusted to
+open the UIs without a warning.
 
 `
     : ''
@@ -106,7 +109,7 @@ ${secrets.map((variable) => `- \`${variable}\``).join('\n')}
 ${model.profile === 'development' ? 'A development render keeps generated passwords in `.env` beside this file (mode 0600); Compose reads it.\n\n' : ''}User interfaces:
 
 ${urls.join('\n')}
-`;
+${access.warnings.length > 0 ? `\nWarnings:\n\n${access.warnings.map((warning) => `- ${warning}`).join('\n')}\n` : ''}`;
 }
 
 /** Production signs people in to Grafana through single sign-on, unless told otherwise. */
@@ -137,7 +140,7 @@ function decideTls(options: ComposeRenderOptions): { on: boolean; warnings: stri
       on: false,
       warnings: required
         ? [
-            `TLS is off (--insecure-no-tls): the ${options.profile} stack talks in plain HTTP, and Prometheus's and Alertmanager's UIs ask for no password.`,
+            `TLS is off (--insecure-no-tls): the ${options.profile} stack's parts talk in plain text, and Prometheus's and Alertmanager's UIs ask for no password.`,
           ]
         : [],
     };
@@ -166,22 +169,35 @@ export function renderComposeStack(options: ComposeRenderOptions): StackRender {
   const { generated } = resolveStackSecrets(options.profile, options.env, options.existingSecrets);
   const tls = decideTls(options);
   const sso = decideSso(options);
-  const model = buildModel({ ...options.model, profile: options.profile, target: 'compose', tls: tls.on });
+  const model = buildModel({
+    ...options.model,
+    profile: options.profile,
+    target: 'compose',
+    tls: tls.on,
+    ...(tls.on ? { elasticsearchCaFile: `${TLS_DIRECTORY}/${CA_CERTIFICATE}` } : {}),
+  });
   const channels = resolveChannels(options.env);
   const alertmanager = renderAlertmanagerConfig(channels.channels, model.profile, {
     timeScale: model.timeScale,
   });
   const has = (component: (typeof model.components)[number]): boolean => model.components.includes(component);
 
+  const access = accessSheet(model, PUBLISHED_PORTS, compose.publishAddress, sso.settings, [
+    ...tls.warnings,
+    ...sso.warnings,
+  ]);
   const files: RenderedFile[] = [
     { path: COMPOSE_FILE, content: renderCompose(model, channels, compose, sso.settings) },
     {
       path: 'README.md',
-      content: renderReadme(model, compose, [
-        ...channels.secretVariables,
-        ...(sso.settings === undefined ? [] : [SSO_VARIABLES.clientSecret]),
-      ]),
+      content: renderReadme(
+        model,
+        compose,
+        [...channels.secretVariables, ...(sso.settings === undefined ? [] : [SSO_VARIABLES.clientSecret])],
+        access,
+      ),
     },
+    { path: ACCESS_FILE, content: `${JSON.stringify(access, null, 2)}\n` },
   ];
   if (has('prometheus'))
     files.push(

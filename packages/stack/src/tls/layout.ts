@@ -6,7 +6,7 @@ import { COMPONENT_NAMES, TLS_LISTENERS } from '../components.js';
 export { TLS_LISTENERS };
 import type { ComponentName } from '../components.js';
 import { KUBERNETES_SERVICES } from '../model.js';
-import { CA_CERTIFICATE, certificateFile, keyFile } from './web-config.js';
+import { CA_CERTIFICATE, TLS_DIRECTORY, certificateFile, keyFile } from './web-config.js';
 
 /** The engines that read the exporter toolkit's web config, and whether people log in to them. */
 export const WEB_CONFIG_COMPONENTS = {
@@ -58,40 +58,47 @@ export function requiredTlsFiles(): string[] {
 export const tlsVariable = (file: string): string =>
   `PYAIRTABLE_TLS_${file.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 
+/** A listener's own certificate and key, and the CA its peers' certificates are checked against. */
+const ownCertificate = (component: ComponentName): string[] => [
+  CA_CERTIFICATE,
+  certificateFile(component),
+  keyFile(component),
+];
+
 /**
- * What each component under TLS in this release reads from the TLS directory: its listener's
- * certificate and key, the CA, its web config, and the UI passwords it logs in with.
+ * What each component reads from the TLS directory in a TLS render: its certificate and key
+ * (server and client alike), the CA, its web config, and the UI passwords it logs in with.
  */
 export const TLS_COMPONENT_FILES: Readonly<Partial<Record<ComponentName, readonly string[]>>> = {
   prometheus: [
-    CA_CERTIFICATE,
-    certificateFile('prometheus'),
-    keyFile('prometheus'),
+    ...ownCertificate('prometheus'),
     webConfigFile('prometheus'),
     UI_PASSWORDS.prometheus.file,
     UI_PASSWORDS.alertmanager.file,
   ],
-  alertmanager: [
-    CA_CERTIFICATE,
-    certificateFile('alertmanager'),
-    keyFile('alertmanager'),
-    webConfigFile('alertmanager'),
-  ],
-  'node-exporter': [
-    CA_CERTIFICATE,
-    certificateFile('node-exporter'),
-    keyFile('node-exporter'),
-    webConfigFile('node-exporter'),
-  ],
-  'postgres-exporter': [
-    CA_CERTIFICATE,
-    certificateFile('postgres-exporter'),
-    keyFile('postgres-exporter'),
-    webConfigFile('postgres-exporter'),
-  ],
-  'redis-exporter': [CA_CERTIFICATE, certificateFile('redis-exporter'), keyFile('redis-exporter')],
-  grafana: [CA_CERTIFICATE, UI_PASSWORDS.prometheus.file, UI_PASSWORDS.alertmanager.file],
+  alertmanager: [...ownCertificate('alertmanager'), webConfigFile('alertmanager')],
+  grafana: [...ownCertificate('grafana'), UI_PASSWORDS.prometheus.file, UI_PASSWORDS.alertmanager.file],
+  'otel-collector': ownCertificate('otel-collector'),
+  jaeger: ownCertificate('jaeger'),
+  elasticsearch: ownCertificate('elasticsearch'),
+  logstash: ownCertificate('logstash'),
+  kibana: ownCertificate('kibana'),
+  filebeat: ownCertificate('filebeat'),
+  'node-exporter': [...ownCertificate('node-exporter'), webConfigFile('node-exporter')],
+  'postgres-exporter': [...ownCertificate('postgres-exporter'), webConfigFile('postgres-exporter')],
+  'redis-exporter': ownCertificate('redis-exporter'),
 };
+
+/** Elasticsearch reads TLS files only from under its config directory. */
+const ELASTICSEARCH_TLS_DIRECTORY = '/usr/share/elasticsearch/config/tls';
+
+/** Where a component's container finds its TLS files. */
+export const tlsDirectoryOf = (component: ComponentName): string =>
+  component === 'elasticsearch' ? ELASTICSEARCH_TLS_DIRECTORY : TLS_DIRECTORY;
+
+/** A TLS file's path inside a component's container. */
+export const tlsPath = (component: ComponentName, file: string): string =>
+  `${tlsDirectoryOf(component)}/${file}`;
 
 /** Whether a TLS file is private: keys and passwords are mounted 0400, the rest 0444. */
 export const isPrivateTlsFile = (file: string): boolean =>
