@@ -39,8 +39,13 @@ exit 0
     GRAFANA_ADMIN_PASSWORD: PASSWORD,
     LOGSTASH_ES_PASSWORD: 'logstash-Password-43',
     SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/slack-value-7',
+    GRAFANA_SSO_PROVIDER: 'github',
+    GRAFANA_SSO_CLIENT_ID: 'Iv1.client',
+    GRAFANA_SSO_CLIENT_SECRET: SSO_SECRET,
+    GRAFANA_SSO_ALLOWED_ORGANIZATIONS: 'pyairtable',
   };
 }
+const SSO_SECRET = 'sso-Client-Secret-61';
 
 const log = (): string[] => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n') : []);
 
@@ -95,8 +100,13 @@ describe('obs up --mode kubernetes', () => {
     expect(
       secrets.find((secret) => secret.metadata.name === 'pyairtable-exporter-credentials')?.stringData,
     ).toEqual({});
-    expect(log().join('\n')).not.toContain(PASSWORD);
-    expect(up.output).not.toContain(PASSWORD);
+    expect(secrets.find((secret) => secret.metadata.name === 'pyairtable-grafana-sso')?.stringData).toEqual({
+      'client-secret': SSO_SECRET,
+    });
+    for (const secret of [PASSWORD, SSO_SECRET]) {
+      expect(log().join('\n')).not.toContain(secret);
+      expect(up.output).not.toContain(secret);
+    }
   });
 
   it('prints the steps instead where helm is not installed', async () => {

@@ -5,6 +5,9 @@
  * secret reaches Grafana as a secret file, never through a rendered file. Production refuses to
  * render without single sign-on unless told otherwise (`--no-sso`).
  */
+import type { Environment } from '@pyairtable/conventions';
+import { SecretsError } from './secrets.js';
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 export const SSO_VARIABLES = {
@@ -143,4 +146,31 @@ export function grafanaSsoEnvironment(settings: SsoSettings, secretFile: string)
     // With single sign-on, people sign in through it; the admin login stays for break-glass.
     GF_AUTH_OAUTH_AUTO_LOGIN: 'false',
   };
+}
+
+/**
+ * Production signs people in to Grafana through single sign-on, unless told otherwise (`noSso`,
+ * which becomes a warning). Settings given in any profile are used; bad ones are refused.
+ */
+export function decideSso(
+  profile: Environment,
+  env: Env,
+  noSso: boolean,
+): { readonly settings?: SsoSettings; readonly warnings: readonly string[] } {
+  const resolution = resolveSso(env);
+  if (resolution.problems.length > 0) throw new SecretsError(resolution.problems);
+  if (resolution.settings !== undefined) return { settings: resolution.settings, warnings: [] };
+  if (profile !== 'production') return { warnings: [] };
+  if (noSso)
+    return {
+      warnings: [
+        'single sign-on is off (--no-sso): people sign in to production Grafana with its admin password.',
+      ],
+    };
+  throw new SecretsError([
+    `production signs people in to Grafana through single sign-on, and ${SSO_VARIABLES.provider} is not set. ` +
+      `Set it to github (with ${SSO_VARIABLES.clientId}, ${SSO_VARIABLES.clientSecret} and ${SSO_VARIABLES.allowedOrganizations}) ` +
+      `or oidc (with ${SSO_VARIABLES.clientId}, ${SSO_VARIABLES.clientSecret}, ${SSO_VARIABLES.allowedGroups}, ${SSO_VARIABLES.authUrl}, ${SSO_VARIABLES.tokenUrl} and ${SSO_VARIABLES.apiUrl}); ` +
+      'to render without it, say so: --no-sso.',
+  ]);
 }

@@ -120,6 +120,10 @@ const SECRETS_SET = {
   SMTP_AUTH_PASSWORD: 'smtp-secret-value-0004',
   ONCALL_EMAIL: 'oncall@example.com',
   CRITICAL_EMAIL: 'critical@example.com',
+  GRAFANA_SSO_PROVIDER: 'github',
+  GRAFANA_SSO_CLIENT_ID: 'Iv1.example-client-id',
+  GRAFANA_SSO_CLIENT_SECRET: 'sso-Secret-Value-0006',
+  GRAFANA_SSO_ALLOWED_ORGANIZATIONS: 'pyairtable',
 };
 
 const render = (profile: Environment, istio = false): KubernetesRender =>
@@ -431,6 +435,48 @@ describe('the Kubernetes render as a whole', () => {
     expect(() => renderKubernetesStack({ profile: 'production', env: {} })).toThrow(
       /GRAFANA_ADMIN_PASSWORD is not set[\s\S]*LOGSTASH_ES_PASSWORD is not set/,
     );
+  });
+
+  it('signs people in to production Grafana through single sign-on, its secret from a Secret', () => {
+    const result = render('production');
+    const grafana = valuesOf(result)['grafana'] as {
+      env: Record<string, string>;
+      extraSecretMounts: { secretName: string; mountPath: string; subPath?: string }[];
+    };
+    expect(grafana.env).toMatchObject({
+      GF_AUTH_GITHUB_ENABLED: 'true',
+      GF_AUTH_GITHUB_CLIENT_ID: SECRETS_SET.GRAFANA_SSO_CLIENT_ID,
+      GF_AUTH_GITHUB_ALLOWED_ORGANIZATIONS: 'pyairtable',
+      GF_AUTH_GITHUB_CLIENT_SECRET__FILE: '/run/secrets/grafana_sso_client_secret',
+    });
+    expect(grafana.extraSecretMounts).toContainEqual(
+      expect.objectContaining({
+        secretName: 'pyairtable-grafana-sso',
+        mountPath: '/run/secrets/grafana_sso_client_secret',
+        subPath: 'client-secret',
+      }),
+    );
+    const step = result.steps.find(
+      (candidate) => candidate.kind === 'secret' && candidate.name === 'pyairtable-grafana-sso',
+    );
+    expect(step).toMatchObject({
+      entries: [{ key: 'client-secret', variable: 'GRAFANA_SSO_CLIENT_SECRET' }],
+    });
+    for (const file of result.files)
+      expect(file.content, file.path).not.toContain(SECRETS_SET.GRAFANA_SSO_CLIENT_SECRET);
+  });
+
+  it('refuses production without single sign-on unless told, and then warns', () => {
+    const { GRAFANA_SSO_PROVIDER: _provider, ...withoutSso } = SECRETS_SET;
+    expect(() => renderKubernetesStack({ profile: 'production', env: withoutSso })).toThrow(
+      /GRAFANA_SSO_PROVIDER is not set[\s\S]*--no-sso/,
+    );
+    const result = renderKubernetesStack({ profile: 'production', env: withoutSso, noSso: true });
+    expect(result.warnings[0]).toMatch(/^single sign-on is off \(--no-sso\)/);
+    expect(valuesOf(result)['grafana']).not.toHaveProperty('env');
+    expect(
+      result.steps.some((step) => step.kind === 'secret' && step.name === 'pyairtable-grafana-sso'),
+    ).toBe(false);
   });
 
   it('gives Logstash a user of its own that may write the log streams and nothing more', () => {

@@ -10,8 +10,7 @@ import { resolveChannels } from '../alerting.js';
 import type { ModelOptions, StackModel } from '../model.js';
 import { buildModel, ModelError } from '../model.js';
 import { resolveStackSecrets, SecretsError, STACK_SECRETS } from '../secrets.js';
-import type { SsoSettings } from '../sso.js';
-import { SSO_VARIABLES, resolveSso } from '../sso.js';
+import { SSO_VARIABLES, decideSso } from '../sso.js';
 import { COMPONENT_NAMES } from '../components.js';
 import { PROFILES } from '../model.js';
 import { TLS_COMPONENT_FILES, tlsVariable } from '../tls/layout.js';
@@ -112,26 +111,6 @@ ${urls.join('\n')}
 ${access.warnings.length > 0 ? `\nWarnings:\n\n${access.warnings.map((warning) => `- ${warning}`).join('\n')}\n` : ''}`;
 }
 
-/** Production signs people in to Grafana through single sign-on, unless told otherwise. */
-function decideSso(options: ComposeRenderOptions): { settings?: SsoSettings; warnings: string[] } {
-  const resolution = resolveSso(options.env);
-  if (resolution.problems.length > 0) throw new SecretsError(resolution.problems);
-  if (resolution.settings !== undefined) return { settings: resolution.settings, warnings: [] };
-  if (options.profile !== 'production') return { warnings: [] };
-  if (options.noSso === true)
-    return {
-      warnings: [
-        'single sign-on is off (--no-sso): people sign in to production Grafana with its admin password.',
-      ],
-    };
-  throw new SecretsError([
-    `production signs people in to Grafana through single sign-on, and ${SSO_VARIABLES.provider} is not set. ` +
-      `Set it to github (with ${SSO_VARIABLES.clientId}, ${SSO_VARIABLES.clientSecret} and ${SSO_VARIABLES.allowedOrganizations}) ` +
-      `or oidc (with ${SSO_VARIABLES.clientId}, ${SSO_VARIABLES.clientSecret}, ${SSO_VARIABLES.allowedGroups}, ${SSO_VARIABLES.authUrl}, ${SSO_VARIABLES.tokenUrl} and ${SSO_VARIABLES.apiUrl}); ` +
-      'to render without it, say so: --no-sso.',
-  ]);
-}
-
 /** Staging and production need the TLS files (from `obs certs`) unless TLS is refused by name. */
 function decideTls(options: ComposeRenderOptions): { on: boolean; warnings: string[] } {
   const required = PROFILES[options.profile].requireSecrets;
@@ -168,7 +147,7 @@ export function renderComposeStack(options: ComposeRenderOptions): StackRender {
   };
   const { generated } = resolveStackSecrets(options.profile, options.env, options.existingSecrets);
   const tls = decideTls(options);
-  const sso = decideSso(options);
+  const sso = decideSso(options.profile, options.env, options.noSso === true);
   const model = buildModel({
     ...options.model,
     profile: options.profile,

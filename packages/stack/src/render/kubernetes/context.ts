@@ -1,6 +1,7 @@
 /** What every part of the Kubernetes render reads: the model and the choices made around it. */
 import type { Channels } from '../../alerting.js';
 import type { StackModel } from '../../model.js';
+import type { SsoSettings } from '../../sso.js';
 
 export interface KubernetesOptions {
   /** Namespace of the observability stack (default `observability`). */
@@ -18,6 +19,8 @@ export interface KubernetesContext extends KubernetesOptions {
   readonly channels: Channels;
   /** Production runs every stateless component twice (and Elasticsearch on three nodes). */
   readonly highAvailability: boolean;
+  /** Grafana's single sign-on, when set (production requires it unless told otherwise). */
+  readonly sso?: SsoSettings;
 }
 
 /** Replicas of a stateless component in this profile. */

@@ -37,6 +37,7 @@ import { istioManifests, istioMeshValues, namespaces, networkPolicies } from './
 import type { ExporterTargets, Manifest } from './workloads.js';
 import { collectorManifests, exporterManifests, jaegerManifests } from './workloads.js';
 import { renderKubernetesReadme } from './readme.js';
+import { decideSso } from '../../sso.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -44,6 +45,8 @@ export interface KubernetesRenderOptions extends Partial<KubernetesOptions>, Par
   readonly profile: Environment;
   readonly env: Env;
   readonly existingSecrets?: Env;
+  /** Production without single sign-on for Grafana: rendered, with a warning. */
+  readonly noSso?: boolean;
   readonly model?: Omit<ModelOptions, 'profile' | 'target'>;
 }
 
@@ -98,6 +101,7 @@ export function renderKubernetesStack(options: KubernetesRenderOptions): Kuberne
     undefined,
     [STACK_SECRETS.grafanaAdminPassword, ...(logstash ? [LOGSTASH_USER.secret] : [])],
   );
+  const sso = decideSso(options.profile, options.env, options.noSso === true);
   const model = buildModel({
     ...options.model,
     profile: options.profile,
@@ -114,6 +118,7 @@ export function renderKubernetesStack(options: KubernetesRenderOptions): Kuberne
     istio: options.istio ?? false,
     ...(options.storageClass === undefined ? {} : { storageClass: options.storageClass }),
     highAvailability: options.profile === 'production',
+    ...(sso.settings === undefined ? {} : { sso: sso.settings }),
   };
   const targets: ExporterTargets = {
     redisAddress: options.redisAddress ?? DEFAULT_EXPORTER_TARGETS.redisAddress,
@@ -160,7 +165,13 @@ export function renderKubernetesStack(options: KubernetesRenderOptions): Kuberne
   const routing = alertmanagerConfig(channels.channels).warnings;
   files.push({ path: 'README.md', content: renderKubernetesReadme(context, steps) });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { model, files, warnings: [...channels.warnings, ...routing], generatedSecrets: generated, steps };
+  return {
+    model,
+    files,
+    warnings: [...sso.warnings, ...channels.warnings, ...routing],
+    generatedSecrets: generated,
+    steps,
+  };
 }
 
 export type { InstallStep };

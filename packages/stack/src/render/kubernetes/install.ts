@@ -13,7 +13,9 @@ import {
   HELM_CHARTS,
   KUBERNETES_SECRETS,
   LOGSTASH_USER,
+  SSO_CLIENT_SECRET_KEY,
 } from './names.js';
+import { SSO_VARIABLES } from '../../sso.js';
 import type { HelmChart } from './names.js';
 
 export interface SecretEntry {
@@ -104,6 +106,15 @@ export function installSteps(
       optionalEntries: false,
     },
   );
+  if (context.sso !== undefined)
+    steps.push({
+      kind: 'secret',
+      why: "Grafana's single sign-on client secret",
+      name: KUBERNETES_SECRETS.grafanaSso,
+      namespace: context.namespace,
+      entries: [{ key: SSO_CLIENT_SECRET_KEY, variable: SSO_VARIABLES.clientSecret }],
+      optionalEntries: false,
+    });
   if (channelSecrets.length > 0)
     steps.push({
       kind: 'secret',

@@ -26,12 +26,14 @@ import {
   MOUNTS,
   POD_IDENTITY_LABELS,
   SCRAPE_POD_LABEL,
+  SSO_CLIENT_SECRET_KEY,
   STACK_FULLNAME,
   labelsFor,
   resourcesFor,
   selectorFor,
 } from './names.js';
 import { STACK_SECRETS } from '../../secrets.js';
+import { SSO_CLIENT_SECRET, grafanaSsoEnvironment } from '../../sso.js';
 
 /** Where the Prometheus operator mounts `alertmanagerSpec.secrets`: `<dir>/<secret>/<key>`. */
 const ALERTMANAGER_SECRETS_DIR = '/etc/alertmanager/secrets';
@@ -169,23 +171,39 @@ function grafanaValues(context: KubernetesContext): Record<string, unknown> {
       datasources: { enabled: true, defaultDatasourceEnabled: false, alertmanager: { enabled: false } },
     },
     additionalDataSources: datasources.datasources,
-    extraSecretMounts: usesElasticsearch
-      ? [
-          {
-            name: 'elastic-password',
-            secretName: ECK_SECRETS.elasticUser,
-            mountPath: `${MOUNTS.secrets}/${STACK_SECRETS.elasticPassword.secretName}`,
-            subPath: 'elastic',
-            readOnly: true,
-          },
-          {
-            name: 'elasticsearch-ca',
-            secretName: ECK_SECRETS.elasticsearchCa,
-            mountPath: MOUNTS.elasticsearchCa,
-            readOnly: true,
-          },
-        ]
-      : [],
+    ...(context.sso === undefined
+      ? {}
+      : { env: grafanaSsoEnvironment(context.sso, `${MOUNTS.secrets}/${SSO_CLIENT_SECRET}`) }),
+    extraSecretMounts: [
+      ...(usesElasticsearch
+        ? [
+            {
+              name: 'elastic-password',
+              secretName: ECK_SECRETS.elasticUser,
+              mountPath: `${MOUNTS.secrets}/${STACK_SECRETS.elasticPassword.secretName}`,
+              subPath: 'elastic',
+              readOnly: true,
+            },
+            {
+              name: 'elasticsearch-ca',
+              secretName: ECK_SECRETS.elasticsearchCa,
+              mountPath: MOUNTS.elasticsearchCa,
+              readOnly: true,
+            },
+          ]
+        : []),
+      ...(context.sso === undefined
+        ? []
+        : [
+            {
+              name: 'sso-client-secret',
+              secretName: KUBERNETES_SECRETS.grafanaSso,
+              mountPath: `${MOUNTS.secrets}/${SSO_CLIENT_SECRET}`,
+              subPath: SSO_CLIENT_SECRET_KEY,
+              readOnly: true,
+            },
+          ]),
+    ],
   };
 }
 

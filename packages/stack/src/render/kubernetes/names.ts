@@ -46,6 +46,8 @@ export const STACK_FULLNAME = 'pyairtable';
 /** Secrets the stack reads by name; their values come from the environment at install. */
 export const KUBERNETES_SECRETS = {
   grafanaAdmin: 'pyairtable-grafana-admin',
+  /** Grafana's single sign-on client secret (key `client-secret`). */
+  grafanaSso: 'pyairtable-grafana-sso',
   alertmanagerChannels: 'pyairtable-alertmanager-channels',
   exporters: 'pyairtable-exporter-credentials',
   /** Logstash's own Elasticsearch user (ECK's file realm): it may only write the log streams. */
@@ -53,6 +55,9 @@ export const KUBERNETES_SECRETS = {
   /** The roles ECK adds to Elasticsearch (`roles.yml`; no secret value, but ECK reads a Secret). */
   elasticsearchRoles: 'pyairtable-es-roles',
 } as const;
+
+/** The key of the single sign-on client secret in its Secret. */
+export const SSO_CLIENT_SECRET_KEY = 'client-secret';
 
 /** Logstash's user, its role, and the variable its password comes from. */
 export const LOGSTASH_USER = {
