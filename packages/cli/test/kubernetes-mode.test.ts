@@ -38,6 +38,8 @@ exit 0
     PATH: bin,
     GRAFANA_ADMIN_PASSWORD: PASSWORD,
     LOGSTASH_ES_PASSWORD: 'logstash-Password-43',
+    JAEGER_ES_PASSWORD: 'jaeger-Password-44',
+    GRAFANA_ES_PASSWORD: 'grafana-es-Password-45',
     SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/slack-value-7',
     GRAFANA_SSO_PROVIDER: 'github',
     GRAFANA_SSO_CLIENT_ID: 'Iv1.client',
@@ -95,7 +97,15 @@ describe('obs up --mode kubernetes', () => {
       { type: string; stringData: Record<string, string> } | undefined;
     expect(logstash?.type).toBe('kubernetes.io/basic-auth');
     expect(logstash?.stringData['password']).toBe(env['LOGSTASH_ES_PASSWORD']);
-    expect(log().join('\n')).not.toContain(env['LOGSTASH_ES_PASSWORD']);
+    for (const [client, variable] of [
+      ['jaeger', 'JAEGER_ES_PASSWORD'],
+      ['grafana', 'GRAFANA_ES_PASSWORD'],
+    ] as const)
+      expect(
+        secrets.find((secret) => secret.metadata.name === `pyairtable-${client}-user`)?.stringData,
+      ).toMatchObject({ username: `pyairtable-${client}`, password: env[variable] });
+    for (const variable of ['LOGSTASH_ES_PASSWORD', 'JAEGER_ES_PASSWORD', 'GRAFANA_ES_PASSWORD'])
+      expect(log().join('\n')).not.toContain(env[variable]);
     // Optional exporter credentials: none set, so an empty Secret rather than empty passwords.
     expect(
       secrets.find((secret) => secret.metadata.name === 'pyairtable-exporter-credentials')?.stringData,

@@ -112,6 +112,8 @@ function schemaProblems(doc: Doc): string[] {
 const SECRETS_SET = {
   GRAFANA_ADMIN_PASSWORD: 'grafana-Secret-Value-0001',
   LOGSTASH_ES_PASSWORD: 'logstash-Secret-Value-0005',
+  JAEGER_ES_PASSWORD: 'jaeger-Secret-Value-0007',
+  GRAFANA_ES_PASSWORD: 'grafana-es-Secret-Value-0008',
   SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T000/B000/slack-secret-value-0002',
   PAGERDUTY_SERVICE_KEY: 'pagerduty-secret-value-0003',
   SMTP_SMARTHOST: 'smtp.example.com:587',
@@ -509,18 +511,57 @@ describe('the Kubernetes render as a whole', () => {
     const elasticsearch = docs.find((doc) => doc.kind === 'Elasticsearch');
     expect(elasticsearch?.spec?.['auth']).toEqual({
       roles: [{ secretName: 'pyairtable-es-roles' }],
-      fileRealm: [{ secretName: 'pyairtable-logstash-user' }],
+      fileRealm: ['logstash', 'jaeger', 'grafana'].map((client) => ({
+        secretName: `pyairtable-${client}-user`,
+      })),
     });
   });
 
-  it("applies the Elastic resources and waits for the operator's Secrets before Helm waits on Grafana", () => {
+  it('gives Jaeger and Grafana users of their own, never the operator’s elastic superuser', () => {
+    const result = render('production');
+    const docs = documents(result);
+    const jaegerConfig = parse(
+      (
+        docs.find((doc) => doc.kind === 'ConfigMap' && doc.metadata.name === 'jaeger')?.['data'] as Record<
+          string,
+          string
+        >
+      )['config.yaml'] ?? '',
+    ) as {
+      extensions: { jaeger_storage: { backends: Record<string, { elasticsearch: { auth: unknown } }> } };
+    };
+    const auth = Object.values(jaegerConfig.extensions.jaeger_storage.backends)[0]?.elasticsearch.auth;
+    expect(auth).toEqual({
+      basic: { username: 'pyairtable-jaeger', password_file: '/run/secrets/jaeger_es_password' },
+    });
+    const jaeger = docs.find((doc) => doc.kind === 'Deployment' && doc.metadata.name === 'jaeger');
+    expect(JSON.stringify(jaeger)).toContain('"secretName":"pyairtable-jaeger-user"');
+    expect(JSON.stringify(jaeger)).not.toContain('pyairtable-es-elastic-user');
+    const grafana = valuesOf(result)['grafana'] as {
+      additionalDataSources: { type: string; basicAuthUser?: string }[];
+      extraSecretMounts: { secretName: string; subPath?: string; mountPath: string }[];
+    };
+    expect(
+      grafana.additionalDataSources.find((source) => source.type === 'elasticsearch')?.basicAuthUser,
+    ).toBe('pyairtable-grafana');
+    expect(grafana.extraSecretMounts).toContainEqual(
+      expect.objectContaining({
+        secretName: 'pyairtable-grafana-user',
+        subPath: 'password',
+        mountPath: '/run/secrets/grafana_es_password',
+      }),
+    );
+    expect(JSON.stringify(grafana)).not.toContain('pyairtable-es-elastic-user');
+  });
+
+  it("applies the Elastic resources and waits for the operator's CA before Helm waits on Grafana", () => {
     const commands = render('production').steps.map(stepCommand);
     const at = (needle: string): number => commands.findIndex((command) => command.includes(needle));
     expect(at('apply --server-side -f manifests/40-elastic.yaml')).toBeGreaterThan(
       at('helm upgrade --install elastic-operator'),
     );
     expect(
-      at('wait --namespace observability --for=create secret/pyairtable-es-elastic-user'),
+      at('wait --namespace observability --for=create secret/pyairtable-es-http-certs-public'),
     ).toBeGreaterThan(at('manifests/40-elastic.yaml'));
     expect(at('helm upgrade --install pyairtable')).toBeGreaterThan(at('--for=create'));
   });

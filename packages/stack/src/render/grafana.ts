@@ -10,9 +10,9 @@ import { DASHBOARD_FOLDERS, DATASOURCE_UIDS, grafanaDashboard } from '@pyairtabl
 import type { ComponentName } from '../components.js';
 import { modelDashboards } from '../dashboards.js';
 import type { StackModel } from '../model.js';
-import { STACK_SECRETS, secretPath } from '../secrets.js';
+import { secretPath } from '../secrets.js';
 import type { RenderedFile } from './elastic.js';
-import { ELASTIC_SERVICE_USERS, ELASTIC_USER, LOG_INDEX_PREFIX } from './elastic.js';
+import { ELASTIC_SERVICE_USERS, LOG_INDEX_PREFIX } from './elastic.js';
 import { renderYaml } from './yaml.js';
 import { UI_PASSWORDS, UI_USER } from '../tls/layout.js';
 import { CA_CERTIFICATE, TLS_DIRECTORY } from '../tls/web-config.js';
@@ -95,8 +95,8 @@ export function grafanaDatasources(model: StackModel, scrapeInterval: string): o
         url: model.url('elasticsearch'),
         editable: false,
         basicAuth: true,
-        // Its own read-only user under Compose; in Kubernetes, for now, the operator's elastic.
-        basicAuthUser: model.target === 'kubernetes' ? ELASTIC_USER : ELASTIC_SERVICE_USERS.grafana.username,
+        // Its own user, which may only read the logs.
+        basicAuthUser: ELASTIC_SERVICE_USERS.grafana.username,
         jsonData: {
           index: `${LOG_INDEX_PREFIX}*`,
           timeField: LOG_FIELDS.timestamp,
@@ -114,7 +114,7 @@ export function grafanaDatasources(model: StackModel, scrapeInterval: string): o
           ],
         },
         secureJsonData: {
-          basicAuthPassword: `$__file{${secretPath(model.target === 'kubernetes' ? STACK_SECRETS.elasticPassword : ELASTIC_SERVICE_USERS.grafana.secret)}}`,
+          basicAuthPassword: `$__file{${secretPath(ELASTIC_SERVICE_USERS.grafana.secret)}}`,
           ...(model.elasticsearchCaFile === undefined
             ? {}
             : { tlsCACert: `$__file{${model.elasticsearchCaFile}}` }),

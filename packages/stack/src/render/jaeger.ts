@@ -9,8 +9,8 @@
 import { RESOURCE_ATTRIBUTES, TRACES_RETENTION } from '@pyairtable/conventions';
 import { COMPONENTS, JAEGER_QUERY_GRPC_PORT } from '../components.js';
 import type { StackModel } from '../model.js';
-import { STACK_SECRETS, secretPath } from '../secrets.js';
-import { ELASTIC_SERVICE_USERS, ELASTIC_USER, JAEGER_INDEX_PREFIX } from './elastic.js';
+import { secretPath } from '../secrets.js';
+import { ELASTIC_SERVICE_USERS, JAEGER_INDEX_PREFIX } from './elastic.js';
 import { otelServerTls } from '../tls/otel.js';
 import { otlpReceiver } from './collector.js';
 import { renderYaml } from './yaml.js';
@@ -36,15 +36,12 @@ export function jaegerConfig(model: StackModel): object {
           ...(model.elasticsearchCaFile === undefined
             ? {}
             : { tls: { insecure: false, ca_file: model.elasticsearchCaFile } }),
-          // Its own user under Compose; in Kubernetes, for now, the operator's elastic (issue 19).
+          // Its own user, whose role covers only its indices.
           auth: {
-            basic:
-              model.target === 'kubernetes'
-                ? { username: ELASTIC_USER, password_file: secretPath(STACK_SECRETS.elasticPassword) }
-                : {
-                    username: ELASTIC_SERVICE_USERS.jaeger.username,
-                    password_file: secretPath(ELASTIC_SERVICE_USERS.jaeger.secret),
-                  },
+            basic: {
+              username: ELASTIC_SERVICE_USERS.jaeger.username,
+              password_file: secretPath(ELASTIC_SERVICE_USERS.jaeger.secret),
+            },
           },
           max_span_age: retention,
           indices: {

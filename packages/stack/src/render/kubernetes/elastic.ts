@@ -35,8 +35,10 @@ import type { KubernetesContext } from './context.js';
 import { replicas } from './context.js';
 import {
   ECK_SECRETS,
+  ELASTIC_USER_SECRETS,
   KUBERNETES_SECRETS,
   LOGSTASH_USER,
+  elasticClients,
   MOUNTS,
   POD_IDENTITY_LABELS,
   labelsFor,
@@ -75,8 +77,6 @@ const sized = (
   spec: { containers: [{ name: container, resources: resourcesFor(component), ...extra }] },
 });
 
-const hasLogstash = (context: KubernetesContext): boolean => context.model.components.includes('logstash');
-
 function rolesSecret(context: KubernetesContext): Secret {
   return new Secret({
     metadata: {
@@ -95,11 +95,13 @@ function elasticsearch(context: KubernetesContext): CustomResource {
     metadata: metadata(context, ECK_CLUSTER, 'elasticsearch'),
     spec: {
       version: ELASTIC_VERSION,
-      ...(hasLogstash(context)
+      ...(elasticClients(context.model).length > 0
         ? {
             auth: {
               roles: [{ secretName: KUBERNETES_SECRETS.elasticsearchRoles }],
-              fileRealm: [{ secretName: KUBERNETES_SECRETS.logstashUser }],
+              fileRealm: elasticClients(context.model).map((client) => ({
+                secretName: ELASTIC_USER_SECRETS[client],
+              })),
             },
           }
         : {}),
@@ -402,7 +404,7 @@ export function elasticManifests(context: KubernetesContext): Manifest[] {
     context.model.components.includes(component);
   if (!has('elasticsearch')) return [];
   return [
-    ...(hasLogstash(context) ? [rolesSecret(context)] : []),
+    ...(elasticClients(context.model).length > 0 ? [rolesSecret(context)] : []),
     elasticsearch(context),
     ...(has('kibana') ? [kibana(context)] : []),
     ...(has('logstash') ? logstash(context) : []),

@@ -31,8 +31,9 @@ import {
   DEFAULT_APPLICATION_NAMESPACE,
   DEFAULT_NAMESPACE,
   ELASTICSEARCH_CA_FILE,
-  LOGSTASH_USER,
+  elasticClients,
 } from './names.js';
+import { ELASTIC_SERVICE_USERS } from '../elastic.js';
 import { istioManifests, istioMeshValues, namespaces, networkPolicies } from './security.js';
 import type { ExporterTargets, Manifest } from './workloads.js';
 import { collectorManifests, exporterManifests, jaegerManifests } from './workloads.js';
@@ -91,17 +92,6 @@ export function renderKubernetesStack(options: KubernetesRenderOptions): Kuberne
       throw new ModelError(
         `${flag} "${value}" is not a Kubernetes name (lower-case letters, digits and -, at most 63)`,
       );
-  const components = options.model?.components;
-  const logstash =
-    components === undefined || (components.includes('logstash') && components.includes('elasticsearch'));
-  const { generated } = resolveStackSecrets(
-    options.profile,
-    options.env,
-    options.existingSecrets,
-    undefined,
-    [STACK_SECRETS.grafanaAdminPassword, ...(logstash ? [LOGSTASH_USER.secret] : [])],
-  );
-  const sso = decideSso(options.profile, options.env, options.noSso === true);
   const model = buildModel({
     ...options.model,
     profile: options.profile,
@@ -109,6 +99,17 @@ export function renderKubernetesStack(options: KubernetesRenderOptions): Kuberne
     elasticsearchCaFile: ELASTICSEARCH_CA_FILE,
     elasticsearchReplicas: options.profile === 'production' ? 1 : 0,
   });
+  const { generated } = resolveStackSecrets(
+    options.profile,
+    options.env,
+    options.existingSecrets,
+    undefined,
+    [
+      STACK_SECRETS.grafanaAdminPassword,
+      ...elasticClients(model).map((client) => ELASTIC_SERVICE_USERS[client].secret),
+    ],
+  );
+  const sso = decideSso(options.profile, options.env, options.noSso === true);
   const channels = resolveChannels(options.env);
   const context: KubernetesContext = {
     model,

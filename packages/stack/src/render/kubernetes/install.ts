@@ -12,9 +12,11 @@ import {
   ECK_SECRETS,
   HELM_CHARTS,
   KUBERNETES_SECRETS,
-  LOGSTASH_USER,
+  ELASTIC_USER_SECRETS,
   SSO_CLIENT_SECRET_KEY,
+  elasticClients,
 } from './names.js';
+import { ELASTIC_SERVICE_USERS } from '../elastic.js';
 import { SSO_VARIABLES } from '../../sso.js';
 import type { HelmChart } from './names.js';
 
@@ -124,20 +126,22 @@ export function installSteps(
       entries: channelSecrets,
       optionalEntries: false,
     });
-  if (has('logstash') && has('elasticsearch'))
+  for (const client of elasticClients(context.model)) {
+    const user = ELASTIC_SERVICE_USERS[client];
     steps.push({
       kind: 'secret',
-      why: "Logstash's own Elasticsearch user (ECK's file realm), which may only write the log streams",
-      name: KUBERNETES_SECRETS.logstashUser,
+      why: `${client}'s own Elasticsearch user (ECK's file realm), role ${user.role}`,
+      name: ELASTIC_USER_SECRETS[client],
       namespace: context.namespace,
       type: 'kubernetes.io/basic-auth',
       entries: [
-        { key: 'username', value: LOGSTASH_USER.name },
-        { key: 'password', variable: LOGSTASH_USER.secret.variable },
-        { key: 'roles', value: LOGSTASH_USER.role },
+        { key: 'username', value: user.username },
+        { key: 'password', variable: user.secret.variable },
+        { key: 'roles', value: user.role },
       ],
       optionalEntries: false,
     });
+  }
   if (has('redis-exporter') || has('postgres-exporter'))
     steps.push({
       kind: 'secret',
@@ -148,7 +152,7 @@ export function installSteps(
       optionalEntries: true,
     });
   if (has('elasticsearch'))
-    // Grafana mounts the operator's Elasticsearch password and CA: they must exist before Helm waits for it.
+    // Grafana mounts the operator's Elasticsearch CA: it must exist before Helm waits for Grafana.
     steps.push(
       {
         kind: 'command',
@@ -158,14 +162,13 @@ export function installSteps(
       },
       {
         kind: 'command',
-        why: "the operator's Elasticsearch password and CA",
+        why: "the operator's Elasticsearch CA",
         program: 'kubectl',
         args: [
           'wait',
           '--namespace',
           context.namespace,
           '--for=create',
-          `secret/${ECK_SECRETS.elasticUser}`,
           `secret/${ECK_SECRETS.elasticsearchCa}`,
           '--timeout=10m',
         ],

@@ -21,6 +21,7 @@ import { rulesDocument } from '../rules.js';
 import type { KubernetesContext } from './context.js';
 import {
   ECK_SECRETS,
+  ELASTIC_USER_SECRETS,
   KUBERNETES_SECRETS,
   METRICS_PORT_NAME,
   MOUNTS,
@@ -32,7 +33,8 @@ import {
   resourcesFor,
   selectorFor,
 } from './names.js';
-import { STACK_SECRETS } from '../../secrets.js';
+import { secretPath } from '../../secrets.js';
+import { ELASTIC_SERVICE_USERS } from '../elastic.js';
 import { SSO_CLIENT_SECRET, grafanaSsoEnvironment } from '../../sso.js';
 
 /** Where the Prometheus operator mounts `alertmanagerSpec.secrets`: `<dir>/<secret>/<key>`. */
@@ -178,10 +180,11 @@ function grafanaValues(context: KubernetesContext): Record<string, unknown> {
       ...(usesElasticsearch
         ? [
             {
+              // Its own user's password, from its file-realm Secret: it may only read the logs.
               name: 'elastic-password',
-              secretName: ECK_SECRETS.elasticUser,
-              mountPath: `${MOUNTS.secrets}/${STACK_SECRETS.elasticPassword.secretName}`,
-              subPath: 'elastic',
+              secretName: ELASTIC_USER_SECRETS.grafana,
+              mountPath: secretPath(ELASTIC_SERVICE_USERS.grafana.secret),
+              subPath: 'password',
               readOnly: true,
             },
             {

@@ -8,6 +8,8 @@ import { COMPONENTS } from '../../components.js';
 import type { ComponentName } from '../../components.js';
 import { DEFAULT_RESOURCES, RESOURCE_OVERRIDES } from '../compose.js';
 import type { SetupJob } from '../compose.js';
+import { jaegerUsesElasticsearch } from '../jaeger.js';
+import type { StackModel } from '../../model.js';
 
 export const DEFAULT_NAMESPACE = 'observability';
 /** Where the PyAirtable services run: their pods are scraped and their containers' logs kept. */
@@ -50,8 +52,10 @@ export const KUBERNETES_SECRETS = {
   grafanaSso: 'pyairtable-grafana-sso',
   alertmanagerChannels: 'pyairtable-alertmanager-channels',
   exporters: 'pyairtable-exporter-credentials',
-  /** Logstash's own Elasticsearch user (ECK's file realm): it may only write the log streams. */
+  /** Each Elasticsearch client's own user (ECK's file realm), with only its role's rights. */
   logstashUser: 'pyairtable-logstash-user',
+  jaegerUser: 'pyairtable-jaeger-user',
+  grafanaUser: 'pyairtable-grafana-user',
   /** The roles ECK adds to Elasticsearch (`roles.yml`; no secret value, but ECK reads a Secret). */
   elasticsearchRoles: 'pyairtable-es-roles',
 } as const;
@@ -65,6 +69,25 @@ export const LOGSTASH_USER = {
   role: ELASTIC_SERVICE_USERS.logstash.role,
   secret: ELASTIC_SERVICE_USERS.logstash.secret,
 } as const;
+
+export type ElasticClient = keyof typeof ELASTIC_SERVICE_USERS;
+/** The file-realm Secret (`kubernetes.io/basic-auth`: username, password, roles) of each client. */
+export const ELASTIC_USER_SECRETS: Readonly<Record<ElasticClient, string>> = {
+  logstash: KUBERNETES_SECRETS.logstashUser,
+  jaeger: KUBERNETES_SECRETS.jaegerUser,
+  grafana: KUBERNETES_SECRETS.grafanaUser,
+};
+
+/** The Elasticsearch clients this deployment runs, each with its own user. */
+export function elasticClients(model: StackModel): ElasticClient[] {
+  const has = (component: ComponentName): boolean => model.components.includes(component);
+  if (!has('elasticsearch')) return [];
+  return [
+    ...(has('logstash') ? (['logstash'] as const) : []),
+    ...(jaegerUsesElasticsearch(model) ? (['jaeger'] as const) : []),
+    ...(has('grafana') ? (['grafana'] as const) : []),
+  ];
+}
 
 /** Created by Elastic's operator for the `pyairtable` Elasticsearch resource. */
 export const ECK_SECRETS = {

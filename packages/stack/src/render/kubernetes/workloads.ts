@@ -24,7 +24,6 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS } from '../../components.js';
 import type { ComponentName } from '../../components.js';
 import { IMAGES } from '../../images.js';
-import { STACK_SECRETS } from '../../secrets.js';
 import { COLLECTOR_HEALTH_PORT, collectorConfig } from '../collector.js';
 import {
   JAEGER_BADGER_DIR,
@@ -32,11 +31,13 @@ import {
   jaegerUsesElasticsearch,
   renderJaegerConfig,
 } from '../jaeger.js';
+import { ELASTIC_SERVICE_USERS } from '../elastic.js';
 import { renderYaml } from '../yaml.js';
 import type { KubernetesContext } from './context.js';
 import { replicas } from './context.js';
 import {
   ECK_SECRETS,
+  ELASTIC_USER_SECRETS,
   KUBERNETES_SECRETS,
   METRICS_PORT_NAME,
   MOUNTS,
@@ -338,10 +339,11 @@ export function jaegerManifests(context: KubernetesContext): Manifest[] {
   if (elasticsearch) {
     volumes.push(
       {
+        // Its own user's password, from its file-realm Secret.
         name: 'elastic-password',
         secret: {
-          secretName: ECK_SECRETS.elasticUser,
-          items: [{ key: 'elastic', path: STACK_SECRETS.elasticPassword.secretName }],
+          secretName: ELASTIC_USER_SECRETS.jaeger,
+          items: [{ key: 'password', path: ELASTIC_SERVICE_USERS.jaeger.secret.secretName }],
         },
       },
       { name: 'elasticsearch-ca', secret: { secretName: ECK_SECRETS.elasticsearchCa } },
