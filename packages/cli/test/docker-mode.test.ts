@@ -120,10 +120,10 @@ describe('obs up in docker mode', () => {
     expect(table).toContain('warning: single sign-on is off (--no-sso)');
   });
 
-  it('refuses the docker-only options in local mode, naming them', async () => {
+  it('refuses the rendered stack’s security options in local mode, naming them', async () => {
     const run = await obs(['up', '--mode', 'local', '--no-sso', '--data-dir', join(dir.path, 'local')], {});
     expect(run.code).toBe(EXIT_CODES.usage);
-    expect(run.output).toContain('--no-sso applies to docker mode only (this is local mode)');
+    expect(run.output).toContain('--no-sso: for docker and kubernetes mode');
   });
 });
 

@@ -7,7 +7,13 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '@pyairtable/test-support';
-import { HELM_CHARTS, renderKubernetesStack, stepCommand } from '@pyairtable/stack';
+import {
+  HELM_CHARTS,
+  renderKubernetesStack,
+  requiredTlsFiles,
+  stepCommand,
+  tlsVariable,
+} from '@pyairtable/stack';
 import { EXIT_CODES } from '@pyairtable/cli';
 import { obs } from './obs-process.js';
 
@@ -45,6 +51,7 @@ exit 0
     GRAFANA_SSO_CLIENT_ID: 'Iv1.client',
     GRAFANA_SSO_CLIENT_SECRET: SSO_SECRET,
     GRAFANA_SSO_ALLOWED_ORGANIZATIONS: 'pyairtable',
+    ...Object.fromEntries(requiredTlsFiles().map((file) => [tlsVariable(file), `tls-${file}-content-77`])),
   };
 }
 const SSO_SECRET = 'sso-Client-Secret-61';

@@ -131,3 +131,20 @@ export const TLS_LISTENERS: readonly ComponentName[] = COMPONENT_NAMES.filter(
 /** Whether a component's port (its main one when not named) speaks TLS in a TLS render. */
 export const speaksTls = (component: ComponentName, port = COMPONENTS[component].port): boolean =>
   TLS_PORTS[component]?.includes(port) ?? false;
+
+/**
+ * What Kubernetes runs on our certificates in a TLS render. Elastic's operator serves
+ * Elasticsearch and Kibana on its own; Grafana's listener stays plain behind the ingress that
+ * terminates TLS for people (its sidecars and probes call it over loopback); the node exporter
+ * and kube-state-metrics are the chart's, without a TLS option we set.
+ */
+export const KUBERNETES_TLS_COMPONENTS: readonly ComponentName[] = [
+  'prometheus',
+  'alertmanager',
+  'otel-collector',
+  'jaeger',
+  'logstash',
+  'filebeat',
+  'redis-exporter',
+  'postgres-exporter',
+];

@@ -7,7 +7,7 @@ import type { Environment } from '@pyairtable/conventions';
 import { ENVIRONMENTS, IDENTITY_LABELS, METRICS_RETENTION, SPEC_PORTS } from '@pyairtable/conventions';
 import type { AlertThresholds } from '@pyairtable/conventions';
 import type { ComponentName } from './components.js';
-import { COMPONENTS, speaksTls } from './components.js';
+import { COMPONENTS, KUBERNETES_TLS_COMPONENTS, speaksTls } from './components.js';
 
 export const TARGETS = ['compose', 'kubernetes', 'local'] as const;
 export type Target = (typeof TARGETS)[number];
@@ -31,6 +31,11 @@ export const KUBERNETES_SERVICES: Readonly<Record<ComponentName, string>> = {
   cadvisor: 'pyairtable-kubelet',
   'redis-exporter': 'redis-exporter',
   'postgres-exporter': 'postgres-exporter',
+};
+
+/** Further Services in front of a component in Kubernetes: the collector's node-local agent. */
+export const KUBERNETES_EXTRA_SERVICES: Readonly<Partial<Record<ComponentName, readonly string[]>>> = {
+  'otel-collector': ['otel-agent'],
 };
 
 /** Elastic's operator serves Elasticsearch and Kibana over TLS with its own CA by default. */
@@ -195,6 +200,11 @@ export function buildModel(options: ModelOptions): StackModel {
         ? (options.ports?.[component] ?? COMPONENTS[component].port)
         : port,
     )}`;
+  const secure = (component: ComponentName, port?: number): boolean =>
+    target === 'kubernetes'
+      ? KUBERNETES_TLS.has(component) ||
+        (options.tls === true && KUBERNETES_TLS_COMPONENTS.includes(component) && speaksTls(component, port))
+      : options.tls === true && speaksTls(component, port);
   return {
     profile: options.profile,
     target,
@@ -206,8 +216,7 @@ export function buildModel(options: ModelOptions): StackModel {
     // A port override moves the component's own port wherever it is asked for (its metrics are
     // often served there too); other ports (a second listener) stay as given.
     address,
-    url: (component, port) =>
-      `${(target === 'kubernetes' && KUBERNETES_TLS.has(component)) || (options.tls === true && speaksTls(component, port)) ? 'https' : 'http'}://${address(component, port)}`,
+    url: (component, port) => `${secure(component, port) ? 'https' : 'http'}://${address(component, port)}`,
     components,
     services: options.services ?? [],
     ruleFilesGlob:
@@ -216,7 +225,10 @@ export function buildModel(options: ModelOptions): StackModel {
     runbookBaseUrl: options.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL,
     grafanaUrl:
       options.grafanaUrl ??
-      (options.tls === true ? DEFAULT_GRAFANA_URL.replace(/^http:/, 'https:') : DEFAULT_GRAFANA_URL),
+      // Compose serves Grafana over TLS itself; in Kubernetes the ingress in front of it does.
+      (options.tls === true && target === 'compose'
+        ? DEFAULT_GRAFANA_URL.replace(/^http:/, 'https:')
+        : DEFAULT_GRAFANA_URL),
     timeScale: options.timeScale ?? 1,
     ...(options.localHub === undefined ? {} : { localHub: options.localHub }),
     ...(options.elasticsearchCaFile === undefined

@@ -76,6 +76,27 @@ export class SecretsError extends Error {
   }
 }
 
+/**
+ * Runs every decision of a render that may refuse (secrets, TLS, single sign-on) and, when any
+ * refuses, throws one SecretsError naming every problem of them all: one pass fixes them.
+ */
+export function decideAll<T extends readonly (() => unknown)[]>(
+  ...decisions: T
+): { -readonly [K in keyof T]: ReturnType<T[K]> } {
+  const problems: string[] = [];
+  const results = decisions.map((decide) => {
+    try {
+      return decide();
+    } catch (error) {
+      if (!(error instanceof SecretsError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  });
+  if (problems.length > 0) throw new SecretsError(problems);
+  return results as { -readonly [K in keyof T]: ReturnType<T[K]> };
+}
+
 export interface SecretsResolution {
   /** Values generated for development because their variable was unset (to keep in `.env`). */
   readonly generated: Readonly<Record<string, string>>;

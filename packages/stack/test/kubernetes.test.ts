@@ -20,8 +20,10 @@ import {
   SecretsError,
   buildModel,
   renderKubernetesStack,
+  requiredTlsFiles,
   rulesDocument,
   stepCommand,
+  tlsVariable,
 } from '@pyairtable/stack';
 import type { KubernetesRender } from '@pyairtable/stack';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
@@ -109,6 +111,11 @@ function schemaProblems(doc: Doc): string[] {
   return validate(doc) ? [] : [`${key} ${name}: ${ajv.errorsText(validate.errors)}`];
 }
 
+/** Every TLS file as its variable, with a distinctive stand-in content. */
+const TLS_ENV: Record<string, string> = Object.fromEntries(
+  requiredTlsFiles().map((file) => [tlsVariable(file), `tls-Secret-${file.replace(/[^a-z0-9]/g, '')}-0009`]),
+);
+
 const SECRETS_SET = {
   GRAFANA_ADMIN_PASSWORD: 'grafana-Secret-Value-0001',
   LOGSTASH_ES_PASSWORD: 'logstash-Secret-Value-0005',
@@ -126,6 +133,7 @@ const SECRETS_SET = {
   GRAFANA_SSO_CLIENT_ID: 'Iv1.example-client-id',
   GRAFANA_SSO_CLIENT_SECRET: 'sso-Secret-Value-0006',
   GRAFANA_SSO_ALLOWED_ORGANIZATIONS: 'pyairtable',
+  ...TLS_ENV,
 };
 
 const render = (profile: Environment, istio = false): KubernetesRender =>
@@ -338,14 +346,12 @@ describe.each(CASES)('Kubernetes render: $profile, istio $istio', ({ profile, is
   });
 
   it('keeps secret values out of every file', () => {
+    const secrets = Object.entries(SECRETS_SET)
+      .filter(([variable]) => /PASSWORD|SECRET|_KEY|WEBHOOK|^PYAIRTABLE_TLS_/.test(variable))
+      .map(([, value]) => value);
+    expect(secrets.length).toBeGreaterThan(20);
     for (const file of result.files)
-      for (const value of [
-        'grafana-Secret-Value-0001',
-        'slack-secret-value-0002',
-        'pagerduty-secret-value-0003',
-        'smtp-secret-value-0004',
-      ])
-        expect(file.content, file.path).not.toContain(value);
+      for (const value of secrets) expect(file.content, file.path).not.toContain(value);
   });
 });
 

@@ -5,7 +5,6 @@
  * into the container that reads it, and each hop's client checking its server against our CA.
  * The hops whose engines run here are proven by the engines themselves (tls-engines.test.ts).
  */
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
@@ -18,7 +17,7 @@ import {
 } from '@pyairtable/stack';
 import type { ComponentName } from '@pyairtable/stack';
 import { FULL_ENV } from './render-fixture.js';
-import { readReference } from './reference.js';
+import { expectConfigTls } from './configtls.js';
 
 const render = renderComposeStack({ profile: 'production', env: FULL_ENV });
 const file = (path: string): string => {
@@ -39,28 +38,6 @@ const jaegerElasticsearch = at(
 const compose = parse(file(COMPOSE_FILE)) as {
   services: Record<string, { secrets?: { target: string }[]; environment?: Record<string, string> }>;
 };
-
-const configtls = JSON.parse(readReference('otelcol-configtls-0.159.0.schema.json')) as {
-  $defs: Record<string, { properties?: Record<string, unknown>; allOf?: { properties?: object }[] }>;
-};
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-ajv.addSchema(configtls, 'configtls');
-/** The schema leaves unknown keys open; the collector's decoder refuses them, and so do we. */
-function knownKeys(definition: 'server_config' | 'client_config'): string[] {
-  const entry = configtls.$defs[definition];
-  return [
-    ...Object.keys(entry?.properties ?? {}),
-    ...(entry?.allOf ?? []).flatMap((part) => Object.keys(part.properties ?? {})),
-  ];
-}
-function expectConfigTls(value: unknown, definition: 'server_config' | 'client_config', where: string): void {
-  const validate = ajv.getSchema(`configtls#/$defs/${definition}`);
-  expect(validate?.(value), `${where}: ${JSON.stringify(validate?.errors)}`).toBe(true);
-  expect(
-    Object.keys(value as object).filter((key) => !knownKeys(definition).includes(key)),
-    where,
-  ).toEqual([]);
-}
 
 const TLS_FILE_PATTERN = /\/(?:etc\/pyairtable|usr\/share\/elasticsearch\/config)\/tls\/[\w./-]+/g;
 const namedFiles = (text: string): string[] => [...new Set(text.match(TLS_FILE_PATTERN) ?? [])];

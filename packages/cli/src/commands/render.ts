@@ -32,7 +32,7 @@ import { UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 
 export const RENDER_TARGETS = ['compose', 'kubernetes'] as const;
-const COMPOSE_ONLY = ['network', 'publish-address', 'tls-dir', 'insecure-no-tls'] as const;
+const COMPOSE_ONLY = ['network', 'publish-address'] as const;
 const KUBERNETES_ONLY = ['namespace', 'app-namespace', 'istio', 'storage-class'] as const;
 
 export const RENDER_HELP = `Usage: obs render --target compose|kubernetes --profile <profile> --out <dir> [options]
@@ -199,6 +199,8 @@ export function renderCommand(args: readonly string[], io: CliIo): number {
           ...(values['app-namespace'] === undefined ? {} : { applicationNamespace: values['app-namespace'] }),
           ...(values['storage-class'] === undefined ? {} : { storageClass: values['storage-class'] }),
           istio: values.istio === true,
+          ...(tlsDirectory === undefined ? {} : { tls: true }),
+          ...(values['insecure-no-tls'] === true ? { insecureNoTls: true } : {}),
           ...(values['no-sso'] === true ? { noSso: true } : {}),
         })
       : renderComposeStack({

@@ -28,6 +28,8 @@ import {
 } from '../local/state.js';
 import { StartAborted, startLocal } from '../local/supervisor.js';
 import { table } from '../local/table.js';
+import type { RenderSecurity } from '../local/render-security.js';
+import { securityArgs } from '../local/render-security.js';
 
 export const UP_HELP = `Usage: obs up [options]
 
@@ -50,9 +52,10 @@ Options:
   --port-offset <n>      add n to every port, to run beside another stack (default: 0)
   --time-scale <1/n>     run alert windows and waits n times faster (default: 1; demos and
                          tests use 1/60 so minutes become seconds)
-  --tls-dir <dir>        docker mode: TLS files from obs certs (staging and production need them)
-  --insecure-no-tls      docker mode: staging or production without TLS, with a warning
-  --no-sso               docker mode: production Grafana without single sign-on, with a warning
+  --tls-dir <dir>        docker and kubernetes modes: TLS files from obs certs (staging and
+                         production need them)
+  --insecure-no-tls      staging or production without TLS, with a warning
+  --no-sso               production Grafana without single sign-on, with a warning
   -h, --help             this help
 
 Engines local mode runs when installed (Debian packages): prometheus, prometheus-alertmanager,
@@ -165,27 +168,26 @@ export async function upCommand(args: readonly string[], io: CliIo): Promise<num
     throw new UsageError(
       'no Docker engine answers here (docker info failed). Start Docker, or run obs up --mode local to use the engines installed on this machine.',
     );
-  const dockerOnly = (['tls-dir', 'insecure-no-tls', 'no-sso'] as const).filter(
-    (option) => values[option] !== undefined && values[option] !== false,
-  );
-  if (mode !== 'docker' && dockerOnly.length > 0)
+  const security: RenderSecurity = {
+    ...(values['tls-dir'] === undefined ? {} : { tlsDir: values['tls-dir'] }),
+    insecureNoTls: values['insecure-no-tls'],
+    noSso: values['no-sso'],
+  };
+  const given = securityArgs(security).filter((option) => option.startsWith('--'));
+  if (mode === 'local' && given.length > 0)
     throw new UsageError(
-      `--${dockerOnly.join(', --')} ${dockerOnly.length === 1 ? 'applies' : 'apply'} to docker mode only (this is ${mode} mode)${mode === 'kubernetes' ? '; the Kubernetes render decides TLS with Elastic’s operator and the chart' : ''}`,
+      `${given.join(', ')}: for docker and kubernetes mode, whose rendered stack they secure; local mode listens on loopback only`,
     );
   const dataDir = resolveDataDir(io.cwd, values['data-dir']);
   if (mode === 'kubernetes') {
     if (values.demo) io.stderr('obs up: --demo runs in local mode only; installing the stack without it');
     mkdirSync(dataDir, { recursive: true });
-    return kubernetesUp(dataDir, values.profile, io, renderCommand);
+    return kubernetesUp(dataDir, values.profile, io, renderCommand, security);
   }
   if (mode === 'docker') {
     if (values.demo) io.stderr('obs up: --demo runs in local mode only; starting the stack without it');
     mkdirSync(dataDir, { recursive: true });
-    return dockerUp(dataDir, values.profile, io, renderCommand, [
-      ...(values['tls-dir'] === undefined ? [] : ['--tls-dir', values['tls-dir']]),
-      ...(values['insecure-no-tls'] ? ['--insecure-no-tls'] : []),
-      ...(values['no-sso'] ? ['--no-sso'] : []),
-    ]);
+    return dockerUp(dataDir, values.profile, io, renderCommand, security);
   }
   // Everything local mode writes, and what its engines and in-process hub write, is the user's
   // alone: the data directory holds everyone's telemetry.

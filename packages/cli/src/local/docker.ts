@@ -11,6 +11,8 @@ import { ACCESS_FILE, COMPOSE_FILE, COMPOSE_PROJECT } from '@pyairtable/stack';
 import type { AccessSheet } from '@pyairtable/stack';
 import { StartError } from '../errors.js';
 import type { CliIo } from '../io.js';
+import type { RenderSecurity } from './render-security.js';
+import { NO_SECURITY_OPTIONS, securityArgs } from './render-security.js';
 import { table } from './table.js';
 
 export const DOCKER_MARKER = 'docker.json';
@@ -88,12 +90,12 @@ export async function dockerUp(
   profile: string,
   io: CliIo,
   render: (args: readonly string[], io: CliIo) => number | Promise<number>,
-  renderOptions: readonly string[] = [],
+  security: RenderSecurity = NO_SECURITY_OPTIONS,
 ): Promise<number> {
   const composeDir = join(dataDir, 'compose');
   io.stderr(`obs up: rendering the ${profile} deployment into ${composeDir}`);
   const rendered = await render(
-    ['--target', 'compose', '--profile', profile, '--out', composeDir, ...renderOptions],
+    ['--target', 'compose', '--profile', profile, '--out', composeDir, ...securityArgs(security)],
     io,
   );
   if (rendered !== 0) return rendered;

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Environment } from '@pyairtable/conventions';
 import type { InstallStep } from '@pyairtable/stack';
 import {
@@ -17,7 +17,10 @@ import {
   renderKubernetesStack,
   stepCommand,
 } from '@pyairtable/stack';
+import { readTlsEnv } from '../commands/render.js';
 import { StartError } from '../errors.js';
+import type { RenderSecurity } from './render-security.js';
+import { NO_SECURITY_OPTIONS, securityArgs } from './render-security.js';
 import type { CliIo } from '../io.js';
 
 const STEP_TIMEOUT_MS = 20 * 60 * 1000;
@@ -81,15 +84,28 @@ export async function kubernetesUp(
   profile: string,
   io: CliIo,
   render: (args: readonly string[], io: CliIo) => number | Promise<number>,
+  security: RenderSecurity = NO_SECURITY_OPTIONS,
 ): Promise<number> {
   const directory = join(dataDir, 'kubernetes');
   io.stderr(`obs up: rendering the ${profile} Kubernetes deployment into ${directory}`);
-  const rendered = await render(['--target', 'kubernetes', '--profile', profile, '--out', directory], io);
+  const rendered = await render(
+    ['--target', 'kubernetes', '--profile', profile, '--out', directory, ...securityArgs(security)],
+    io,
+  );
   if (rendered !== 0) return rendered;
   const dotEnv = join(directory, '.env');
   const kept = existsSync(dotEnv) ? parseDotEnv(readFileSync(dotEnv, 'utf8')) : {};
-  const env: Env = { ...kept, ...io.env };
-  const { steps } = renderKubernetesStack({ profile: profile as Environment, env, existingSecrets: kept });
+  // The TLS files of --tls-dir reach the TLS Secret as the variables obs certs --print-env sets.
+  const tlsEnv = security.tlsDir === undefined ? {} : readTlsEnv(resolve(io.cwd, security.tlsDir));
+  const env: Env = { ...kept, ...tlsEnv, ...io.env };
+  const { steps } = renderKubernetesStack({
+    profile: profile as Environment,
+    env,
+    existingSecrets: kept,
+    ...(security.tlsDir === undefined ? {} : { tls: true }),
+    insecureNoTls: security.insecureNoTls,
+    noSso: security.noSso,
+  });
   const missing = ['helm', 'kubectl'].filter((program) => !installed(program, io.env));
   if (missing.length > 0) {
     io.stdout(

@@ -342,6 +342,17 @@ const FILEBEAT_HTTP_PORT = COMPONENTS.filebeat.port;
 /** Docker's label on PyAirtable services (`service=<name>`), as add_docker_metadata names it. */
 export const SERVICE_LABEL_FIELD = `container.labels.${SCRAPE_LABELS.service}`;
 
+/** Filebeat's output under TLS: Logstash takes logs only from a client certificate of our CA. */
+export function filebeatTls(model: StackModel): Record<string, unknown> {
+  if (!model.tls) return {};
+  return {
+    'ssl.enabled': true,
+    'ssl.certificate_authorities': [tlsPath('filebeat', CA_CERTIFICATE)],
+    'ssl.certificate': tlsPath('filebeat', certificateFile('filebeat')),
+    'ssl.key': tlsPath('filebeat', keyFile('filebeat')),
+  };
+}
+
 function filebeatConfig(model: StackModel): object {
   return {
     'filebeat.inputs': [
@@ -357,18 +368,7 @@ function filebeatConfig(model: StackModel): object {
       // Only PyAirtable services (the containers labelled with their service name).
       { drop_event: { when: { not: { has_fields: [SERVICE_LABEL_FIELD] } } } },
     ],
-    'output.logstash': {
-      hosts: [model.address('logstash', LOGSTASH_BEATS_PORT)],
-      // Logstash takes logs only from a client certificate of our CA.
-      ...(model.tls
-        ? {
-            'ssl.enabled': true,
-            'ssl.certificate_authorities': [tlsPath('filebeat', CA_CERTIFICATE)],
-            'ssl.certificate': tlsPath('filebeat', certificateFile('filebeat')),
-            'ssl.key': tlsPath('filebeat', keyFile('filebeat')),
-          }
-        : {}),
-    },
+    'output.logstash': { hosts: [model.address('logstash', LOGSTASH_BEATS_PORT)], ...filebeatTls(model) },
     http: { enabled: true, host: '0.0.0.0', port: FILEBEAT_HTTP_PORT },
     'logging.to_stderr': true,
   };

@@ -35,7 +35,9 @@ function tlsLogin(
   jsonData: Record<string, unknown>,
 ): Record<string, unknown> {
   if (!model.tls) return { jsonData };
-  const password = component === 'jaeger' ? undefined : UI_PASSWORDS[component];
+  // The Prometheus operator's web config has no basic auth: in Kubernetes they ask no password.
+  const password =
+    component === 'jaeger' || model.target === 'kubernetes' ? undefined : UI_PASSWORDS[component];
   return {
     ...(password === undefined ? {} : { basicAuth: true, basicAuthUser: UI_USER }),
     jsonData: { ...jsonData, tlsAuthWithCACert: true },

@@ -9,11 +9,11 @@ import { ENVIRONMENTS, SPEC_PORTS } from '@pyairtable/conventions';
 import { resolveChannels } from '../alerting.js';
 import type { ModelOptions, StackModel } from '../model.js';
 import { buildModel, ModelError } from '../model.js';
-import { resolveStackSecrets, SecretsError, STACK_SECRETS } from '../secrets.js';
+import { decideAll, resolveStackSecrets, STACK_SECRETS } from '../secrets.js';
 import { SSO_VARIABLES, decideSso } from '../sso.js';
 import { COMPONENT_NAMES } from '../components.js';
-import { PROFILES } from '../model.js';
-import { TLS_COMPONENT_FILES, tlsVariable } from '../tls/layout.js';
+import { TLS_COMPONENT_FILES } from '../tls/layout.js';
+import { decideTls } from '../tls/decide.js';
 import { CA_CERTIFICATE, TLS_DIRECTORY } from '../tls/web-config.js';
 import type { AccessSheet } from './access.js';
 import { ACCESS_FILE, accessSheet } from './access.js';
@@ -111,31 +111,6 @@ ${urls.join('\n')}
 ${access.warnings.length > 0 ? `\nWarnings:\n\n${access.warnings.map((warning) => `- ${warning}`).join('\n')}\n` : ''}`;
 }
 
-/** Staging and production need the TLS files (from `obs certs`) unless TLS is refused by name. */
-function decideTls(options: ComposeRenderOptions): { on: boolean; warnings: string[] } {
-  const required = PROFILES[options.profile].requireSecrets;
-  if (options.insecureNoTls === true)
-    return {
-      on: false,
-      warnings: required
-        ? [
-            `TLS is off (--insecure-no-tls): the ${options.profile} stack's parts talk in plain text, and Prometheus's and Alertmanager's UIs ask for no password.`,
-          ]
-        : [],
-    };
-  if (!required && options.tls !== true) return { on: false, warnings: [] };
-  const components = options.model?.components ?? COMPONENT_NAMES;
-  const files = [...new Set(components.flatMap((component) => TLS_COMPONENT_FILES[component] ?? []))];
-  const missing = files.filter((file) => (options.env[tlsVariable(file)] ?? '') === '');
-  if (missing.length > 0)
-    throw new SecretsError([
-      `${options.profile} runs TLS between its parts, and ${String(missing.length)} of its TLS files are not given: ${missing.map(tlsVariable).join(', ')}. ` +
-        'Make them with obs certs --out <dir>, then render with --tls-dir <dir> (or export them with eval "$(obs certs --out <dir> --print-env)"); ' +
-        'to render without TLS, say so: --insecure-no-tls.',
-    ]);
-  return { on: true, warnings: [] };
-}
-
 export function renderComposeStack(options: ComposeRenderOptions): StackRender {
   if (!(ENVIRONMENTS as readonly string[]).includes(options.profile))
     throw new ModelError(`unknown profile "${options.profile}"; use one of ${ENVIRONMENTS.join(', ')}`);
@@ -145,9 +120,18 @@ export function renderComposeStack(options: ComposeRenderOptions): StackRender {
     redisAddress: options.redisAddress ?? DEFAULT_COMPOSE_OPTIONS.redisAddress,
     postgresAddress: options.postgresAddress ?? DEFAULT_COMPOSE_OPTIONS.postgresAddress,
   };
-  const { generated } = resolveStackSecrets(options.profile, options.env, options.existingSecrets);
-  const tls = decideTls(options);
-  const sso = decideSso(options.profile, options.env, options.noSso === true);
+  const components = options.model?.components ?? COMPONENT_NAMES;
+  const [{ generated }, tls, sso] = decideAll(
+    () => resolveStackSecrets(options.profile, options.env, options.existingSecrets),
+    () =>
+      decideTls(
+        options.profile,
+        options.env,
+        options,
+        components.flatMap((component) => TLS_COMPONENT_FILES[component] ?? []),
+      ),
+    () => decideSso(options.profile, options.env, options.noSso === true),
+  );
   const model = buildModel({
     ...options.model,
     profile: options.profile,

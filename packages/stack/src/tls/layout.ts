@@ -5,7 +5,7 @@
 import { COMPONENT_NAMES, TLS_LISTENERS } from '../components.js';
 export { TLS_LISTENERS };
 import type { ComponentName } from '../components.js';
-import { KUBERNETES_SERVICES } from '../model.js';
+import { KUBERNETES_EXTRA_SERVICES, KUBERNETES_SERVICES } from '../model.js';
 import { CA_CERTIFICATE, TLS_DIRECTORY, certificateFile, keyFile } from './web-config.js';
 
 /** The engines that read the exporter toolkit's web config, and whether people log in to them. */
@@ -27,14 +27,16 @@ export const webConfigFile = (component: WebConfigComponent): string => `web/${c
 
 /** Every name a component is reached by, under Compose, in Kubernetes, and on this host. */
 export function componentNames(component: ComponentName, namespace: string): string[] {
-  const service = KUBERNETES_SERVICES[component];
+  const services = [KUBERNETES_SERVICES[component], ...(KUBERNETES_EXTRA_SERVICES[component] ?? [])];
   return [
     ...new Set([
       component,
-      service,
-      `${service}.${namespace}`,
-      `${service}.${namespace}.svc`,
-      `${service}.${namespace}.svc.cluster.local`,
+      ...services.flatMap((service) => [
+        service,
+        `${service}.${namespace}`,
+        `${service}.${namespace}.svc`,
+        `${service}.${namespace}.svc.cluster.local`,
+      ]),
       'localhost',
     ]),
   ];

@@ -26,6 +26,7 @@ import {
   LOGSTASH_PIPELINE_ID,
   LOGSTASH_SETTINGS,
   SERVICE_LABEL_FIELD,
+  filebeatTls,
   logstashPipeline,
   renderElasticFiles,
 } from '../elastic.js';
@@ -45,6 +46,7 @@ import {
   resourcesFor,
 } from './names.js';
 import type { Manifest } from './workloads.js';
+import { TLS_MOUNT, tlsVolume } from './tls.js';
 import { SECURE_CONTAINER, configMap } from './workloads.js';
 import { IDENTITY_LABELS } from '@pyairtable/conventions';
 
@@ -187,13 +189,19 @@ function logstash(context: KubernetesContext): Manifest[] {
               valueFrom: { secretKeyRef: { name: KUBERNETES_SECRETS.logstashUser, key: 'password' } },
             },
           ],
-          volumeMounts: [{ name: 'scripts', mountPath: PII_SCRIPT_DIR, readOnly: true }],
+          volumeMounts: [
+            { name: 'scripts', mountPath: PII_SCRIPT_DIR, readOnly: true },
+            ...(context.model.tls ? [TLS_MOUNT] : []),
+          ],
         }) as { spec: object },
       },
     }),
   ].map((manifest) =>
     manifest instanceof CustomResource
-      ? withVolumes(manifest, [{ name: 'scripts', configMap: { name: scripts } }])
+      ? withVolumes(manifest, [
+          { name: 'scripts', configMap: { name: scripts } },
+          ...(context.model.tls ? [tlsVolume('logstash')] : []),
+        ])
       : manifest,
   );
 }
@@ -238,7 +246,7 @@ export function filebeatConfig(context: KubernetesContext): object {
       { drop_event: { when: { not: { has_fields: [SERVICE_LABEL_FIELD] } } } },
       { drop_fields: { fields: ['kubernetes'], ignore_missing: true } },
     ],
-    'output.logstash': { hosts: [context.model.address('logstash')] },
+    'output.logstash': { hosts: [context.model.address('logstash')], ...filebeatTls(context.model) },
   };
 }
 
@@ -260,10 +268,15 @@ function filebeat(context: KubernetesContext): Manifest[] {
         volumeMounts: [
           { name: 'varlogcontainers', mountPath: '/var/log/containers', readOnly: true },
           { name: 'varlogpods', mountPath: '/var/log/pods', readOnly: true },
+          ...(context.model.tls ? [TLS_MOUNT] : []),
         ],
       },
     ],
-    volumes: [hostPath('varlogcontainers', '/var/log/containers'), hostPath('varlogpods', '/var/log/pods')],
+    volumes: [
+      hostPath('varlogcontainers', '/var/log/containers'),
+      hostPath('varlogpods', '/var/log/pods'),
+      ...(context.model.tls ? [tlsVolume('filebeat')] : []),
+    ],
   };
   return [
     new ServiceAccount({

@@ -11,7 +11,7 @@ import { ENVIRONMENTS, SPEC_PORTS } from '@pyairtable/conventions';
 import { resolveChannels } from '../../alerting.js';
 import type { ModelOptions } from '../../model.js';
 import { buildModel, ModelError } from '../../model.js';
-import { resolveStackSecrets, STACK_SECRETS } from '../../secrets.js';
+import { decideAll, resolveStackSecrets, STACK_SECRETS } from '../../secrets.js';
 import { alertmanagerConfig } from '../alertmanager.js';
 import type { RenderedFile } from '../elastic.js';
 import type { StackRender } from '../stack.js';
@@ -39,6 +39,9 @@ import type { ExporterTargets, Manifest } from './workloads.js';
 import { collectorManifests, exporterManifests, jaegerManifests } from './workloads.js';
 import { renderKubernetesReadme } from './readme.js';
 import { decideSso } from '../../sso.js';
+import { decideTls } from '../../tls/decide.js';
+import { COMPONENT_NAMES } from '../../components.js';
+import { kubernetesTlsFiles } from './tls.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -48,6 +51,10 @@ export interface KubernetesRenderOptions extends Partial<KubernetesOptions>, Par
   readonly existingSecrets?: Env;
   /** Production without single sign-on for Grafana: rendered, with a warning. */
   readonly noSso?: boolean;
+  /** TLS in development too (staging and production have it unless `insecureNoTls`). */
+  readonly tls?: boolean;
+  /** Staging or production without TLS: rendered, with a warning. */
+  readonly insecureNoTls?: boolean;
   readonly model?: Omit<ModelOptions, 'profile' | 'target'>;
 }
 
@@ -92,24 +99,29 @@ export function renderKubernetesStack(options: KubernetesRenderOptions): Kuberne
       throw new ModelError(
         `${flag} "${value}" is not a Kubernetes name (lower-case letters, digits and -, at most 63)`,
       );
-  const model = buildModel({
+  const base = {
     ...options.model,
     profile: options.profile,
-    target: 'kubernetes',
+    target: 'kubernetes' as const,
     elasticsearchCaFile: ELASTICSEARCH_CA_FILE,
     elasticsearchReplicas: options.profile === 'production' ? 1 : 0,
-  });
-  const { generated } = resolveStackSecrets(
-    options.profile,
-    options.env,
-    options.existingSecrets,
-    undefined,
-    [
-      STACK_SECRETS.grafanaAdminPassword,
-      ...elasticClients(model).map((client) => ELASTIC_SERVICE_USERS[client].secret),
-    ],
+  };
+  const [tls, sso, { generated }] = decideAll(
+    () =>
+      decideTls(
+        options.profile,
+        options.env,
+        options,
+        kubernetesTlsFiles(options.model?.components ?? COMPONENT_NAMES),
+      ),
+    () => decideSso(options.profile, options.env, options.noSso === true),
+    () =>
+      resolveStackSecrets(options.profile, options.env, options.existingSecrets, undefined, [
+        STACK_SECRETS.grafanaAdminPassword,
+        ...elasticClients(buildModel(base)).map((client) => ELASTIC_SERVICE_USERS[client].secret),
+      ]),
   );
-  const sso = decideSso(options.profile, options.env, options.noSso === true);
+  const model = buildModel({ ...base, tls: tls.on });
   const channels = resolveChannels(options.env);
   const context: KubernetesContext = {
     model,
@@ -169,7 +181,7 @@ export function renderKubernetesStack(options: KubernetesRenderOptions): Kuberne
   return {
     model,
     files,
-    warnings: [...sso.warnings, ...channels.warnings, ...routing],
+    warnings: [...tls.warnings, ...sso.warnings, ...channels.warnings, ...routing],
     generatedSecrets: generated,
     steps,
   };

@@ -18,6 +18,9 @@ import {
 } from './names.js';
 import { ELASTIC_SERVICE_USERS } from '../elastic.js';
 import { SSO_VARIABLES } from '../../sso.js';
+import { tlsVariable } from '../../tls/layout.js';
+import { CA_CERTIFICATE } from '../../tls/web-config.js';
+import { TLS_CA_SECRET, TLS_SECRET, kubernetesTlsFiles } from './tls.js';
 import type { HelmChart } from './names.js';
 
 export interface SecretEntry {
@@ -108,6 +111,28 @@ export function installSteps(
       optionalEntries: false,
     },
   );
+  if (context.model.tls)
+    steps.push(
+      {
+        kind: 'secret',
+        why: 'the CA and each component’s certificate and key (obs certs), keyed by file name',
+        name: TLS_SECRET,
+        namespace: context.namespace,
+        entries: kubernetesTlsFiles(context.model.components).map((file) => ({
+          key: file,
+          variable: tlsVariable(file),
+        })),
+        optionalEntries: false,
+      },
+      {
+        kind: 'secret',
+        why: 'the CA in the application’s namespace: services check the collector agent against it',
+        name: TLS_CA_SECRET,
+        namespace: context.applicationNamespace,
+        entries: [{ key: CA_CERTIFICATE, variable: tlsVariable(CA_CERTIFICATE) }],
+        optionalEntries: false,
+      },
+    );
   if (context.sso !== undefined)
     steps.push({
       kind: 'secret',

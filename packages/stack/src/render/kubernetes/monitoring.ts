@@ -12,7 +12,10 @@ import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/mon
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { IRelabelConfig } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/RelabelConfig';
 import { ALERTMANAGER_SECRET_FILES, CHANNEL_VARIABLES } from '../../alerting.js';
-import { COMPONENTS } from '../../components.js';
+import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS, speaksTls } from '../../components.js';
+import { TLS_DIRECTORY } from '../../tls/web-config.js';
+import type { ISafeTLSConfig } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/SafeTLSConfig';
+import { TLS_SECRET, operatorWebTls, podTlsFiles, prometheusClientTls } from './tls.js';
 import type { ComponentName } from '../../components.js';
 import { modelDashboards } from '../../dashboards.js';
 import { alertmanagerConfig } from '../alertmanager.js';
@@ -86,7 +89,12 @@ function alertmanagerValues(context: KubernetesContext): Record<string, unknown>
       secrets,
       resources: resourcesFor('alertmanager'),
       storage: volumeClaim(context, '2Gi'),
+      // Its listener on our certificate; the scheme and TLS settings are how Prometheus reaches it.
+      ...(context.model.tls
+        ? { web: { tlsConfig: operatorWebTls('alertmanager') }, ...selfScrapeTls('alertmanager') }
+        : {}),
     },
+    ...(context.model.tls ? { serviceMonitor: selfScrapeTls('alertmanager') } : {}),
     podDisruptionBudget: { enabled: context.highAvailability, minAvailable: 1 },
   };
 }
@@ -129,9 +137,19 @@ function prometheusValues(context: KubernetesContext): Record<string, unknown> {
       replicas: context.highAvailability ? 2 : 1,
       resources: resourcesFor('prometheus'),
       storageSpec: volumeClaim(context, prometheusVolumeSize(model.settings.metricsRetentionSize)),
+      ...(model.tls ? { web: { tlsConfig: operatorWebTls('prometheus') } } : {}),
     },
+    ...(model.tls ? { serviceMonitor: selfScrapeTls('prometheus') } : {}),
     podDisruptionBudget: { enabled: context.highAvailability, minAvailable: 1 },
   };
+}
+
+/** How Prometheus scrapes a listener of the operator's (itself, Alertmanager): https, our CA. */
+function selfScrapeTls(component: 'prometheus' | 'alertmanager'): {
+  scheme: 'https';
+  tlsConfig: ISafeTLSConfig;
+} {
+  return { scheme: 'https', tlsConfig: prometheusClientTls(component, false) };
 }
 
 function grafanaValues(context: KubernetesContext): Record<string, unknown> {
@@ -191,6 +209,19 @@ function grafanaValues(context: KubernetesContext): Record<string, unknown> {
               name: 'elasticsearch-ca',
               secretName: ECK_SECRETS.elasticsearchCa,
               mountPath: MOUNTS.elasticsearchCa,
+              readOnly: true,
+            },
+          ]
+        : []),
+      ...(model.tls
+        ? [
+            {
+              // Our CA, which its datasources check Prometheus, Alertmanager and Jaeger against.
+              name: 'tls',
+              secretName: TLS_SECRET,
+              defaultMode: 0o440,
+              items: podTlsFiles('grafana').map((file) => ({ key: file, path: file })),
+              mountPath: TLS_DIRECTORY,
               readOnly: true,
             },
           ]
@@ -261,10 +292,13 @@ export function prometheusRule(context: KubernetesContext): PrometheusRule {
 }
 
 /** A component's own metrics: the job and `service` label are the component's name, as in Compose. */
+const metricsPort = (component: ComponentName): number =>
+  COMPONENTS[component].metrics?.port ?? COMPONENTS[component].port;
+
 function componentMonitor(
   context: KubernetesContext,
   component: ComponentName,
-  endpoints: { port: string; honorLabels?: boolean; job?: string }[],
+  endpoints: { port: string; number: number; honorLabels?: boolean; job?: string }[],
   selectorName: string,
 ): ServiceMonitor {
   return new ServiceMonitor({
@@ -275,6 +309,9 @@ function componentMonitor(
         port: endpoint.port,
         path: COMPONENTS[component].metrics?.path ?? '/metrics',
         ...(endpoint.honorLabels === true ? { honorLabels: true } : {}),
+        ...(context.model.tls && speaksTls(component, endpoint.number)
+          ? { scheme: 'https' as const, tlsConfig: prometheusClientTls(component) }
+          : {}),
         relabelings: [
           { targetLabel: 'job', replacement: endpoint.job ?? component, action: 'replace' },
           { targetLabel: IDENTITY_LABELS.service, replacement: component, action: 'replace' },
@@ -325,17 +362,37 @@ export function monitors(context: KubernetesContext): (ServiceMonitor | PodMonit
         context,
         'otel-collector',
         [
-          { port: METRICS_PORT_NAME },
+          { port: METRICS_PORT_NAME, number: metricsPort('otel-collector') },
           // OTLP metrics pushed by services, re-exposed; their own labels win.
-          { port: 'otlp-metrics', honorLabels: true, job: 'otel-collector-exporter' },
+          {
+            port: 'otlp-metrics',
+            number: COLLECTOR_PROMETHEUS_EXPORTER_PORT,
+            honorLabels: true,
+            job: 'otel-collector-exporter',
+          },
         ],
         'otel-gateway',
       ),
     );
-  if (has('jaeger')) list.push(componentMonitor(context, 'jaeger', [{ port: METRICS_PORT_NAME }], 'jaeger'));
+  if (has('jaeger'))
+    list.push(
+      componentMonitor(
+        context,
+        'jaeger',
+        [{ port: METRICS_PORT_NAME, number: metricsPort('jaeger') }],
+        'jaeger',
+      ),
+    );
   for (const exporter of ['redis-exporter', 'postgres-exporter'] as const)
     if (has(exporter))
-      list.push(componentMonitor(context, exporter, [{ port: METRICS_PORT_NAME }], exporter));
+      list.push(
+        componentMonitor(
+          context,
+          exporter,
+          [{ port: METRICS_PORT_NAME, number: metricsPort(exporter) }],
+          exporter,
+        ),
+      );
   list.push(servicesMonitor(context));
   return list;
 }

@@ -24,7 +24,10 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBu
 import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS } from '../../components.js';
 import type { ComponentName } from '../../components.js';
 import { IMAGES } from '../../images.js';
-import { COLLECTOR_HEALTH_PORT, collectorConfig } from '../collector.js';
+import { KUBERNETES_EXTRA_SERVICES, KUBERNETES_SERVICES } from '../../model.js';
+import { COLLECTOR_HEALTH_PORT, collectorConfig, otlpReceiver } from '../collector.js';
+import { clientTls, webConfig, redisExporterTlsFlags } from '../../tls/web-config.js';
+import { TLS_MOUNT, tlsVolume } from './tls.js';
 import {
   JAEGER_BADGER_DIR,
   JAEGER_HEALTH_PORT,
@@ -49,7 +52,7 @@ import {
 /** Typed models validate themselves; custom resources are checked against their CRD schema. */
 export type Manifest = { toJSON(): unknown };
 
-export const COLLECTOR_AGENT = 'otel-agent';
+export const COLLECTOR_AGENT = KUBERNETES_EXTRA_SERVICES['otel-collector']?.[0] ?? 'otel-agent';
 export const COLLECTOR_GATEWAY = 'otel-gateway';
 const OTLP_GRPC = SPEC_PORTS.otlpGrpc;
 const OTLP_HTTP = SPEC_PORTS.otlpHttp;
@@ -88,7 +91,7 @@ function podTemplate(parts: PodParts): { metadata: object; spec: IPodSpec } {
           : { runAsUser: parts.user, runAsGroup: parts.user, fsGroup: parts.user }),
       },
       containers: [{ ...SECURE_CONTAINER, ...parts.container }],
-      ...(parts.volumes === undefined ? {} : { volumes: parts.volumes }),
+      ...(parts.volumes === undefined || parts.volumes.length === 0 ? {} : { volumes: parts.volumes }),
     },
   };
 }
@@ -149,6 +152,9 @@ export function disruptionBudget(context: KubernetesContext, name: string): PodD
 }
 
 const configVolume = (name: string): IVolume => ({ name: 'config', configMap: { name } });
+/** A component's TLS files, in a TLS render. */
+const tlsVolumes = (context: KubernetesContext, component: ComponentName): IVolume[] =>
+  context.model.tls ? [tlsVolume(component)] : [];
 const configMount = { name: 'config', mountPath: CONFIG_DIR, readOnly: true };
 const httpProbe = (port: number, path: string): Pick<IContainer, 'readinessProbe' | 'livenessProbe'> => ({
   readinessProbe: { httpGet: { path, port }, periodSeconds: 10 },
@@ -163,11 +169,10 @@ const containerPorts = (ports: Record<string, number>): NonNullable<IContainer['
 export function agentConfig(context: KubernetesContext): object {
   const listen = (port: number): string => `0.0.0.0:${String(port)}`;
   const gateway = `${COLLECTOR_GATEWAY}.${context.namespace}`;
+  const tls = context.model.tls ? clientTls('otel-collector') : undefined;
   return {
     extensions: { health_check: { endpoint: listen(COLLECTOR_HEALTH_PORT) } },
-    receivers: {
-      otlp: { protocols: { grpc: { endpoint: listen(OTLP_GRPC) }, http: { endpoint: listen(OTLP_HTTP) } } },
-    },
+    receivers: { otlp: otlpReceiver(context.model, 'otel-collector') },
     processors: {
       memory_limiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 },
       k8sattributes: {
@@ -184,11 +189,19 @@ export function agentConfig(context: KubernetesContext): object {
       // Every span of a trace reaches the same gateway, where tail sampling decides on the whole trace.
       loadbalancing: {
         routing_key: 'traceID',
-        protocol: { otlp: { tls: { insecure: true }, timeout: '5s' } },
+        // It sends to the gateways' pod addresses: their certificate is checked under the Service's name.
+        protocol: {
+          otlp: {
+            tls: tls
+              ? { ...tls, server_name_override: KUBERNETES_SERVICES['otel-collector'] }
+              : { insecure: true },
+            timeout: '5s',
+          },
+        },
         resolver: { k8s: { service: gateway, ports: [OTLP_GRPC] } },
       },
       // Metrics are not routed by trace id: any gateway serves them.
-      'otlp_grpc/gateway': { endpoint: `${gateway}:${String(OTLP_GRPC)}`, tls: { insecure: true } },
+      'otlp_grpc/gateway': { endpoint: `${gateway}:${String(OTLP_GRPC)}`, tls: tls ?? { insecure: true } },
     },
     service: {
       extensions: ['health_check'],
@@ -218,7 +231,7 @@ export function agentConfig(context: KubernetesContext): object {
 const COLLECTOR_METRICS_PORT = COMPONENTS['otel-collector'].metrics?.port ?? 8888;
 const NODE_NAME_VARIABLE = 'K8S_NODE_NAME';
 
-function collectorContainer(name: string): IContainer {
+function collectorContainer(context: KubernetesContext, name: string): IContainer {
   return {
     name,
     image: IMAGES['otel-collector'],
@@ -236,7 +249,7 @@ function collectorContainer(name: string): IContainer {
         : []),
     ],
     resources: resourcesFor('otel-collector'),
-    volumeMounts: [configMount],
+    volumeMounts: [configMount, ...(context.model.tls ? [TLS_MOUNT] : [])],
     ...httpProbe(COLLECTOR_HEALTH_PORT, '/'),
   };
 }
@@ -292,8 +305,8 @@ export function collectorManifests(context: KubernetesContext): Manifest[] {
         template: withTolerations(
           podTemplate({
             name: COLLECTOR_AGENT,
-            container: collectorContainer(COLLECTOR_AGENT),
-            volumes: [configVolume(COLLECTOR_AGENT)],
+            container: collectorContainer(context, COLLECTOR_AGENT),
+            volumes: [configVolume(COLLECTOR_AGENT), ...tlsVolumes(context, 'otel-collector')],
             serviceAccountName: COLLECTOR_AGENT,
             user: 10001,
           }),
@@ -315,8 +328,8 @@ export function collectorManifests(context: KubernetesContext): Manifest[] {
     }),
     deployment(context, {
       name: COLLECTOR_GATEWAY,
-      container: collectorContainer(COLLECTOR_GATEWAY),
-      volumes: [configVolume(COLLECTOR_GATEWAY)],
+      container: collectorContainer(context, COLLECTOR_GATEWAY),
+      volumes: [configVolume(COLLECTOR_GATEWAY), ...tlsVolumes(context, 'otel-collector')],
       user: 10001,
     }),
     service(context, COLLECTOR_GATEWAY, {
@@ -334,8 +347,8 @@ export function collectorManifests(context: KubernetesContext): Manifest[] {
 export function jaegerManifests(context: KubernetesContext): Manifest[] {
   const name = 'jaeger';
   const elasticsearch = jaegerUsesElasticsearch(context.model);
-  const volumes: IVolume[] = [configVolume(name)];
-  const mounts = [configMount];
+  const volumes: IVolume[] = [configVolume(name), ...tlsVolumes(context, 'jaeger')];
+  const mounts = [configMount, ...(context.model.tls ? [TLS_MOUNT] : [])];
   if (elasticsearch) {
     volumes.push(
       {
@@ -420,10 +433,31 @@ export const EXPORTER_SECRET_ENTRIES = [
   { key: 'postgres-password', variable: 'POSTGRES_EXPORTER_PASSWORD' },
 ] as const;
 
+/** An exporter's listener under TLS: the Redis exporter's flags, or the toolkit's web config. */
+function exporterTls(component: ComponentName): { args: string[]; webConfig?: string } {
+  if (component === 'redis-exporter') return { args: redisExporterTlsFlags() };
+  return {
+    args: [`--web.config.file=${CONFIG_DIR}/web-config.yml`],
+    webConfig: renderYaml(
+      webConfig(component, { requireClientCertificates: true }),
+      `${component}'s TLS listener: only a client certificate of our CA may scrape it`,
+    ),
+  };
+}
+
+/** A TLS listener that requires client certificates refuses the kubelet's probe: a TCP check instead. */
+const tcpProbe = (port: number): Pick<IContainer, 'readinessProbe' | 'livenessProbe'> => ({
+  readinessProbe: { tcpSocket: { port }, periodSeconds: 10 },
+  livenessProbe: { tcpSocket: { port }, periodSeconds: 30, failureThreshold: 5 },
+});
+
 export function exporterManifests(context: KubernetesContext, targets: ExporterTargets): Manifest[] {
   const manifests: Manifest[] = [];
   const exporter = (name: ComponentName, env: NonNullable<IContainer['env']>): void => {
     const port = COMPONENTS[name].port;
+    const tls = context.model.tls ? exporterTls(name) : undefined;
+    if (tls?.webConfig !== undefined)
+      manifests.push(configMap(context, `${name}-web`, { 'web-config.yml': tls.webConfig }));
     manifests.push(
       deployment(
         context,
@@ -432,12 +466,20 @@ export function exporterManifests(context: KubernetesContext, targets: ExporterT
           container: {
             name,
             image: IMAGES[name],
+            ...(tls === undefined ? {} : { args: tls.args }),
             env,
             ports: containerPorts({ [METRICS_PORT_NAME]: port }),
             resources: resourcesFor(name),
-            ...httpProbe(port, '/'),
+            ...(tls === undefined ? httpProbe(port, '/') : tcpProbe(port)),
+            ...(tls === undefined
+              ? {}
+              : { volumeMounts: [TLS_MOUNT, ...(tls.webConfig === undefined ? [] : [configMount])] }),
           },
           user: 65534,
+          volumes: [
+            ...tlsVolumes(context, name),
+            ...(tls?.webConfig === undefined ? [] : [configVolume(`${name}-web`)]),
+          ],
         },
         1,
       ),
