@@ -10,8 +10,24 @@ import { stepCommand } from './install.js';
 import { METRICS_PORT_NAME, POD_IDENTITY_LABELS, SCRAPE_POD_LABEL } from './names.js';
 import { UI_ACCESS_LABEL } from './security.js';
 import { COLLECTOR_AGENT } from './workloads.js';
+import { TLS_CA_SECRET, TLS_SECRET } from './tls.js';
 
 const UIS: readonly ComponentName[] = ['grafana', 'prometheus', 'alertmanager', 'jaeger', 'kibana'];
+
+function tlsSection(context: KubernetesContext): string {
+  return `
+## TLS
+
+Prometheus, Alertmanager, the collector's agent and gateway, Jaeger, the exporters, and Filebeat to
+Logstash speak TLS with the certificates of \`obs certs\` (the Secret \`${TLS_SECRET}\`, made at install
+from its \`PYAIRTABLE_TLS_*\` variables; each pod mounts only its own key). Elasticsearch and Kibana
+serve the certificates of Elastic's operator. Services send OTLP to the agent over TLS: mount the CA from
+the Secret \`${TLS_CA_SECRET}\` in \`${context.applicationNamespace}\` and set
+\`OTEL_EXPORTER_OTLP_CERTIFICATE\` to it. Grafana's own listener stays plain inside the namespace: the
+ingress in front of it terminates TLS for people. The Prometheus operator gives Prometheus and
+Alertmanager no password: reach them by port-forward, or through an OAuth proxy at your ingress.
+`;
+}
 
 export function renderKubernetesReadme(context: KubernetesContext, steps: readonly InstallStep[]): string {
   const { model } = context;
@@ -79,7 +95,11 @@ ${forwards.join('\n')}
 \`\`\`
 
 or label your ingress controller's namespace \`${UI_ACCESS_LABEL}=true\`: the network policies let only it
-reach the UIs. Grafana's admin password is the \`GRAFANA_ADMIN_PASSWORD\` you installed with;
+reach the UIs. ${
+    context.sso === undefined
+      ? "Grafana's admin password is the `GRAFANA_ADMIN_PASSWORD` you installed with"
+      : `People sign in to Grafana through single sign-on (${context.sso.provider}); its admin password, the \`GRAFANA_ADMIN_PASSWORD\` you installed with, is for break-glass`
+  };
 Kibana's \`elastic\` password is in the Secret \`pyairtable-es-elastic-user\`.
-${context.istio ? `\n## Istio\n\nSTRICT mTLS in both namespaces; the mesh traces every request to the collector agent (\`values/istiod-mesh.yaml\`\ndeclares it as istiod's tracing provider). Prometheus scrapes pods directly: keep its namespace in the mesh.\n` : ''}`;
+${model.tls ? tlsSection(context) : ''}${context.istio ? `\n## Istio\n\nSTRICT mTLS in both namespaces; the mesh traces every request to the collector agent (\`values/istiod-mesh.yaml\`\ndeclares it as istiod's tracing provider). Prometheus scrapes pods directly: keep its namespace in the mesh.\n` : ''}`;
 }
