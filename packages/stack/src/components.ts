@@ -133,14 +133,15 @@ export const speaksTls = (component: ComponentName, port = COMPONENTS[component]
   TLS_PORTS[component]?.includes(port) ?? false;
 
 /**
- * What Kubernetes runs on our certificates in a TLS render. Elastic's operator serves
- * Elasticsearch and Kibana on its own; Grafana's listener stays plain behind the ingress that
- * terminates TLS for people (its sidecars and probes call it over loopback); the node exporter
- * and kube-state-metrics are the chart's, without a TLS option we set.
+ * What Kubernetes runs on our certificates in a TLS render (the node exporter behind the
+ * chart's kube-rbac-proxy). Elastic's operator serves Elasticsearch and Kibana on its own;
+ * Grafana's listener stays plain behind the ingress that terminates TLS for people (its sidecars
+ * and probes call it over loopback).
  */
 export const KUBERNETES_TLS_COMPONENTS: readonly ComponentName[] = [
   'prometheus',
   'alertmanager',
+  'node-exporter',
   'otel-collector',
   'jaeger',
   'logstash',

@@ -115,6 +115,28 @@ describe('TLS in the Kubernetes render (production)', () => {
     expect(at(tlsConfig, 'serverName')).toBe('pyairtable-alertmanager');
   });
 
+  it("serves the node exporter through the chart's kube-rbac-proxy on our certificate", () => {
+    const nodeExporter = values['prometheus-node-exporter'];
+    expect(nodeExporter).toMatchObject({
+      kubeRBACProxy: { enabled: true, tls: { enabled: true } },
+      tlsSecret: {
+        enabled: true,
+        secretName: 'pyairtable-tls',
+        certItem: 'node-exporter.crt',
+        keyItem: 'node-exporter.key',
+      },
+    });
+    const monitor = at(nodeExporter, 'prometheus', 'monitor') as Record<string, unknown>;
+    new ServiceMonitor({
+      metadata: { name: 'node-exporter' },
+      spec: { selector: {}, endpoints: [{ port: 'http-metrics', ...monitor }] as never },
+    }).validate();
+    expect(monitor['scheme']).toBe('https');
+    expect(at(monitor, 'tlsConfig', 'serverName')).toBe('pyairtable-prometheus-node-exporter');
+    // kube-rbac-proxy lets in callers Kubernetes authorises: Prometheus shows its service account's token.
+    expect(monitor['bearerTokenFile']).toBe('/var/run/secrets/kubernetes.io/serviceaccount/token');
+  });
+
   it('scrapes over TLS with its own certificate where the listener has TLS, and plain where it has none', () => {
     const endpoints = docs
       .filter((doc) => doc.kind === 'ServiceMonitor')

@@ -361,7 +361,7 @@ const KPS = JSON.parse(readReference('kube-prometheus-stack-values-keys.json')) 
   keys: string[];
 };
 /** Keys the charts' templates honour that their values.yaml does not list (source in the reference README). */
-const HONOURED_UNLISTED = new Set(['grafana.fullnameOverride', 'prometheus-node-exporter.resources']);
+const HONOURED_UNLISTED = new Set(['grafana.fullnameOverride']);
 /**
  * Subtrees the chart passes through whole, where values.yaml shows only an example: each is
  * judged by its own engine or schema instead (amtool, Kubernetes' ResourceRequirements, Grafana).

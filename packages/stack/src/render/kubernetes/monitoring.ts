@@ -13,7 +13,7 @@ import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitorin
 import type { IRelabelConfig } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/RelabelConfig';
 import { ALERTMANAGER_SECRET_FILES, CHANNEL_VARIABLES } from '../../alerting.js';
 import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS, speaksTls } from '../../components.js';
-import { TLS_DIRECTORY } from '../../tls/web-config.js';
+import { TLS_DIRECTORY, certificateFile, keyFile } from '../../tls/web-config.js';
 import type { ISafeTLSConfig } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/SafeTLSConfig';
 import { TLS_SECRET, operatorWebTls, podTlsFiles, prometheusClientTls } from './tls.js';
 import type { ComponentName } from '../../components.js';
@@ -144,6 +144,30 @@ function prometheusValues(context: KubernetesContext): Record<string, unknown> {
   };
 }
 
+/**
+ * The node exporter runs on each node's network: the chart's kube-rbac-proxy serves it on our
+ * certificate and lets in only callers Kubernetes authorises for /metrics (Prometheus, by its
+ * service account's token).
+ */
+function nodeExporterTls(): Record<string, unknown> {
+  return {
+    kubeRBACProxy: { enabled: true, tls: { enabled: true, tlsClientAuth: false } },
+    tlsSecret: {
+      enabled: true,
+      secretName: TLS_SECRET,
+      certItem: certificateFile('node-exporter'),
+      keyItem: keyFile('node-exporter'),
+    },
+    prometheus: {
+      monitor: {
+        scheme: 'https',
+        tlsConfig: prometheusClientTls('node-exporter', false),
+        bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      },
+    },
+  };
+}
+
 /** How Prometheus scrapes a listener of the operator's (itself, Alertmanager): https, our CA. */
 function selfScrapeTls(component: 'prometheus' | 'alertmanager'): {
   scheme: 'https';
@@ -257,7 +281,10 @@ export function kubePrometheusStackValues(context: KubernetesContext): Record<st
     prometheus: prometheusValues(context),
     grafana: { enabled: has('grafana'), ...(has('grafana') ? grafanaValues(context) : {}) },
     nodeExporter: { enabled: has('node-exporter') },
-    'prometheus-node-exporter': { resources: resourcesFor('node-exporter') },
+    'prometheus-node-exporter': {
+      resources: resourcesFor('node-exporter'),
+      ...(context.model.tls ? nodeExporterTls() : {}),
+    },
     kubeStateMetrics: { enabled: true },
     kubelet: {
       serviceMonitor: {

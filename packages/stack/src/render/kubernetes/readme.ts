@@ -18,8 +18,8 @@ function tlsSection(context: KubernetesContext): string {
   return `
 ## TLS
 
-Prometheus, Alertmanager, the collector's agent and gateway, Jaeger, the exporters, and Filebeat to
-Logstash speak TLS with the certificates of \`obs certs\` (the Secret \`${TLS_SECRET}\`, made at install
+Prometheus, Alertmanager, the collector's agent and gateway, Jaeger, the exporters (the node
+exporter behind the chart's kube-rbac-proxy), and Filebeat to Logstash speak TLS with the certificates of \`obs certs\` (the Secret \`${TLS_SECRET}\`, made at install
 from its \`PYAIRTABLE_TLS_*\` variables; each pod mounts only its own key). Elasticsearch and Kibana
 serve the certificates of Elastic's operator. Services send OTLP to the agent over TLS: mount the CA from
 the Secret \`${TLS_CA_SECRET}\` in \`${context.applicationNamespace}\` and set
