@@ -49,6 +49,12 @@ describe('TLS in the Compose render', () => {
     },
   );
 
+  it('names exactly the TLS files missing when some are given', () => {
+    const { [tlsVariable('jaeger.key')]: _key, ...allButOne } = FULL_ENV;
+    const render = (): unknown => renderComposeStack({ profile: 'production', env: allButOne });
+    expect(render).toThrow(/1 of its TLS files is not given: PYAIRTABLE_TLS_JAEGER_KEY\./);
+  });
+
   it('renders without TLS when told to, and says so', () => {
     const render = renderComposeStack({ profile: 'production', env: withoutTls, insecureNoTls: true });
     expect(render.warnings[0]).toMatch(/^TLS is off \(--insecure-no-tls\)/);

@@ -129,6 +129,8 @@ export async function certsCommand(args: readonly string[], io: CliIo): Promise<
   );
   for (const file of generated)
     io.stdout(`UI password (user admin) written to ${join(directory, file.path)} (mode 0600).`);
-  io.stdout(`Next: obs render --target compose --profile production --tls-dir ${directory} --out <dir>`);
+  io.stdout(
+    `Next: obs render --target compose|kubernetes --profile production --tls-dir ${directory} --out <dir>`,
+  );
   return 0;
 }

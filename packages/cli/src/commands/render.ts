@@ -51,16 +51,16 @@ Options:
                             kubernetes: ${DEFAULT_EXPORTER_TARGETS.postgresAddress})
   --runbook-base-url <url>  where alert annotations link runbooks (default: ${DEFAULT_RUNBOOK_BASE_URL})
   --grafana-url <url>       Grafana as people open it; alerts link its panels (default: ${DEFAULT_GRAFANA_URL})
+  --tls-dir <dir>           the TLS directory obs certs made: TLS on every hop between the stack's
+                            parts (staging and production need it, or its files as the PYAIRTABLE_TLS_*
+                            variables of obs certs --print-env; development gets TLS only when given)
+  --insecure-no-tls         render staging or production without TLS, with a warning
+  --no-sso                  render production without single sign-on for Grafana, with a warning
   -h, --help                this help
 
 Compose only:
   --network <name>          PyAirtable application network to join (default: ${DEFAULT_COMPOSE_OPTIONS.applicationNetwork})
   --publish-address <addr>  host address the UIs are published on (default: ${DEFAULT_COMPOSE_OPTIONS.publishAddress})
-  --tls-dir <dir>           the TLS directory obs certs made: TLS between Prometheus, Alertmanager and
-                            the exporters, logins on their UIs (staging and production need it;
-                            development gets TLS only when it is given)
-  --insecure-no-tls         render staging or production without TLS, with a warning
-  --no-sso                  render production without single sign-on for Grafana, with a warning
 
 Kubernetes only:
   --namespace <name>        namespace of the stack (default: ${DEFAULT_NAMESPACE})
@@ -69,14 +69,14 @@ Kubernetes only:
   --storage-class <name>    storage class of every volume (default: the cluster's)
 
 Environment:
-  GRAFANA_ADMIN_PASSWORD, ELASTIC_PASSWORD, KIBANA_SYSTEM_PASSWORD, LOGSTASH_ES_PASSWORD,
-  JAEGER_ES_PASSWORD, GRAFANA_ES_PASSWORD (compose: the last three are each client's own user)
-  GRAFANA_ADMIN_PASSWORD, LOGSTASH_ES_PASSWORD (kubernetes: Elastic's operator keeps the rest)
+  GRAFANA_ADMIN_PASSWORD, LOGSTASH_ES_PASSWORD, JAEGER_ES_PASSWORD, GRAFANA_ES_PASSWORD (the last
+  three are each Elasticsearch client's own user), ELASTIC_PASSWORD, KIBANA_SYSTEM_PASSWORD
+  (compose; in kubernetes Elastic's operator keeps these two)
       required for staging and production; development generates missing ones into <dir>/.env
   GRAFANA_SSO_PROVIDER (github | oidc), GRAFANA_SSO_CLIENT_ID, GRAFANA_SSO_CLIENT_SECRET,
   GRAFANA_SSO_ALLOWED_ORGANIZATIONS (github) or GRAFANA_SSO_ALLOWED_GROUPS and GRAFANA_SSO_AUTH_URL,
   GRAFANA_SSO_TOKEN_URL, GRAFANA_SSO_API_URL (oidc), GRAFANA_SSO_ADMIN_GROUP, GRAFANA_SSO_EDITOR_GROUP
-      single sign-on for Grafana (compose; required for production)
+      single sign-on for Grafana (required for production)
   CRITICAL_EMAIL, ONCALL_EMAIL, SECURITY_EMAIL, FINOPS_EMAIL, SMTP_SMARTHOST, SMTP_FROM,
   SMTP_AUTH_USERNAME, SMTP_AUTH_PASSWORD, SLACK_WEBHOOK_URL, PAGERDUTY_SERVICE_KEY
       alert channels; an unset one is left out with a warning

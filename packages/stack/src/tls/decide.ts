@@ -33,10 +33,15 @@ export function decideTls(
         : [],
     };
   if (!required && choice.tls !== true) return { on: false, warnings: [] };
-  const missing = [...new Set(files)].filter((file) => (env[tlsVariable(file)] ?? '') === '');
+  const needed = [...new Set(files)];
+  const missing = needed.filter((file) => (env[tlsVariable(file)] ?? '') === '');
+  const which =
+    missing.length === needed.length
+      ? `none of its ${String(needed.length)} TLS files is given (${tlsVariable(missing[0] ?? '')} and the rest of obs certs --print-env)`
+      : `${String(missing.length)} of its TLS files ${missing.length === 1 ? 'is' : 'are'} not given: ${missing.map(tlsVariable).join(', ')}`;
   if (missing.length > 0)
     throw new SecretsError([
-      `${profile} runs TLS between its parts, and ${String(missing.length)} of its TLS files are not given: ${missing.map(tlsVariable).join(', ')}. ` +
+      `${profile} runs TLS between its parts, and ${which}. ` +
         'Make them with obs certs --out <dir>, then render with --tls-dir <dir> (or export them with eval "$(obs certs --out <dir> --print-env)"); ' +
         'to render without TLS, say so: --insecure-no-tls.',
     ]);
