@@ -29,3 +29,23 @@ export const IMAGES: Readonly<Record<ComponentName, string>> = {
   'redis-exporter': 'oliver006/redis_exporter:v1.88.0-alpine',
   'postgres-exporter': 'prometheuscommunity/postgres-exporter:v0.20.1',
 };
+
+/**
+ * The user each image runs as: the owner of the secret and TLS files mounted into it. Compose
+ * runs Prometheus and Filebeat as root instead (the Docker socket, other containers' logs).
+ */
+export const IMAGE_USERS: Readonly<Record<ComponentName, number>> = {
+  prometheus: 65534,
+  alertmanager: 65534,
+  grafana: 472,
+  'otel-collector': 10001,
+  jaeger: 10001,
+  elasticsearch: 1000,
+  logstash: 1000,
+  kibana: 1000,
+  filebeat: 1000,
+  'node-exporter': 65534,
+  cadvisor: 0,
+  'redis-exporter': 59000,
+  'postgres-exporter': 65534,
+};

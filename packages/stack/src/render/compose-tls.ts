@@ -8,6 +8,7 @@
  */
 import type { ComponentName } from '../components.js';
 import { COMPONENTS } from '../components.js';
+import { IMAGE_USERS } from '../images.js';
 import type { StackModel } from '../model.js';
 import {
   TLS_COMPONENT_FILES,
@@ -29,23 +30,9 @@ import {
 
 type Service = Record<string, unknown>;
 
-/** The user each image runs as (Prometheus runs as root under Compose, for the Docker socket). */
-const TLS_FILE_OWNERS: Readonly<Partial<Record<ComponentName, string>>> = {
-  prometheus: '0',
-  alertmanager: '65534',
-  'node-exporter': '65534',
-  'postgres-exporter': '65534',
-  'redis-exporter': '59000',
-  grafana: '472',
-  'otel-collector': '10001',
-  jaeger: '10001',
-  elasticsearch: '1000',
-  logstash: '1000',
-  kibana: '1000',
-  filebeat: '0',
-};
-/** The Elastic image's user, which the setup jobs run as. */
-const SETUP_JOB_OWNER = '1000';
+/** Who reads a service's files: root where Compose runs it as root, else its image's user. */
+const fileOwner = (service: Service, component: ComponentName): string =>
+  service['user'] === 'root' ? '0' : String(IMAGE_USERS[component]);
 
 export const tlsSecretName = (file: string): string => `tls_${file.replace(/[^a-zA-Z0-9]/g, '_')}`;
 
@@ -160,7 +147,7 @@ export function applyComposeTls(
   ][]) {
     const service = services[component];
     if (service === undefined) continue;
-    mountTlsFiles(service, declared, files, TLS_FILE_OWNERS[component] ?? '0', tlsDirectoryOf(component));
+    mountTlsFiles(service, declared, files, fileOwner(service, component), tlsDirectoryOf(component));
     const flags = tlsFlags(component);
     if (flags.length > 0) {
       service['command'] = [...((service['command'] as string[] | undefined) ?? []), ...flags];
@@ -175,7 +162,8 @@ export function applyComposeTls(
   for (const job of setupJobs) {
     const service = services[job];
     if (service === undefined) continue;
-    mountTlsFiles(service, declared, [CA_CERTIFICATE], SETUP_JOB_OWNER, TLS_DIRECTORY);
+    // The setup jobs run the Elasticsearch image.
+    mountTlsFiles(service, declared, [CA_CERTIFICATE], fileOwner(service, 'elasticsearch'), TLS_DIRECTORY);
     // curl checks Elasticsearch's and Kibana's certificates against our CA.
     service['environment'] = {
       ...(service['environment'] as object | undefined),

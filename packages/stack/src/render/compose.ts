@@ -16,7 +16,7 @@ import type { ChannelResolution } from '../alerting.js';
 import { ALERTMANAGER_SECRET_FILES, CHANNEL_VARIABLES } from '../alerting.js';
 import type { ComponentName } from '../components.js';
 import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS } from '../components.js';
-import { IMAGES } from '../images.js';
+import { IMAGES, IMAGE_USERS } from '../images.js';
 import type { StackModel } from '../model.js';
 import { SCRAPE_LABELS } from '../model.js';
 import { STACK_SECRETS, secretPath } from '../secrets.js';
@@ -141,15 +141,6 @@ function resources(name: ComponentName | SetupJob): object {
 
 type Service = Record<string, unknown>;
 
-/** The user each image runs as, owner of the secrets mounted into it. */
-const IMAGE_USERS = {
-  grafana: '472',
-  jaeger: '10001',
-  alertmanager: '65534',
-  elastic: '1000',
-} as const;
-type ImageUser = keyof typeof IMAGE_USERS;
-
 interface SecretReference {
   readonly source: string;
   readonly uid: string;
@@ -173,8 +164,8 @@ export function composeDocument(
   const mount = (path: string, target: string): string => `./${path}:${target}:ro`;
   // Long form with the image's user as owner: Compose copies secrets from the environment in
   // as files whose default owner and mode vary between Compose releases.
-  const secretRefs = (user: ImageUser, ...names: string[]): SecretReference[] =>
-    names.map((source) => ({ source, uid: IMAGE_USERS[user], gid: '0', mode: '0400' }));
+  const secretRefs = (user: ComponentName, ...names: string[]): SecretReference[] =>
+    names.map((source) => ({ source, uid: String(IMAGE_USERS[user]), gid: '0', mode: '0400' }));
   const base = (name: ComponentName | SetupJob, image: string, networks: string[]): Service => ({
     image,
     restart: 'unless-stopped',
@@ -370,12 +361,12 @@ export function composeDocument(
       secrets:
         name === 'elastic-setup'
           ? secretRefs(
-              'elastic',
+              'elasticsearch',
               STACK_SECRETS.elasticPassword.secretName,
               STACK_SECRETS.kibanaSystemPassword.secretName,
               ...Object.values(ELASTIC_SERVICE_USERS).map((user) => user.secret.secretName),
             )
-          : secretRefs('elastic', STACK_SECRETS.elasticPassword.secretName),
+          : secretRefs('elasticsearch', STACK_SECRETS.elasticPassword.secretName),
       // bash is PID 1 here: an init process forwards SIGTERM so `down` does not wait.
       init: true,
       volumes: [mount(RENDERED_PATHS.elasticSetup, ELASTIC_PATHS.setupDir)],

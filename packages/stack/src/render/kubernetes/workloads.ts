@@ -23,7 +23,7 @@ import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { COLLECTOR_PROMETHEUS_EXPORTER_PORT, COMPONENTS } from '../../components.js';
 import type { ComponentName } from '../../components.js';
-import { IMAGES } from '../../images.js';
+import { IMAGES, IMAGE_USERS } from '../../images.js';
 import { KUBERNETES_EXTRA_SERVICES, KUBERNETES_SERVICES } from '../../model.js';
 import { COLLECTOR_HEALTH_PORT, collectorConfig, otlpReceiver } from '../collector.js';
 import { clientTls, webConfig, redisExporterTlsFlags } from '../../tls/web-config.js';
@@ -308,7 +308,7 @@ export function collectorManifests(context: KubernetesContext): Manifest[] {
             container: collectorContainer(context, COLLECTOR_AGENT),
             volumes: [configVolume(COLLECTOR_AGENT), ...tlsVolumes(context, 'otel-collector')],
             serviceAccountName: COLLECTOR_AGENT,
-            user: 10001,
+            user: IMAGE_USERS['otel-collector'],
           }),
         ),
       },
@@ -330,7 +330,7 @@ export function collectorManifests(context: KubernetesContext): Manifest[] {
       name: COLLECTOR_GATEWAY,
       container: collectorContainer(context, COLLECTOR_GATEWAY),
       volumes: [configVolume(COLLECTOR_GATEWAY), ...tlsVolumes(context, 'otel-collector')],
-      user: 10001,
+      user: IMAGE_USERS['otel-collector'],
     }),
     service(context, COLLECTOR_GATEWAY, {
       'otlp-grpc': OTLP_GRPC,
@@ -402,7 +402,7 @@ export function jaegerManifests(context: KubernetesContext): Manifest[] {
           ...httpProbe(JAEGER_HEALTH_PORT, '/status'),
         },
         volumes,
-        user: 10001,
+        user: IMAGE_USERS.jaeger,
       },
       // Badger is one writer on one volume; with Elasticsearch, Jaeger is stateless.
       elasticsearch ? replicas(context) : 1,
@@ -475,7 +475,8 @@ export function exporterManifests(context: KubernetesContext, targets: ExporterT
               ? {}
               : { volumeMounts: [TLS_MOUNT, ...(tls.webConfig === undefined ? [] : [configMount])] }),
           },
-          user: 65534,
+          // nobody, whichever user the exporter's image names.
+          user: IMAGE_USERS['postgres-exporter'],
           volumes: [
             ...tlsVolumes(context, name),
             ...(tls?.webConfig === undefined ? [] : [configVolume(`${name}-web`)]),
