@@ -32,7 +32,7 @@ import { asException, errorMessage } from './errors.js';
 export interface HttpServerOptions {
   /** Paths served without telemetry (exact match, query ignored). */
   readonly ignorePaths?: readonly string[];
-  /** Cost weight of a request (default: the tier's weight), or a function of the route. */
+  /** Cost weight of a request (default: the tier's weight), or a function of the route (called once per route). */
   readonly costWeight?: number | ((route: string) => number);
 }
 
@@ -78,10 +78,9 @@ export function routeFromPath(path: string): string {
   return `/${segments.map((segment) => (WORD_SEGMENT.test(segment) && !ID_SEGMENT.test(segment) ? segment : ':id')).join('/')}`;
 }
 
-function costWeight(options: HttpServerOptions, route: string, fallback: number): number {
-  if (typeof options.costWeight !== 'function') return options.costWeight ?? fallback;
+function costWeightOf(weightOf: (route: string) => number, route: string, fallback: number): number {
   try {
-    const weight = options.costWeight(route);
+    const weight = weightOf(route);
     if (Number.isFinite(weight) && weight >= 0) return weight;
     warnOnce('cost-weight', `costWeight returned ${String(weight)} for ${route}; using ${String(fallback)}.`);
   } catch (error) {
@@ -119,14 +118,140 @@ export interface HttpServerDependencies {
   readonly maskString: (value: string) => string;
 }
 
-export class HttpServerInstrumentation {
-  private readonly scopes = new WeakMap<Span, ServerRequestScope>();
+/** What a finished request of one method and route needs that does not change between requests. */
+interface RouteIdentity {
+  readonly label: string;
+  readonly spanName: string;
+  readonly message: string;
+}
 
-  constructor(private readonly deps: HttpServerDependencies) {}
+/** Route identities kept per instrumentation; beyond this many, they are built per request. */
+const MAX_CACHED_ROUTES = 2_000;
+const kScope = Symbol('pyairtable.http.scope');
+
+/**
+ * The request's telemetry as one object with its methods on the prototype: no closures and no
+ * side tables per request (an allocation per request is what the garbage collector pays for).
+ */
+class RequestScope implements ServerRequestScope {
+  readonly context: Context;
+  readonly traceId: string;
+  private readonly spanId: string;
+  private finished = false;
+  private failure: unknown;
+
+  constructor(
+    private readonly owner: HttpServerInstrumentation,
+    readonly span: Span,
+    parent: Context,
+    private readonly method: HttpMethod,
+    private readonly startedAt: number,
+    private readonly headers: RequestHeaders,
+    private readonly options: HttpServerOptions,
+  ) {
+    this.context = trace.setSpan(parent, span);
+    const ids = span.spanContext();
+    this.traceId = ids.traceId;
+    this.spanId = ids.spanId;
+  }
+
+  recordException(error: unknown): void {
+    this.failure = error;
+    try {
+      this.span.recordException(asException(error));
+      this.span.setStatus({ code: SpanStatusCode.ERROR, message: errorMessage(error) });
+    } catch {
+      // The span is only telemetry.
+    }
+  }
+
+  finish(route: string | undefined, statusCode: number, aborted = false): void {
+    if (this.finished) return;
+    this.finished = true;
+    const { owner, span, method } = this;
+    owner.deps.metrics.add('httpServerActiveRequests', { http_request_method: method }, -1);
+    try {
+      const identity = owner.routeIdentity(method, route ?? UNMATCHED_ROUTE);
+      const seconds = (performance.now() - this.startedAt) / 1000;
+      span.updateName(identity.spanName);
+      span.setAttribute(A.httpRoute, identity.label);
+      span.setAttribute(A.httpResponseStatusCode, statusCode);
+      if (statusCode >= 500 || aborted) {
+        span.setAttribute(A.errorType, aborted ? 'aborted' : String(statusCode));
+        if (this.failure === undefined) span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      const weight = owner.costWeight(this.options, identity.label);
+      const { metrics, costCenter } = owner.deps;
+      metrics.observe(
+        'httpServerRequestDuration',
+        {
+          http_request_method: method,
+          http_route: identity.label,
+          http_response_status_code: String(statusCode),
+        },
+        seconds,
+      );
+      metrics.inc('costUnits', { pyairtable_cost_center: costCenter }, weight);
+      this.writeLogs(identity, statusCode, seconds, weight, aborted);
+    } catch (error) {
+      warnOnce('http-finish', `request telemetry incomplete: ${errorMessage(error)}`);
+    } finally {
+      span.end();
+    }
+  }
+
+  /** The access record (and the error record of a failed request). */
+  private writeLogs(
+    identity: RouteIdentity,
+    statusCode: number,
+    seconds: number,
+    weight: number,
+    aborted: boolean,
+  ): void {
+    const { deps } = this.owner;
+    const { userId, tenantId, apiKeyHash } = this.headers;
+    const record: Record<string | symbol, unknown> = {
+      [kPrepared]: true,
+      trace: { id: this.traceId, span_id: this.spanId },
+      http: {
+        method: this.method,
+        route: identity.label,
+        status_code: statusCode,
+        response_time_ms: Math.round(seconds * 1e6) / 1e3,
+      },
+      cost: { center: deps.costCenter, weight },
+    };
+    // Header values are the only outside input in the record; they are masked here.
+    if (userId !== undefined) record['user'] = { id: deps.maskString(userId) };
+    if (tenantId !== undefined) record['tenant'] = { id: deps.maskString(tenantId) };
+    if (apiKeyHash !== undefined) record['api_key'] = { hash: apiKeyHash };
+    const message = `${identity.message} ${String(statusCode)}${aborted ? ' (aborted)' : ''}`;
+    if (statusCode >= 500) deps.accessLog.error(record, message);
+    else deps.accessLog.info(record, message);
+    if (this.failure !== undefined)
+      deps.errorLog.error(
+        { trace: { id: this.traceId, span_id: this.spanId }, err: this.failure },
+        `${identity.message} failed`,
+      );
+  }
+}
+
+/** The business headers a request carried, as recorded (cut to length, the API key hashed). */
+interface RequestHeaders {
+  readonly userId: string | undefined;
+  readonly tenantId: string | undefined;
+  readonly apiKeyHash: string | undefined;
+}
+
+export class HttpServerInstrumentation {
+  private readonly routes = new Map<string, RouteIdentity>();
+  private readonly weights = new WeakMap<HttpServerOptions, Map<string, number>>();
+
+  constructor(readonly deps: HttpServerDependencies) {}
 
   /** The request scope whose server span this is, if any. */
   scopeOf(span: Span | undefined): ServerRequestScope | undefined {
-    return span === undefined ? undefined : this.scopes.get(span);
+    return span === undefined ? undefined : (span as Span & { [kScope]?: RequestScope })[kScope];
   }
 
   /**
@@ -141,13 +266,38 @@ export class HttpServerInstrumentation {
     options: HttpServerOptions = {},
   ): ServerRequestScope | undefined {
     try {
-      const path = (rawUrl ?? '/').split('?')[0] ?? '/';
+      const url = rawUrl ?? '/';
+      const query = url.indexOf('?');
+      const path = query === -1 ? url : url.slice(0, query);
       if ((options.ignorePaths ?? DEFAULT_IGNORED_PATHS).includes(path)) return undefined;
       return this.begin(normaliseMethod(rawMethod), path, headers, setResponseHeader, options);
     } catch (error) {
       warnOnce('http-start', `request telemetry skipped: ${errorMessage(error)}`);
       return undefined;
     }
+  }
+
+  /** The span name and log message of a method and route, built once per pair. */
+  routeIdentity(method: HttpMethod, label: string): RouteIdentity {
+    const key = `${method} ${label}`;
+    const known = this.routes.get(key);
+    if (known !== undefined) return known;
+    const identity = { label, spanName: key, message: key };
+    if (this.routes.size < MAX_CACHED_ROUTES) this.routes.set(key, identity);
+    return identity;
+  }
+
+  /** The cost weight of a route: a constant, or the option's function called once per route. */
+  costWeight(options: HttpServerOptions, route: string): number {
+    const fallback = this.deps.defaultCostWeight;
+    if (typeof options.costWeight !== 'function') return options.costWeight ?? fallback;
+    let known = this.weights.get(options);
+    const cached = known?.get(route);
+    if (cached !== undefined) return cached;
+    const weight = costWeightOf(options.costWeight, route, fallback);
+    if (known === undefined) this.weights.set(options, (known = new Map<string, number>()));
+    if (known.size < MAX_CACHED_ROUTES) known.set(route, weight);
+    return weight;
   }
 
   private begin(
@@ -176,90 +326,28 @@ export class HttpServerInstrumentation {
     const apiKeyHash = typeof apiKey === 'string' && apiKey !== '' ? this.deps.hashApiKey(apiKey) : undefined;
     if (apiKeyHash !== undefined) attributes[A.apiKeyHash] = apiKeyHash;
 
-    const start = (): Span => tracing.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
+    const spanOptions = { kind: SpanKind.SERVER, attributes };
     let span: Span;
     if (trace.getSpanContext(parent) === undefined && correlation !== undefined) {
-      span = tracing.startRootWithTraceId(correlation, start);
+      span = tracing.startRootWithTraceId(correlation, () =>
+        tracing.tracer.startSpan(method, spanOptions, parent),
+      );
       if (span.spanContext().traceId !== correlation) span.setAttribute(A.correlationId, correlation);
     } else {
-      span = start();
+      span = tracing.tracer.startSpan(method, spanOptions, parent);
     }
-    const { traceId, spanId } = span.spanContext();
-    setResponseHeader(PROPAGATION_HEADERS.traceId, traceId);
-    metrics.add('httpServerActiveRequests', { http_request_method: method }, 1);
-
-    let finished = false;
-    let failure: unknown;
-    const deps = this.deps;
-    const scope: ServerRequestScope = {
-      context: trace.setSpan(parent, span),
+    const scope = new RequestScope(
+      this,
       span,
-      traceId,
-      recordException(error) {
-        failure = error;
-        try {
-          span.recordException(asException(error));
-          span.setStatus({
-            code: SpanStatusCode.ERROR,
-            message: errorMessage(error),
-          });
-        } catch {
-          // The span is only telemetry.
-        }
-      },
-      finish(route, statusCode, aborted = false) {
-        if (finished) return;
-        finished = true;
-        metrics.add('httpServerActiveRequests', { http_request_method: method }, -1);
-        try {
-          const routeLabel = route ?? UNMATCHED_ROUTE;
-          const seconds = (performance.now() - startedAt) / 1000;
-          const status = String(statusCode);
-          span.updateName(`${method} ${routeLabel}`);
-          span.setAttribute(A.httpRoute, routeLabel);
-          span.setAttribute(A.httpResponseStatusCode, statusCode);
-          if (statusCode >= 500 || aborted) {
-            span.setAttribute(A.errorType, aborted ? 'aborted' : status);
-            if (failure === undefined) span.setStatus({ code: SpanStatusCode.ERROR });
-          }
-          const weight = costWeight(options, routeLabel, deps.defaultCostWeight);
-          metrics.observe(
-            'httpServerRequestDuration',
-            { http_request_method: method, http_route: routeLabel, http_response_status_code: status },
-            seconds,
-          );
-          metrics.inc('costUnits', { pyairtable_cost_center: deps.costCenter }, weight);
-          const record: Record<string | symbol, unknown> = {
-            [kPrepared]: true,
-            trace: { id: traceId, span_id: spanId },
-            http: {
-              method,
-              route: routeLabel,
-              status_code: statusCode,
-              response_time_ms: Math.round(seconds * 1e6) / 1e3,
-            },
-            cost: { center: deps.costCenter, weight },
-          };
-          // Header values are the only outside input in the record; they are masked here.
-          if (userId !== undefined) record['user'] = { id: deps.maskString(userId) };
-          if (tenantId !== undefined) record['tenant'] = { id: deps.maskString(tenantId) };
-          if (apiKeyHash !== undefined) record['api_key'] = { hash: apiKeyHash };
-          const message = `${method} ${routeLabel} ${status}${aborted ? ' (aborted)' : ''}`;
-          if (statusCode >= 500) deps.accessLog.error(record, message);
-          else deps.accessLog.info(record, message);
-          if (failure !== undefined)
-            deps.errorLog.error(
-              { trace: { id: traceId, span_id: spanId }, err: failure },
-              `${method} ${routeLabel} failed`,
-            );
-        } catch (error) {
-          warnOnce('http-finish', `request telemetry incomplete: ${errorMessage(error)}`);
-        } finally {
-          span.end();
-        }
-      },
-    };
-    this.scopes.set(span, scope);
+      parent,
+      method,
+      startedAt,
+      { userId, tenantId, apiKeyHash },
+      options,
+    );
+    setResponseHeader(PROPAGATION_HEADERS.traceId, scope.traceId);
+    metrics.add('httpServerActiveRequests', { http_request_method: method }, 1);
+    (span as Span & { [kScope]?: RequestScope })[kScope] = scope;
     return scope;
   }
 }

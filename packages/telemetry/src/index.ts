@@ -21,3 +21,5 @@ export type { HttpServerOptions, ServerRequestScope } from './http-server.js';
 export { instrumentRequestListener } from './adapters/node-http.js';
 export type { NodeHttpOptions } from './adapters/node-http.js';
 export { setWarningSink } from './warnings.js';
+export { LineDestination } from './line-destination.js';
+export type { LineDestinationOptions } from './line-destination.js';

@@ -29,7 +29,8 @@ const kPinoChild = Symbol('pyairtable.log.pinoChild');
 const NOTHING = Object.freeze({});
 /**
  * Marks a record the SDK built itself from contract parts, already masked where it carries
- * outside input: it is written as it is. Symbol keys are never serialised by pino.
+ * outside input, naming its own trace, with a message built from its parts: it is written as it
+ * is. Symbol keys are never serialised by pino.
  */
 export const kPrepared = Symbol('pyairtable.log.prepared');
 
@@ -166,8 +167,10 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
       },
     },
     timestamp: isoTimestamp,
-    mixin(_object: object, _level: number, logger: unknown) {
+    mixin(object: object, _level: number, logger: unknown) {
       const bound = (logger as Record<symbol, Record<string, unknown> | undefined>)[kBound];
+      // A prepared record names its own trace.
+      if (bound === undefined && (object as Record<symbol, unknown>)[kPrepared] === true) return NOTHING;
       const span = trace.getActiveSpan();
       if (bound === undefined && span === undefined) return NOTHING;
       const fields: Record<string, unknown> = { ...bound };
@@ -212,7 +215,9 @@ export function createLogger(settings: LoggerSettings): TelemetryLogger {
           typeof args[0] === 'object' &&
           args[0] !== null
         ) {
-          method.call(this, args[0], maskText(args[1]));
+          // A prepared record's message is built from its own parts, never from outside input.
+          const prepared = (args[0] as Record<symbol, unknown>)[kPrepared] === true;
+          method.call(this, args[0], prepared ? args[1] : maskText(args[1]));
           return;
         }
         try {

@@ -42,6 +42,7 @@ import { instrumentHttpClients } from './http-client.js';
 import { HttpServerInstrumentation } from './http-server.js';
 import { serviceIdentity } from './identity.js';
 import { startLogExport } from './log-export.js';
+import { LineDestination } from './line-destination.js';
 import type { TelemetryLogger } from './logger.js';
 import { createLogger, loggerFor } from './logger.js';
 import type { MetricsServerOptions } from './metrics.js';
@@ -199,22 +200,17 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
     spanExporter,
   );
 
-  const stdout =
-    logDestination ??
-    // Lines are written in chunks of up to 8 KiB, at least every 200 ms, on exit and on shutdown;
-    // beyond 16 MiB waiting (stdout blocked) lines are dropped and counted rather than held.
-    pino.destination({
-      dest: 1,
-      sync: false,
-      minLength: 8192,
-      periodicFlush: 200,
-      maxLength: 16 * 1024 * 1024,
-    });
-  if (logDestination === undefined)
-    (stdout as unknown as NodeJS.EventEmitter).on('drop', () => {
-      metrics.inc('telemetryLogRecordsDropped', {}, 1);
-      warnOnce('log-drop', 'stdout is not keeping up; log records are being dropped and counted.');
-    });
+  // Lines are written in chunks of at least 8 KiB, at least every 200 ms, on exit and on
+  // shutdown; beyond 16 MiB waiting (stdout blocked) lines are dropped and counted rather than held.
+  const ownStdout = logDestination === undefined ? new LineDestination({ fd: 1 }) : undefined;
+  const stdout: DestinationStream = logDestination ?? (ownStdout as LineDestination);
+  ownStdout?.on('drop', () => {
+    metrics.inc('telemetryLogRecordsDropped', {}, 1);
+    warnOnce('log-drop', 'stdout is not keeping up; log records are being dropped and counted.');
+  });
+  ownStdout?.on('write-error', (error: Error) => {
+    warnOnce('log-write', `log lines could not be written to stdout (${error.message}).`);
+  });
   const logExport = config.exportLogs ? startLogExport(config, resource) : undefined;
   const destination =
     logExport === undefined ? stdout : pino.multistream([{ stream: stdout }, { stream: logExport.stream }]);
@@ -516,7 +512,11 @@ export function initTelemetry(options: InitOptions = {}): Telemetry {
         process.off('SIGTERM', onSigterm);
         clients.disable();
         await withDeadline(
-          Promise.allSettled([tracing.shutdown(), logExport?.shutdown(), flushDestination(stdout)]),
+          Promise.allSettled([
+            tracing.shutdown(),
+            logExport?.shutdown(),
+            ownStdout?.close() ?? flushDestination(stdout),
+          ]),
           config.shutdownTimeoutMs,
         );
         trace.disable();

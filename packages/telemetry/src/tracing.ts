@@ -87,7 +87,9 @@ class CorrelatingIdGenerator implements IdGenerator {
 
 function maskAttributes(masker: PiiMasker, attributes: Attributes): Attributes {
   let masked: Record<string, unknown> | undefined;
-  for (const [key, value] of Object.entries(attributes)) {
+  for (const key in attributes) {
+    if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
+    const value = attributes[key];
     const next = masker.maskValue(value, key);
     if (next !== value && !(Array.isArray(value) && JSON.stringify(next) === JSON.stringify(value))) {
       masked ??= { ...attributes };

@@ -12,15 +12,20 @@ export function fastifyTelemetry(
   telemetry: Telemetry,
   options: HttpServerOptions = {},
 ): FastifyPluginCallback {
-  const scopes = new WeakMap<FastifyRequest, ServerRequestScope>();
+  // The request's scope lives on the request itself, declared with `decorateRequest` so that
+  // every request keeps one shape (a side table per request costs the garbage collector).
+  const kScope = Symbol('pyairtable.telemetry.scope');
+  type ScopedRequest = FastifyRequest & { [kScope]: ServerRequestScope | null };
+  const scopeOf = (request: FastifyRequest): ServerRequestScope | null => (request as ScopedRequest)[kScope];
   const plugin: FastifyPluginCallback = (app, _pluginOptions, done) => {
+    if (!app.hasRequestDecorator(kScope)) app.decorateRequest(kScope, null);
     app.addHook('onRoute', (route) => {
       const handler = route.handler as (...args: unknown[]) => unknown;
       route.handler = function (this: unknown, request: FastifyRequest, ...rest: unknown[]) {
-        const scope = scopes.get(request);
-        return scope === undefined
+        const scope = scopeOf(request);
+        return scope === null
           ? handler.call(this, request, ...rest)
-          : context.with(scope.context, () => handler.call(this, request, ...rest));
+          : context.with(scope.context, handler, this, request, ...rest);
       };
     });
     app.addHook('onRequest', (request, reply, next) => {
@@ -37,19 +42,19 @@ export function fastifyTelemetry(
         next();
         return;
       }
-      scopes.set(request, scope);
+      (request as ScopedRequest)[kScope] = scope;
       context.with(scope.context, next);
     });
     app.addHook('onError', (request, _reply, error, next) => {
-      scopes.get(request)?.recordException(error);
+      scopeOf(request)?.recordException(error);
       next();
     });
     app.addHook('onResponse', (request, reply, next) => {
-      scopes.get(request)?.finish(request.is404 ? undefined : request.routeOptions.url, reply.statusCode);
+      scopeOf(request)?.finish(request.is404 ? undefined : request.routeOptions.url, reply.statusCode);
       next();
     });
     app.addHook('onRequestAbort', (request, next) => {
-      scopes.get(request)?.finish(request.routeOptions.url, 499, true);
+      scopeOf(request)?.finish(request.routeOptions.url, 499, true);
       next();
     });
     done();
