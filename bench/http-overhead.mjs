@@ -83,7 +83,7 @@ async function runVariant(name) {
   const before = exported.requests;
   const result = await autocannon({ url, connections, duration });
   child.send('flush');
-  await new Promise((resolve) => child.once('message', resolve));
+  const flushed = await new Promise((resolve) => child.once('message', resolve));
   const exports = exported.requests - before;
   // SIGKILL: the auto-instrumentation SDK traps SIGTERM to flush and then keeps running.
   child.kill('SIGKILL');
@@ -93,6 +93,7 @@ async function runVariant(name) {
     p99: result.latency.p99,
     errors: result.errors + result.non2xx,
     exports,
+    droppedLogRecords: flushed?.droppedLogRecords ?? 0,
   };
 }
 
@@ -105,7 +106,7 @@ for (let round = 1; round <= rounds; round++) {
     const run = await runVariant(name);
     results[name].push(run);
     console.error(
-      `round ${round} ${name}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${run.exports} OTLP exports, ${run.errors} errors`,
+      `round ${round} ${name}: ${run.rps.toFixed(0)} req/s, p99 ${run.p99} ms, ${run.exports} OTLP exports, ${run.errors} errors${name === 'ours' ? `, ${run.droppedLogRecords} access records dropped` : ''}`,
     );
   }
 }
@@ -133,6 +134,10 @@ for (const [name, runs] of Object.entries(results)) {
 if (results.ours.length > 0 && results.alternative.length === results.ours.length)
   console.log(
     `  ours / alternative: ${median(ratios('ours', 'alternative')).toFixed(2)}x (median of per-round ratios)`,
+  );
+if (results.ours.length > 0)
+  console.log(
+    `  ours: ${results.ours.reduce((sum, run) => sum + run.droppedLogRecords, 0)} access records dropped in all rounds (stdout not keeping up)`,
   );
 for (const [name, runs] of Object.entries(results))
   if (name !== 'bare' && runs.some((run) => run.exports === 0))

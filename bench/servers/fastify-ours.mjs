@@ -2,6 +2,7 @@
 // the contract's RED metrics, one access log record per request on stdout.
 import Fastify from 'fastify';
 import handlers from './handlers.cjs';
+import { METRICS } from '@pyairtable/conventions';
 import { initTelemetry } from '@pyairtable/telemetry';
 import { fastifyTelemetry } from '@pyairtable/telemetry/fastify';
 
@@ -19,6 +20,9 @@ process.send?.('listening');
 process.on('message', async (message) => {
   if (message === 'flush') {
     await telemetry.forceFlush();
-    process.send?.('flushed');
+    // Access records dropped because stdout did not keep up, for the benchmark to report.
+    const { body } = await telemetry.metrics.render();
+    const line = body.split('\n').find((text) => text.startsWith(METRICS.telemetryLogRecordsDropped.name));
+    process.send?.({ droppedLogRecords: line === undefined ? 0 : Number(line.split(' ').at(-1)) });
   }
 });
