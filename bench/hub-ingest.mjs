@@ -233,6 +233,13 @@ if (LOGS > 0) {
         result.code === 0 ? resolve() : reject(result.error ?? new Error('log export failed')),
       ),
     );
+  /** A record's parts as flat attributes named by dotted path. */
+  const dotted = (parts, prefix = '', into = {}) => {
+    for (const [key, value] of Object.entries(parts))
+      if (typeof value === 'object') dotted(value, `${prefix}${key}.`, into);
+      else into[`${prefix}${key}`] = value;
+    return into;
+  };
   // Words of text to search for: one of 1,000 per record.
   const word = (index) => `word${String(index % 1000)}`;
   let logsExported = 0;
@@ -255,20 +262,19 @@ if (LOGS > 0) {
           body: `${route} ${failed ? '500' : '200'} ${word(batchIndex * BATCH + index)}`,
           severityText: failed ? 'ERROR' : 'INFO',
           severityNumber: failed ? SeverityNumber.ERROR : SeverityNumber.INFO,
-          attributes: {
-            // As the SDK's log export sends a record: its parts by dotted path.
-            'service.name': SERVICES[batchIndex % SERVICES.length],
-            'service.tier': TIERS[batchIndex % SERVICES.length],
-            'service.version': '1.0.0',
-            'service.environment': 'production',
+          // As the SDK's log export sends a record: its parts by dotted path.
+          attributes: dotted({
+            service: {
+              name: SERVICES[batchIndex % SERVICES.length],
+              tier: TIERS[batchIndex % SERVICES.length],
+              version: '1.0.0',
+              environment: 'production',
+            },
             [LOG_FIELDS.category]: 'access',
-            'http.method': 'GET',
-            'http.route': route,
-            'http.status_code': failed ? 500 : 200,
-            'http.response_time_ms': index % 97,
-            'user.id': `usr_${String(index % 997)}`,
-            'trace.id': (batchIndex * BATCH + index + 1).toString(16).padStart(32, '0'),
-          },
+            http: { method: 'GET', route, status_code: failed ? 500 : 200, response_time_ms: index % 97 },
+            user: { id: `usr_${String(index % 997)}` },
+            trace: { id: (batchIndex * BATCH + index + 1).toString(16).padStart(32, '0') },
+          }),
         });
       }
       await exportLogs(emitted.splice(0));
