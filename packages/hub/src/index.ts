@@ -5,7 +5,7 @@
 export { startHub, HUB_DEFAULTS, duckDbMemoryBytes, memoryBudget } from './hub.js';
 export { IMPORT_PATH, LOG_LINES_PATH } from './otlp-http.js';
 export { bearerAllowed } from './receiver.js';
-export { Overloaded, DECODED_BYTES_PER_BODY_BYTE } from './ingest.js';
+export { Overloaded, DECODED_BYTES_PER_BODY_BYTE, CHECKPOINT_EVERY_BYTES } from './ingest.js';
 export { IMPORT_GROUP_SPANS } from './import.js';
 export { MetricStore, METRIC_STORE_DEFAULTS } from './metric-store.js';
 export { decodeMetrics, metricsFromRequest, prometheusName } from './otlp/metrics.js';

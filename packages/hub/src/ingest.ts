@@ -55,6 +55,11 @@ export const DECODED_BYTES_PER_BODY_BYTE = 6;
 export const LIVE_SHARE_OF_DISK = 0.45;
 /** A trace the tail sampler waits on: its ids, times and flags (a bound from above). */
 const PENDING_TRACE_BYTES = 512;
+/**
+ * Bytes appended between checkpoints: DuckDB's own default threshold for its write-ahead log,
+ * run asynchronously here so that no commit stops the event loop (`SpanWriter.checkpoint`).
+ */
+export const CHECKPOINT_EVERY_BYTES = 16 * 2 ** 20;
 
 /** A body being read: counts its bytes as they arrive and refuses more past the budget. */
 export interface BodyReading {
@@ -71,6 +76,8 @@ export class Ingest {
   private requestBytes = 0;
   private tail: Promise<void> = Promise.resolve();
   private writtenSinceRetention = 0;
+  private writtenSinceCheckpoint = 0;
+  private checkpointQueued = false;
   private retentionQueued = false;
   private waitingSpans: { spans: SpanRecord[]; resolve: () => void; reject: (error: unknown) => void }[] = [];
 
@@ -152,6 +159,16 @@ export class Ingest {
    * cap as data arrives rather than once a minute.
    */
   private appended(bytes: number): void {
+    this.writtenSinceCheckpoint += bytes;
+    if (this.writtenSinceCheckpoint >= CHECKPOINT_EVERY_BYTES && !this.checkpointQueued) {
+      this.checkpointQueued = true;
+      this.writtenSinceCheckpoint = 0;
+      void this.serialised(() => this.options.store.checkpoint())
+        .catch(() => undefined)
+        .finally(() => {
+          this.checkpointQueued = false;
+        });
+    }
     this.writtenSinceRetention += bytes;
     const every = Math.max(2 ** 20, this.options.maxStoreBytes / 20);
     if (this.writtenSinceRetention < every || this.retentionQueued) return;

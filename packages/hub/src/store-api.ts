@@ -51,6 +51,12 @@ export interface SpanWriter {
     readonly maxAgeNs: bigint;
     readonly maxBytes: number;
   }): Promise<{ deletedByAge: number; deletedBySize: number }>;
+  /**
+   * Moves what the write-ahead log holds into the database file, off the event loop. The store
+   * does not do it by itself on a commit (that stalled the hub for up to a second); the ingest
+   * asks for it as data arrives.
+   */
+  checkpoint(): Promise<void>;
 }
 
 export interface DependencyEdge {

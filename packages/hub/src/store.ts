@@ -154,6 +154,10 @@ export class SpanStore implements SpanWriter, SpanReader {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const instance = await DuckDBInstance.create(join(dataDir, STORE_FILE), {
       threads: '2',
+      // DuckDB would checkpoint inside whichever commit crossed 16 MiB of log, and commits are
+      // synchronous: the hub's event loop stopped for up to a second. The ingest checkpoints
+      // asynchronously instead (`checkpoint`, `CHECKPOINT_EVERY_BYTES` in ingest.ts).
+      wal_autocheckpoint: '1TB',
       memory_limit: `${String(Math.floor((options.memoryLimitBytes ?? 256 * 2 ** 20) / 2 ** 20))}MiB`,
     });
     const writer = await instance.connect();
@@ -366,6 +370,10 @@ export class SpanStore implements SpanWriter, SpanReader {
       "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('spans')",
     );
     return Number(result.getRows()[0]?.[0] ?? 0);
+  }
+
+  async checkpoint(): Promise<void> {
+    await this.writer.run('CHECKPOINT');
   }
 
   /** Bytes the database's used blocks occupy (freed blocks are reused, so this falls after deletes). */
