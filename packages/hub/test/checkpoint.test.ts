@@ -7,6 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LOG_FIELDS } from '@pyairtable/conventions';
 import { plainFetch, tempDir } from '@pyairtable/test-support';
 import { CHECKPOINT_EVERY_BYTES, LOG_LINES_PATH, STORE_FILE, SpanStore } from '@pyairtable/hub';
 import { useHub } from './harness.js';
@@ -20,7 +21,7 @@ const walBytes = (dataDir: string): number => {
 const lines = (count: number, offset: number): string =>
   Array.from({ length: count }, (_, index) =>
     JSON.stringify({
-      '@timestamp': new Date().toISOString(),
+      [LOG_FIELDS.timestamp]: new Date().toISOString(),
       service: { name: 'billing', tier: 'platform', version: '1.0.0', environment: 'production' },
       log_level: 'INFO',
       category: 'application',
