@@ -4,7 +4,11 @@
 // from the SDK's logs exporter, batches of 512, searched by service, level and a word of text);
 // and the hub's resident memory.
 //
-//   npm run build && node bench/hub-ingest.mjs [--spans 1000000] [--logs 1000000] [--searches 50] [--clients 1]
+//   npm run build && node bench/hub-ingest.mjs [--spans 1000000] [--logs 1000000] [--searches 50] [--clients 1] [--ceilings 200000]
+//     [--hub-args '--max-memory-mb 512']
+//
+// First, unless --ceilings 0, the ceilings of the hub's parts are timed alone on the same batches
+// (hub-ceilings.mjs), and the hub's own figures are reported as a share of them.
 //
 // --clients N runs N exporters at once (services sending side by side), which the hub's group
 // commit turns into fewer, larger commits. The hub's CPU time is read from /proc, so spans per
@@ -14,14 +18,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { LoggerProvider } from '@opentelemetry/sdk-logs';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import { LOG_FIELDS, RESOURCE_ATTRIBUTES, SPAN_ATTRIBUTES } from '@pyairtable/conventions';
+import { SPAN_ATTRIBUTES } from '@pyairtable/conventions';
+import { measureCeilings, reportCeilings } from './hub-ceilings.mjs';
+import { BATCH, ROUTES, SERVICES, logBatches, spanBatches, word } from './hub-workload.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -29,21 +30,15 @@ const { values } = parseArgs({
     logs: { type: 'string', default: '1000000' },
     searches: { type: 'string', default: '50' },
     clients: { type: 'string', default: '1' },
+    ceilings: { type: 'string', default: '200000' },
+    'hub-args': { type: 'string' },
   },
 });
 const TOTAL = Number(values.spans);
 const CLIENTS = Number(values.clients);
-const BATCH = 512;
-const SERVICES = [
-  'api-gateway',
-  'platform-services',
-  'airtable-gateway',
-  'llm-orchestrator',
-  'automation-services',
-  'frontend',
-];
-const TIERS = ['gateway', 'platform', 'gateway', 'ai-ml', 'automation', 'frontend'];
-const ROUTES = Array.from({ length: 40 }, (_unused, index) => `GET /api/v1/resource${String(index)}`);
+const CEILINGS = Number(values.ceilings);
+// Before the hub starts, so nothing else shares the cores.
+const ceilings = CEILINGS > 0 ? await measureCeilings({ spans: CEILINGS, logs: CEILINGS }) : undefined;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'hub-bench-'));
 const hub = spawn(
@@ -51,6 +46,7 @@ const hub = spawn(
   [
     ...(process.env.HUB_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HUB_PROFILE}`] : []),
     'packages/hub/bin/hub.js',
+    ...(values['hub-args'] === undefined ? [] : values['hub-args'].split(' ')),
     '--data-dir',
     dataDir,
     ...['otlp-http-port', 'otlp-grpc-port', 'prometheus-port', 'query-port'].flatMap((flag) => [
@@ -70,27 +66,8 @@ process.on('exit', () => hub.kill('SIGKILL'));
 const rssMb = () =>
   Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${hub.pid}/status`, 'utf8'))[1]) / 1024);
 
-// One provider per service; ended spans are collected and exported directly, so each request
-// carries exactly 512 spans.
-const collected = [];
-const collector = {
-  onStart() {},
-  onEnd: (span) => collected.push(span),
-  forceFlush: async () => {},
-  shutdown: async () => {},
-};
 const exporter = new OTLPTraceExporter({ url: `${otlpHttp}/v1/traces`, timeoutMillis: 60_000 });
-const providers = SERVICES.map(
-  (service) =>
-    new BasicTracerProvider({
-      resource: resourceFromAttributes({
-        [RESOURCE_ATTRIBUTES.serviceName]: service,
-        [RESOURCE_ATTRIBUTES.serviceVersion]: '1.0.0',
-      }),
-      spanProcessors: [collector],
-    }),
-);
-const tracers = providers.map((provider) => provider.getTracer('bench'));
+const nextSpans = spanBatches();
 const exportBatch = (spans) =>
   new Promise((resolve, reject) =>
     exporter.export(spans, (result) =>
@@ -136,22 +113,9 @@ const exportLoop = async () => {
   while (claimed < TOTAL) {
     const batchIndex = claimed / BATCH;
     claimed += BATCH;
-    collected.length = 0;
-    const tracer = tracers[batchIndex % SERVICES.length];
-    for (let index = 0; index < BATCH; index++) {
-      const span = tracer.startSpan(ROUTES[index % ROUTES.length], {
-        kind: SpanKind.SERVER,
-        attributes: {
-          [SPAN_ATTRIBUTES.httpRoute]: ROUTES[index % ROUTES.length],
-          [SPAN_ATTRIBUTES.httpResponseStatusCode]: 200,
-          [SPAN_ATTRIBUTES.userId]: `usr_${index % 997}`,
-        },
-      });
-      if (index % 50 === 0) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    }
+    const spans = nextSpans(batchIndex);
     const sent = performance.now();
-    await exportBatch(collected.splice(0));
+    await exportBatch(spans);
     exportMs += performance.now() - sent;
     exported += BATCH;
     if (exported % (BATCH * 200) === 0) process.stderr.write(`  ${exported} spans, hub RSS ${rssMb()} MB\n`);
@@ -210,38 +174,24 @@ console.log(
   `  during ingest       ${quantile(traceSearchesDuring, 0.5)} / ${quantile(traceSearchesDuring, 0.95)} ms (${String(traceSearchesDuring.length)} searches while the second half arrived)`,
 );
 console.log(`  hub RSS             ${rssAfterIngest} MB after ingest, ${rssMb()} MB after searches`);
+if (ceilings !== undefined)
+  reportCeilings(
+    `Span ingest's parts (${String(CEILINGS)} spans, median of 3 rounds), against the hub's first half`,
+    ceilings.spans,
+    spansAtHalf.spans / spansAtHalf.cpu,
+  );
 
 // ── Log records, the same way ───────────────────────────────────────────────────────────────
 const LOGS = Number(values.logs);
 if (LOGS > 0) {
-  const emitted = [];
-  const logCollector = {
-    onEmit: (record) => emitted.push(record),
-    forceFlush: async () => {},
-    shutdown: async () => {},
-  };
   const logExporter = new OTLPLogExporter({ url: `${otlpHttp}/v1/logs`, timeoutMillis: 60_000 });
-  const loggers = SERVICES.map((service) =>
-    new LoggerProvider({
-      resource: resourceFromAttributes({ [RESOURCE_ATTRIBUTES.serviceName]: service }),
-      processors: [logCollector],
-    }).getLogger('bench'),
-  );
+  const nextLogs = logBatches();
   const exportLogs = (records) =>
     new Promise((resolve, reject) =>
       logExporter.export(records, (result) =>
         result.code === 0 ? resolve() : reject(result.error ?? new Error('log export failed')),
       ),
     );
-  /** A record's parts as flat attributes named by dotted path. */
-  const dotted = (parts, prefix = '', into = {}) => {
-    for (const [key, value] of Object.entries(parts))
-      if (typeof value === 'object') dotted(value, `${prefix}${key}.`, into);
-      else into[`${prefix}${key}`] = value;
-    return into;
-  };
-  // Words of text to search for: one of 1,000 per record.
-  const word = (index) => `word${String(index % 1000)}`;
   let logsExported = 0;
   let logsClaimed = 0;
   let logsDone = false;
@@ -253,31 +203,8 @@ if (LOGS > 0) {
     while (logsClaimed < LOGS) {
       const batchIndex = logsClaimed / BATCH;
       logsClaimed += BATCH;
-      emitted.length = 0;
-      const logger = loggers[batchIndex % SERVICES.length];
-      for (let index = 0; index < BATCH; index++) {
-        const route = ROUTES[index % ROUTES.length];
-        const failed = index % 50 === 0;
-        logger.emit({
-          body: `${route} ${failed ? '500' : '200'} ${word(batchIndex * BATCH + index)}`,
-          severityText: failed ? 'ERROR' : 'INFO',
-          severityNumber: failed ? SeverityNumber.ERROR : SeverityNumber.INFO,
-          // As the SDK's log export sends a record: its parts by dotted path.
-          attributes: dotted({
-            service: {
-              name: SERVICES[batchIndex % SERVICES.length],
-              tier: TIERS[batchIndex % SERVICES.length],
-              version: '1.0.0',
-              environment: 'production',
-            },
-            [LOG_FIELDS.category]: 'access',
-            http: { method: 'GET', route, status_code: failed ? 500 : 200, response_time_ms: index % 97 },
-            user: { id: `usr_${String(index % 997)}` },
-            trace: { id: (batchIndex * BATCH + index + 1).toString(16).padStart(32, '0') },
-          }),
-        });
-      }
-      await exportLogs(emitted.splice(0));
+      const records = nextLogs(batchIndex);
+      await exportLogs(records);
       logsExported += BATCH;
     }
   };
@@ -324,6 +251,12 @@ if (LOGS > 0) {
     `  during ingest       ${quantile(logSearchesDuring, 0.5)} / ${quantile(logSearchesDuring, 0.95)} ms (${String(logSearchesDuring.length)} searches while the second half arrived)`,
   );
   console.log(`  hub RSS             ${String(rssMb())} MB after spans and logs`);
+  if (ceilings !== undefined)
+    reportCeilings(
+      `Log ingest's parts (${String(CEILINGS)} records, median of 3 rounds), against the hub's first half`,
+      ceilings.logs,
+      logsAtHalf.records / logsAtHalf.cpu,
+    );
 }
 hub.kill('SIGTERM');
 await new Promise((resolve) => hub.once('exit', resolve));
