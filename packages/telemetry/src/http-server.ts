@@ -121,8 +121,8 @@ export interface HttpServerDependencies {
 /** What a finished request of one method and route needs that does not change between requests. */
 interface RouteIdentity {
   readonly label: string;
-  readonly spanName: string;
-  readonly message: string;
+  /** `METHOD route`: the span's name, and the access record's message before the status. */
+  readonly name: string;
 }
 
 /** Route identities kept per instrumentation; beyond this many, they are built per request. */
@@ -173,7 +173,7 @@ class RequestScope implements ServerRequestScope {
     try {
       const identity = owner.routeIdentity(method, route ?? UNMATCHED_ROUTE);
       const seconds = (performance.now() - this.startedAt) / 1000;
-      span.updateName(identity.spanName);
+      span.updateName(identity.name);
       span.setAttribute(A.httpRoute, identity.label);
       span.setAttribute(A.httpResponseStatusCode, statusCode);
       if (statusCode >= 500 || aborted) {
@@ -225,13 +225,13 @@ class RequestScope implements ServerRequestScope {
     if (userId !== undefined) record['user'] = { id: deps.maskString(userId) };
     if (tenantId !== undefined) record['tenant'] = { id: deps.maskString(tenantId) };
     if (apiKeyHash !== undefined) record['api_key'] = { hash: apiKeyHash };
-    const message = `${identity.message} ${String(statusCode)}${aborted ? ' (aborted)' : ''}`;
+    const message = `${identity.name} ${String(statusCode)}${aborted ? ' (aborted)' : ''}`;
     if (statusCode >= 500) deps.accessLog.error(record, message);
     else deps.accessLog.info(record, message);
     if (this.failure !== undefined)
       deps.errorLog.error(
         { trace: { id: this.traceId, span_id: this.spanId }, err: this.failure },
-        `${identity.message} failed`,
+        `${identity.name} failed`,
       );
   }
 }
@@ -244,7 +244,9 @@ interface RequestHeaders {
 }
 
 export class HttpServerInstrumentation {
-  private readonly routes = new Map<string, RouteIdentity>();
+  /** By method, then route: no key string is built per request. */
+  private readonly routes = new Map<HttpMethod, Map<string, RouteIdentity>>();
+  private cachedRoutes = 0;
   private readonly weights = new WeakMap<HttpServerOptions, Map<string, number>>();
 
   constructor(readonly deps: HttpServerDependencies) {}
@@ -279,11 +281,15 @@ export class HttpServerInstrumentation {
 
   /** The span name and log message of a method and route, built once per pair. */
   routeIdentity(method: HttpMethod, label: string): RouteIdentity {
-    const key = `${method} ${label}`;
-    const known = this.routes.get(key);
+    let byRoute = this.routes.get(method);
+    const known = byRoute?.get(label);
     if (known !== undefined) return known;
-    const identity = { label, spanName: key, message: key };
-    if (this.routes.size < MAX_CACHED_ROUTES) this.routes.set(key, identity);
+    const identity = { label, name: `${method} ${label}` };
+    if (this.cachedRoutes < MAX_CACHED_ROUTES) {
+      if (byRoute === undefined) this.routes.set(method, (byRoute = new Map<string, RouteIdentity>()));
+      byRoute.set(label, identity);
+      this.cachedRoutes++;
+    }
     return identity;
   }
 
