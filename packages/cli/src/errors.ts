@@ -16,7 +16,7 @@ export const EXIT_CODES = {
   usage: 2,
   configuration: 3,
   filesystem: 4,
-  /** A running stack has a part that fails its check (status, verify, doctor). */
+  /** A running stack has a part that fails its check (status, verify, doctor), or a store failed an erasure. */
   unhealthy: 5,
   /** The command needs a running stack and there is none. */
   notRunning: 6,
@@ -32,6 +32,11 @@ export class StartError extends Error {
   override readonly name = 'StartError';
 }
 
+/** A store refused or failed an erasure (`obs erase`): which, and what it said. */
+export class ErasureError extends Error {
+  override readonly name = 'ErasureError';
+}
+
 /** `obs up` cannot take a port it needs. */
 export class PortsInUseError extends Error {
   override readonly name = 'PortsInUseError';
@@ -43,6 +48,7 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof RenderDirectoryError) return EXIT_CODES.filesystem;
   if (error instanceof NotRunningError) return EXIT_CODES.notRunning;
   // The demo's TrafficError by name: the demo is loaded only by the commands that use it.
+  if (error instanceof ErasureError) return EXIT_CODES.unhealthy;
   if (error instanceof StartError || (error instanceof Error && error.name === 'TrafficError'))
     return EXIT_CODES.unhealthy;
   if (error instanceof PortsInUseError) return EXIT_CODES.configuration;

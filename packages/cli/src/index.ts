@@ -13,11 +13,20 @@ import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import { trafficCommand } from './commands/traffic.js';
 import { doctorCommand } from './commands/doctor.js';
+import { eraseCommand } from './commands/erase.js';
 
-export { EXIT_CODES, NotRunningError, PortsInUseError, UsageError, exitCodeFor } from './errors.js';
+export {
+  EXIT_CODES,
+  ErasureError,
+  NotRunningError,
+  PortsInUseError,
+  UsageError,
+  exitCodeFor,
+} from './errors.js';
 export type { CliIo } from './io.js';
 export { RENDER_HELP } from './commands/render.js';
 export { CERTS_HELP } from './commands/certs.js';
+export { ERASE_HELP } from './commands/erase.js';
 export { UP_HELP, accessTable, parseTimeScale, parsePortOffset } from './commands/up.js';
 export { samplingFindings } from './commands/doctor.js';
 export type { Finding } from './commands/doctor.js';
@@ -34,6 +43,7 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => 
   verify: verifyCommand,
   traffic: trafficCommand,
   doctor: doctorCommand,
+  erase: eraseCommand,
   render: renderCommand,
   certs: certsCommand,
   // The hub owns its process (listeners, signals); obs hands it the arguments.
@@ -57,6 +67,7 @@ Commands:
   verify   health checks, then a canary trace, log record and metric through the pipeline
   traffic  load against the demo, with incidents that fire the alerts
   doctor   find what keeps the stack from working, and say how to fix it
+  erase    delete one person's data from the hub and Elasticsearch, with an audit record
   render   write the stack's deployment files
   certs    make the CA, certificates and UI passwords for TLS between every part
   hub      run the hub alone: OTLP in, durable store, Jaeger's API out

@@ -4,6 +4,8 @@
  */
 export { startHub, HUB_DEFAULTS, duckDbMemoryBytes, memoryBudget } from './hub.js';
 export { IMPORT_PATH, LOG_LINES_PATH } from './otlp-http.js';
+export { ERASE_PATH, HUB_SERVICE_NAME, erasureAuditRecord, parseErasureRequest } from './erasure.js';
+export type { ErasureOutcome, ErasureRequest } from './erasure.js';
 export { bearerAllowed } from './receiver.js';
 export { Overloaded, DECODED_BYTES_PER_BODY_BYTE, CHECKPOINT_EVERY_BYTES } from './ingest.js';
 export { IMPORT_GROUP_SPANS } from './import.js';
@@ -23,6 +25,8 @@ export type {
   LogWriter,
   StoreReaders,
   StoreWriters,
+  ErasureSubject,
+  ErasureCounts,
 } from './store-api.js';
 export { LogStore } from './log-store.js';
 export { decodeTraceJson, decodeTraceProtobuf, spansFromRequest, toOtlpJson } from './otlp/spans.js';

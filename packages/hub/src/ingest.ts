@@ -12,6 +12,8 @@ import type { DecodedTraces, SpanRecord } from './span-record.js';
 import type { TailSampler } from './pipeline.js';
 import { maskMetricPoints, maskSpan } from './pipeline.js';
 import type { StoreWriters } from './store-api.js';
+import type { ErasureOutcome, ErasureRequest } from './erasure.js';
+import { erasureAuditRecord, newErasureId } from './erasure.js';
 
 /** The hub cannot take this request now; the client should retry after a pause. */
 export class Overloaded extends Error {
@@ -181,7 +183,7 @@ export class Ingest {
   }
 
   /** Runs `work` after every write queued before it. */
-  private serialised(work: () => Promise<void>): Promise<void> {
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
     const done = this.tail.then(work);
     this.tail = done.then(
       () => undefined,
@@ -316,6 +318,23 @@ export class Ingest {
     counters.evicted.inc({ reason: 'age' }, outcome.deletedByAge);
     counters.evicted.inc({ reason: 'size' }, outcome.deletedBySize);
     return outcome;
+  }
+
+  /**
+   * Erases a data subject after every write queued before it: their traces and log records are
+   * deleted, the store is rewritten without them (so nothing of them is left in its file), and
+   * the audit record of the erasure is stored. Writes queued after it wait, as for a commit.
+   */
+  erase(request: ErasureRequest): Promise<ErasureOutcome> {
+    const { counters, now, store } = this.options;
+    return this.serialised(async () => {
+      const counts = await store.erase(request.subject);
+      await store.compact();
+      const outcome = { ...counts, erasureId: newErasureId() };
+      await store.logs.append([erasureAuditRecord(request, outcome, now())]);
+      counters.logsStored.inc(1);
+      return outcome;
+    });
   }
 
   /** Resolves when every write queued so far is done. */

@@ -4,7 +4,7 @@
  * searched by time, service, level, category, trace id and text, and kept per category for
  * the contract's retention.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
 import type { LogCategory, LogRecord } from '@pyairtable/conventions';
 import { LOG_CATEGORIES, LOG_FIELDS, LOG_RETENTION } from '@pyairtable/conventions';
 import { appendAtomically } from './appender.js';
@@ -53,7 +53,10 @@ export async function appendLogs(writer: DuckDBConnection, records: readonly Log
   });
 }
 
-export async function searchLogs(reader: DuckDBConnection, query: LogQuery): Promise<unknown[]> {
+/** A read on the store's reading connection: what the store hands the log store. */
+export type ReadQuery = (sql: string, values?: (string | bigint | number)[]) => Promise<DuckDBResultReader>;
+
+export async function searchLogs(read: ReadQuery, query: LogQuery): Promise<unknown[]> {
   const conditions: string[] = [];
   const values: (string | bigint)[] = [];
   const bind = (value: string | bigint): string => `$${String(values.push(value))}`;
@@ -66,7 +69,7 @@ export async function searchLogs(reader: DuckDBConnection, query: LogQuery): Pro
   for (const word of (query.text ?? '').split(/\s+/).filter(Boolean))
     conditions.push(`contains(lower(record), ${bind(word.toLowerCase())})`);
   const limit = Math.min(Math.max(1, query.limit ?? 100), 1000);
-  const result = await reader.runAndReadAll(
+  const result = await read(
     `SELECT record FROM logs ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
      ORDER BY time_ns DESC LIMIT ${String(limit)}`,
     values,
@@ -90,21 +93,22 @@ export async function enforceLogRetention(writer: DuckDBConnection, nowNs: bigin
 
 /** The log records' table: written by the ingest, searched by the API, kept per category. */
 export class LogStore implements LogWriter, LogReader {
+  /** `writer` is asked each time: the store's connections change when it is compacted. */
   constructor(
-    private readonly writer: DuckDBConnection,
-    private readonly reader: DuckDBConnection,
+    private readonly writer: () => DuckDBConnection,
+    private readonly read: ReadQuery,
   ) {}
 
   /** Appends records: all of them are committed, or none (see appendLogs). */
   append(records: readonly LogRecord[]): Promise<number> {
-    return appendLogs(this.writer, records);
+    return appendLogs(this.writer(), records);
   }
 
   search(query: LogQuery): Promise<unknown[]> {
-    return searchLogs(this.reader, query);
+    return searchLogs(this.read, query);
   }
 
   enforceRetention(nowNs: bigint): Promise<number> {
-    return enforceLogRetention(this.writer, nowNs);
+    return enforceLogRetention(this.writer(), nowNs);
   }
 }

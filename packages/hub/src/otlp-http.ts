@@ -16,6 +16,7 @@ import type { ImportOutcome } from './import.js';
 import { ImportIdle, importTraces } from './import.js';
 import { unstorableLogRecord } from './log-store.js';
 import { ExportTraceServiceResponse, RpcStatus } from './otlp/proto.js';
+import { ERASE_PATH, parseErasureRequest } from './erasure.js';
 import { PayloadError } from './otlp/request.js';
 import type { SignalPath } from './receiver.js';
 import {
@@ -290,6 +291,23 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
     }
   };
 
+  /**
+   * A data subject's erasure (`obs erase`). JSON only, so that a web page cannot send one: a
+   * browser asks before sending JSON to another origin, and the hub grants no such request.
+   */
+  const eraseSubject = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    if (contentType !== 'application/json')
+      throw new PayloadError(`send the erasure as application/json, not ${contentType || 'no content type'}`);
+    const [body, release] = await readAndAdmit(request, deadlineOf());
+    try {
+      const outcome = await ingest.erase(parseErasureRequest(body));
+      answer(response, 200, true, outcome);
+    } finally {
+      release();
+    }
+  };
+
   /** An OTLP request of one signal: read, admitted, decoded, committed, answered. */
   const ingestOtlp = async (
     request: IncomingMessage,
@@ -327,7 +345,9 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
             ? ingestLogLines
             : request.method === 'POST' && path === IMPORT_PATH
               ? importFile
-              : undefined;
+              : request.method === 'POST' && path === ERASE_PATH
+                ? eraseSubject
+                : undefined;
         if (lineRoute !== undefined) {
           if (!authorised(request, response, true)) return;
           try {

@@ -57,6 +57,23 @@ export interface SpanWriter {
    * asks for it as data arrives.
    */
   checkpoint(): Promise<void>;
+  /** Deletes a data subject's traces and log records (see SpanStore.erase). */
+  erase(subject: ErasureSubject): Promise<ErasureCounts>;
+  /** Rewrites the store so that deleted rows are gone from its file too. */
+  compact(): Promise<void>;
+}
+
+/** Whose data `obs erase` removes: a user, within one tenant when given. */
+export interface ErasureSubject {
+  readonly userId: string;
+  readonly tenantId?: string;
+}
+
+/** What an erasure deleted. */
+export interface ErasureCounts {
+  readonly traces: number;
+  readonly spans: number;
+  readonly logRecords: number;
 }
 
 export interface DependencyEdge {

@@ -6,13 +6,22 @@
  * through their own connection.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { appendAtomically } from './appender.js';
 import { LOG_SCHEMA, LogStore } from './log-store.js';
-import type { DependencyEdge, RedRow, SpanReader, SpanWriter, TraceQuery } from './store-api.js';
+import type {
+  DependencyEdge,
+  ErasureCounts,
+  ErasureSubject,
+  RedRow,
+  SpanReader,
+  SpanWriter,
+  TraceQuery,
+} from './store-api.js';
+import { SPAN_ATTRIBUTES } from '@pyairtable/conventions';
 import type { KeyValue, SpanRecord } from './span-record.js';
 
 export const STORE_FILE = 'hub.duckdb';
@@ -133,37 +142,112 @@ function spanFromRow(row: readonly unknown[]): SpanRecord {
   };
 }
 
+/** Adds a query parameter and returns its placeholder. */
+type Bind = (value: string | bigint) => string;
+const binder =
+  (values: (string | bigint)[]): Bind =>
+  (value) =>
+    `$${String(values.push(value))}`;
+
+/**
+ * Whether a span's `attrs` (JSON.stringify of {key: text}) has `key` with the text `value`: the
+ * pair `"key":"value"` encoded the same way occurs right after `{` or `,` exactly when it does,
+ * since inside a JSON string every quote is escaped, so no key or value can contain `,"` or
+ * `{"`. Keys stay data, never JSON-path syntax.
+ */
+function attributeCondition(key: string, value: string, bind: Bind): string {
+  const pair = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  return `(contains(attrs, ${bind(`{${pair}`)}) OR contains(attrs, ${bind(`,${pair}`)}))`;
+}
+
+/** Whether a span's `attrs` has `key` at all (see attributeCondition). */
+function keyCondition(key: string, bind: Bind): string {
+  const prefix = `${JSON.stringify(key)}:`;
+  return `(contains(attrs, ${bind(`{${prefix}`)}) OR contains(attrs, ${bind(`,${prefix}`)}))`;
+}
+
+/** A string as an SQL literal. */
+const sqlString = (value: string): string => `'${value.replaceAll("'", "''")}'`;
+/** A name as an SQL identifier. */
+const sqlIdentifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/** A DuckDB database open on the store's file: one writing connection, one reading. */
+interface Database {
+  readonly instance: DuckDBInstance;
+  readonly writer: DuckDBConnection;
+  readonly reader: DuckDBConnection;
+}
+
+async function openDatabase(file: string, memoryLimitBytes: number): Promise<Database> {
+  const instance = await DuckDBInstance.create(file, {
+    threads: '2',
+    // DuckDB would checkpoint inside whichever commit crossed 16 MiB of log, and commits are
+    // synchronous: the hub's event loop stopped for up to a second. The ingest checkpoints
+    // asynchronously instead (`checkpoint`, `CHECKPOINT_EVERY_BYTES` in ingest.ts).
+    wal_autocheckpoint: '1TB',
+    memory_limit: `${String(Math.floor(memoryLimitBytes / 2 ** 20))}MiB`,
+  });
+  const writer = await instance.connect();
+  for (const statement of [...SCHEMA, LOG_SCHEMA]) await writer.run(statement);
+  return { instance, writer, reader: await instance.connect() };
+}
+
+const closeDatabase = (db: Database): void => {
+  db.reader.closeSync();
+  db.writer.closeSync();
+  db.instance.closeSync();
+};
+
+/** The file a compaction writes before it takes the store's place. */
+const COMPACT_FILE = 'hub.compact.duckdb';
+
 export class SpanStore implements SpanWriter, SpanReader {
   /** Origins already stored, by the resource object a decoded batch shares among its spans. */
   private readonly originKeys = new WeakMap<object, string>();
   private readonly knownOrigins = new Set<string>();
+  /** Reads running on the reading connection, and what a compaction waits on for them. */
+  private reads = 0;
+  private readsDone: (() => void) | undefined;
+  /** While a compaction swaps the file, reads wait for this. */
+  private swapping: Promise<void> | undefined;
 
   /** The log records, in the same file: apart from the spans, on the same connections. */
   readonly logs: LogStore;
 
   private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly writer: DuckDBConnection,
-    private readonly reader: DuckDBConnection,
+    private db: Database,
+    private readonly dataDir: string,
+    private readonly memoryLimitBytes: number,
   ) {
-    this.logs = new LogStore(writer, reader);
+    this.logs = new LogStore(
+      () => this.db.writer,
+      (sql, values) => this.read(sql, values),
+    );
   }
 
   /** Opens (or creates) the store; DuckDB keeps within `memoryLimitBytes` (default 256 MiB). */
   static async open(dataDir: string, options: { memoryLimitBytes?: number } = {}): Promise<SpanStore> {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const instance = await DuckDBInstance.create(join(dataDir, STORE_FILE), {
-      threads: '2',
-      // DuckDB would checkpoint inside whichever commit crossed 16 MiB of log, and commits are
-      // synchronous: the hub's event loop stopped for up to a second. The ingest checkpoints
-      // asynchronously instead (`checkpoint`, `CHECKPOINT_EVERY_BYTES` in ingest.ts).
-      wal_autocheckpoint: '1TB',
-      memory_limit: `${String(Math.floor((options.memoryLimitBytes ?? 256 * 2 ** 20) / 2 ** 20))}MiB`,
-    });
-    const writer = await instance.connect();
-    for (const statement of [...SCHEMA, LOG_SCHEMA]) await writer.run(statement);
-    const reader = await instance.connect();
-    return new SpanStore(instance, writer, reader);
+    // A compaction that did not finish left its copy; the store's own file is whole.
+    rmSync(join(dataDir, COMPACT_FILE), { force: true });
+    const memoryLimitBytes = options.memoryLimitBytes ?? 256 * 2 ** 20;
+    return new SpanStore(
+      await openDatabase(join(dataDir, STORE_FILE), memoryLimitBytes),
+      dataDir,
+      memoryLimitBytes,
+    );
+  }
+
+  /** A query on the reading connection, counted so that a compaction can wait for it. */
+  private async read(sql: string, values?: (string | bigint | number)[]): Promise<DuckDBResultReader> {
+    while (this.swapping !== undefined) await this.swapping;
+    this.reads++;
+    try {
+      return await this.db.reader.runAndReadAll(sql, values);
+    } finally {
+      this.reads--;
+      if (this.reads === 0) this.readsDone?.();
+    }
   }
 
   /**
@@ -190,12 +274,12 @@ export class SpanStore implements SpanWriter, SpanReader {
     };
     const keys = spans.map(originOf);
     for (const [key, origin] of origins)
-      await this.writer.run('INSERT OR IGNORE INTO origins VALUES ($1, $2, $3)', [
+      await this.db.writer.run('INSERT OR IGNORE INTO origins VALUES ($1, $2, $3)', [
         key,
         origin.resource,
         origin.scope,
       ]);
-    const bytes = await appendAtomically(this.writer, 'spans', (appender) => {
+    const bytes = await appendAtomically(this.db.writer, 'spans', (appender) => {
       let appended = 0;
       for (const [index, span] of spans.entries()) {
         appender.appendVarchar(span.traceId);
@@ -227,7 +311,7 @@ export class SpanStore implements SpanWriter, SpanReader {
   async deleteTraces(traceIds: readonly string[]): Promise<void> {
     for (let start = 0; start < traceIds.length; start += 1000) {
       const chunk = traceIds.slice(start, start + 1000);
-      await this.writer.run(
+      await this.db.writer.run(
         `DELETE FROM spans WHERE trace_id IN (${chunk.map((_id, index) => `$${String(index + 1)}`).join(', ')})`,
         [...chunk],
       );
@@ -235,12 +319,12 @@ export class SpanStore implements SpanWriter, SpanReader {
   }
 
   async services(): Promise<string[]> {
-    const result = await this.reader.runAndReadAll('SELECT DISTINCT service FROM spans ORDER BY service');
+    const result = await this.read('SELECT DISTINCT service FROM spans ORDER BY service');
     return result.getRows().map((row) => String(row[0]));
   }
 
   async operations(service: string, spanKind?: number): Promise<{ name: string; kind: number }[]> {
-    const result = await this.reader.runAndReadAll(
+    const result = await this.read(
       spanKind === undefined
         ? 'SELECT DISTINCT name, kind FROM spans WHERE service = $1 ORDER BY name, kind'
         : 'SELECT DISTINCT name, kind FROM spans WHERE service = $1 AND kind = $2 ORDER BY name, kind',
@@ -250,7 +334,7 @@ export class SpanStore implements SpanWriter, SpanReader {
   }
 
   async trace(traceId: string): Promise<SpanRecord[]> {
-    const result = await this.reader.runAndReadAll(
+    const result = await this.read(
       `SELECT ${SPAN_COLUMNS} FROM spans s JOIN origins o USING (origin_key) WHERE s.trace_id = $1 ORDER BY s.start_ns`,
       [traceId],
     );
@@ -261,33 +345,24 @@ export class SpanStore implements SpanWriter, SpanReader {
   async findTraces(query: TraceQuery): Promise<SpanRecord[][]> {
     const conditions: string[] = [];
     const values: (string | bigint)[] = [];
-    const bind = (value: string | bigint): string => {
-      values.push(value);
-      return `$${String(values.length)}`;
-    };
+    const bind = binder(values);
     if (query.service !== undefined) conditions.push(`service = ${bind(query.service)}`);
     if (query.operation !== undefined) conditions.push(`name = ${bind(query.operation)}`);
     if (query.startMinNs !== undefined) conditions.push(`start_ns >= ${bind(query.startMinNs)}`);
     if (query.startMaxNs !== undefined) conditions.push(`start_ns <= ${bind(query.startMaxNs)}`);
     if (query.durationMinNs !== undefined) conditions.push(`duration_ns >= ${bind(query.durationMinNs)}`);
     if (query.durationMaxNs !== undefined) conditions.push(`duration_ns <= ${bind(query.durationMaxNs)}`);
-    // `attrs` is JSON.stringify of {key: text}. The pair `"key":"value"` encoded the same way,
-    // right after `{` or `,`, occurs in it exactly when the span has that attribute: inside a
-    // JSON string every quote is escaped, so no key or value can contain `,"` or `{"`. Keys
-    // stay data, never JSON-path syntax.
-    for (const [key, value] of Object.entries(query.attributes ?? {})) {
-      const pair = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
-      conditions.push(`(contains(attrs, ${bind(`{${pair}`)}) OR contains(attrs, ${bind(`,${pair}`)}))`);
-    }
+    for (const [key, value] of Object.entries(query.attributes ?? {}))
+      conditions.push(attributeCondition(key, value, bind));
     const limit = Math.min(Math.max(1, query.limit ?? 20), 1000);
-    const ids = await this.reader.runAndReadAll(
+    const ids = await this.read(
       `SELECT trace_id, max(start_ns) AS latest FROM spans ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
        GROUP BY trace_id ORDER BY latest DESC LIMIT ${String(limit)}`,
       values,
     );
     const traceIds = ids.getRows().map((row) => String(row[0]));
     if (traceIds.length === 0) return [];
-    const spans = await this.reader.runAndReadAll(
+    const spans = await this.read(
       `SELECT ${SPAN_COLUMNS} FROM spans s JOIN origins o USING (origin_key)
        WHERE s.trace_id IN (${traceIds.map((_id, index) => `$${String(index + 1)}`).join(', ')}) ORDER BY s.start_ns`,
       traceIds,
@@ -299,7 +374,7 @@ export class SpanStore implements SpanWriter, SpanReader {
 
   /** Calls between services: a span whose parent belongs to another service, counted per pair. */
   async dependencies(startNs: bigint, endNs: bigint): Promise<DependencyEdge[]> {
-    const result = await this.reader.runAndReadAll(
+    const result = await this.read(
       `SELECT p.service, c.service, count(*), count(*) FILTER (WHERE c.status_code = 2) FROM spans c
        JOIN spans p ON c.trace_id = p.trace_id AND c.parent_span_id = p.span_id
        WHERE p.service <> c.service AND c.start_ns BETWEEN $1 AND $2
@@ -326,7 +401,7 @@ export class SpanStore implements SpanWriter, SpanReader {
     const values: (string | bigint)[] = [query.startNs, query.endNs];
     const serviceCondition =
       query.service === undefined ? '' : `AND service = $${String(values.push(query.service))}`;
-    const result = await this.reader.runAndReadAll(
+    const result = await this.read(
       `SELECT service, name, count(*), count(*) FILTER (WHERE status_code = 2),
               quantile_cont(duration_ns, 0.5), quantile_cont(duration_ns, 0.95), quantile_cont(duration_ns, 0.99)
        FROM spans WHERE start_ns BETWEEN $1 AND $2 ${serviceCondition}
@@ -350,7 +425,7 @@ export class SpanStore implements SpanWriter, SpanReader {
     readonly endNs: bigint;
     readonly bucketNs: bigint;
   }): Promise<{ service: string; bucket: number; requests: number; errors: number }[]> {
-    const result = await this.reader.runAndReadAll(
+    const result = await this.read(
       `SELECT service, (start_ns - $1) // $3, count(*), count(*) FILTER (WHERE status_code = 2)
        FROM spans WHERE start_ns BETWEEN $1 AND $2 AND kind IN (2, 5)
        GROUP BY 1, 2 ORDER BY 1, 2`,
@@ -366,22 +441,18 @@ export class SpanStore implements SpanWriter, SpanReader {
 
   /** Row groups of the span table: the unit in which DuckDB returns space after deletes. */
   async rowGroups(): Promise<number> {
-    const result = await this.reader.runAndReadAll(
-      "SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('spans')",
-    );
+    const result = await this.read("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('spans')");
     return Number(result.getRows()[0]?.[0] ?? 0);
   }
 
   async checkpoint(): Promise<void> {
-    await this.writer.run('CHECKPOINT');
+    await this.db.writer.run('CHECKPOINT');
   }
 
   /** Bytes the database's used blocks occupy (freed blocks are reused, so this falls after deletes). */
   async usedBytes(): Promise<number> {
-    await this.writer.run('CHECKPOINT');
-    const result = await this.reader.runAndReadAll(
-      'SELECT used_blocks, block_size FROM pragma_database_size()',
-    );
+    await this.db.writer.run('CHECKPOINT');
+    const result = await this.read('SELECT used_blocks, block_size FROM pragma_database_size()');
     const row = result.getRows()[0];
     return row === undefined ? 0 : Number(row[0]) * Number(row[1]);
   }
@@ -396,7 +467,7 @@ export class SpanStore implements SpanWriter, SpanReader {
     readonly maxAgeNs: bigint;
     readonly maxBytes: number;
   }): Promise<{ deletedByAge: number; deletedBySize: number }> {
-    const byAge = await this.writer.runAndReadAll('DELETE FROM spans WHERE start_ns < $1', [
+    const byAge = await this.db.writer.runAndReadAll('DELETE FROM spans WHERE start_ns < $1', [
       limits.nowNs - limits.maxAgeNs,
     ]);
     const deletedByAge = byAge.rowsChanged;
@@ -411,26 +482,113 @@ export class SpanStore implements SpanWriter, SpanReader {
       // Down to 90% of the cap, not just under it: a store at its cap would evict on every
       // batch; the slack also absorbs DuckDB returning space a row group at a time.
       const share = Math.min(1, (used - limits.maxBytes * 0.9) / used);
-      const cutoff = await this.writer.runAndReadAll(
+      const cutoff = await this.db.writer.runAndReadAll(
         'SELECT quantile_disc(start_ns, $1::DOUBLE) FROM spans',
         [share],
       );
       const value = cutoff.getRows()[0]?.[0];
       if (value === null || value === undefined) break;
-      const deleted = await this.writer.runAndReadAll('DELETE FROM spans WHERE start_ns <= $1', [value]);
+      const deleted = await this.db.writer.runAndReadAll('DELETE FROM spans WHERE start_ns <= $1', [value]);
       deletedBySize += deleted.rowsChanged;
     }
     return { deletedByAge, deletedBySize };
   }
 
   async spanCount(): Promise<number> {
-    const result = await this.reader.runAndReadAll('SELECT count(*) FROM spans');
+    const result = await this.read('SELECT count(*) FROM spans');
     return Number(result.getRows()[0]?.[0] ?? 0);
   }
 
+  /**
+   * Erases a data subject: every trace with a span whose `user.id` is `subject.userId` (and, when
+   * a tenant is given, whose tenant is that one or unnamed), whole; and every log record whose
+   * `user.id` is that id (the tenant likewise) or that belongs to one of those traces. One
+   * transaction. Deleted rows stay in the file's blocks until `compact`.
+   */
+  async erase(subject: ErasureSubject): Promise<ErasureCounts> {
+    const spanValues: string[] = [];
+    const spanBind = binder(spanValues);
+    const spanConditions = [attributeCondition(SPAN_ATTRIBUTES.userId, subject.userId, spanBind)];
+    const logValues: string[] = [];
+    const logBind = binder(logValues);
+    const logConditions = [`json_extract_string(record, '$.user.id') = ${logBind(subject.userId)}`];
+    if (subject.tenantId !== undefined) {
+      const tenant = SPAN_ATTRIBUTES.tenantId;
+      spanConditions.push(
+        `(${attributeCondition(tenant, subject.tenantId, spanBind)} OR NOT ${keyCondition(tenant, spanBind)})`,
+      );
+      logConditions.push(
+        `coalesce(json_extract_string(record, '$.tenant.id') = ${logBind(subject.tenantId)}, true)`,
+      );
+    }
+    const { writer } = this.db;
+    await writer.run('BEGIN TRANSACTION');
+    try {
+      await writer.run(
+        `CREATE OR REPLACE TEMP TABLE erased_traces AS
+         SELECT DISTINCT trace_id FROM spans WHERE ${spanConditions.join(' AND ')}`,
+        spanValues,
+      );
+      const traces = await writer.runAndReadAll('SELECT count(*) FROM erased_traces');
+      const spans = await writer.runAndReadAll(
+        'DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM erased_traces)',
+      );
+      const logs = await writer.runAndReadAll(
+        `DELETE FROM logs WHERE (${logConditions.join(' AND ')})
+         OR trace_id IN (SELECT trace_id FROM erased_traces)`,
+        logValues,
+      );
+      await writer.run('DROP TABLE erased_traces');
+      await writer.run('COMMIT');
+      return {
+        traces: Number(traces.getRows()[0]?.[0] ?? 0),
+        spans: spans.rowsChanged,
+        logRecords: logs.rowsChanged,
+      };
+    } catch (error) {
+      await writer.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Rewrites the store into a fresh file that takes the old one's place, so deleted rows are
+   * in no block of it (a checkpoint leaves them in the file until their block is reused). Reads
+   * wait while the files swap; the caller runs no write beside it.
+   */
+  async compact(): Promise<void> {
+    const compactFile = join(this.dataDir, COMPACT_FILE);
+    rmSync(compactFile, { force: true });
+    const { writer } = this.db;
+    await writer.run('CHECKPOINT');
+    const current = await writer.runAndReadAll('SELECT current_database()');
+    const name = String(current.getRows()[0]?.[0]);
+    await writer.run(`ATTACH ${sqlString(compactFile)} AS compacted`);
+    try {
+      await writer.run(`COPY FROM DATABASE ${sqlIdentifier(name)} TO compacted`);
+    } finally {
+      await writer.run('DETACH compacted');
+    }
+    let swapped = (): void => undefined;
+    this.swapping = new Promise<void>((resolve) => {
+      swapped = resolve;
+    });
+    try {
+      if (this.reads > 0)
+        await new Promise<void>((resolve) => {
+          this.readsDone = resolve;
+        });
+      this.readsDone = undefined;
+      closeDatabase(this.db);
+      renameSync(compactFile, join(this.dataDir, STORE_FILE));
+      this.db = await openDatabase(join(this.dataDir, STORE_FILE), this.memoryLimitBytes);
+    } finally {
+      this.swapping = undefined;
+      swapped();
+    }
+  }
+
   close(): void {
-    this.reader.closeSync();
-    this.writer.closeSync();
-    this.instance.closeSync();
+    closeDatabase(this.db);
   }
 }

@@ -58,6 +58,7 @@ export {
   ELASTIC_SERVICE_USERS,
   elasticsearchRoles,
   LOG_INDEX_PREFIX,
+  JAEGER_INDEX_PREFIX,
   TRACES_ILM_POLICY,
   ELASTIC_PATHS,
 } from './render/elastic.js';

@@ -1,0 +1,246 @@
+/**
+ * A data subject's erasure in the production stack's Elasticsearch: the traces Jaeger keeps in
+ * its daily span indices, and the log data streams. The requests are typed with Elastic's own
+ * client types, so what is sent has the shape Elasticsearch 9 takes.
+ *
+ *   1. search the span indices for the traces with a span tagged with the user (the tenant too)
+ *   2. delete those traces' spans
+ *   3. delete the log records of the user (the tenant likewise) or of those traces
+ *   4. record the erasure in the audit data stream (who, when, counts; never whose)
+ *
+ * Steps 1-3 repeat until the search finds no more traces (a search returns 10,000 at most).
+ */
+import type { estypes } from '@elastic/elasticsearch';
+import { LOG_FIELDS, SPAN_ATTRIBUTES } from '@pyairtable/conventions';
+import type { ErasureCounts, ErasureRequest, ErasureSubject } from '@pyairtable/hub';
+import { erasureAuditRecord } from '@pyairtable/hub';
+import { JAEGER_INDEX_PREFIX, LOG_INDEX_PREFIX, logDataStream } from '@pyairtable/stack';
+
+export const SPAN_INDICES = `${JAEGER_INDEX_PREFIX}-jaeger-span-*`;
+export const LOG_STREAMS = `${LOG_INDEX_PREFIX}*`;
+/** A query as the search and delete-by-query requests take it. */
+type Query = NonNullable<estypes.SearchRequest['query']>;
+
+/** Trace ids one search returns; more are found by the next round. */
+const TRACES_PER_ROUND = 10_000;
+const MAX_ROUNDS = 100;
+/** What `obs erase` names itself as in the audit record it writes to Elasticsearch. */
+export const ERASE_SERVICE_NAME = 'obs-erase';
+
+/** Jaeger keeps a span's tags as nested `{key, type, value}` objects. */
+const spanTag = (key: string, value: string): Query => ({
+  nested: {
+    path: 'tags',
+    query: { bool: { filter: [{ term: { 'tags.key': key } }, { term: { 'tags.value': value } }] } },
+  },
+});
+
+const hasSpanTag = (key: string): Query => ({
+  nested: { path: 'tags', query: { term: { 'tags.key': key } } },
+});
+
+/** Spans of the subject: tagged with the user and, given a tenant, with it or with none. */
+export function subjectSpans(subject: ErasureSubject): Query {
+  const filter = [spanTag(SPAN_ATTRIBUTES.userId, subject.userId)];
+  if (subject.tenantId !== undefined)
+    filter.push({
+      bool: {
+        should: [
+          spanTag(SPAN_ATTRIBUTES.tenantId, subject.tenantId),
+          { bool: { must_not: [hasSpanTag(SPAN_ATTRIBUTES.tenantId)] } },
+        ],
+        minimum_should_match: 1,
+      },
+    });
+  return { bool: { filter } };
+}
+
+/** Log records of the subject (the tenant likewise), or of the given traces. */
+export function subjectLogs(
+  subject: ErasureSubject,
+  traceIds: readonly string[],
+): Query {
+  const filter: Query[] = [{ term: { [LOG_FIELDS.userId]: subject.userId } }];
+  if (subject.tenantId !== undefined)
+    filter.push({
+      bool: {
+        should: [
+          { term: { [LOG_FIELDS.tenantId]: subject.tenantId } },
+          { bool: { must_not: [{ exists: { field: LOG_FIELDS.tenantId } }] } },
+        ],
+        minimum_should_match: 1,
+      },
+    });
+  const should: Query[] = [{ bool: { filter } }];
+  if (traceIds.length > 0) should.push({ terms: { [LOG_FIELDS.traceId]: [...traceIds] } });
+  return { bool: { should, minimum_should_match: 1 } };
+}
+
+export const traceSearch = (subject: ErasureSubject): estypes.SearchRequest => ({
+  index: SPAN_INDICES,
+  size: 0,
+  query: subjectSpans(subject),
+  aggs: { traces: { terms: { field: 'traceID', size: TRACES_PER_ROUND } } },
+});
+
+export const spanDeletion = (traceIds: readonly string[]): estypes.DeleteByQueryRequest => ({
+  index: SPAN_INDICES,
+  conflicts: 'proceed',
+  refresh: true,
+  query: { terms: { traceID: [...traceIds] } },
+});
+
+export const logDeletion = (
+  subject: ErasureSubject,
+  traceIds: readonly string[],
+): estypes.DeleteByQueryRequest => ({
+  index: LOG_STREAMS,
+  conflicts: 'proceed',
+  refresh: true,
+  query: subjectLogs(subject, traceIds),
+});
+
+/** A request as it goes over the wire: method, path with its query string, JSON body. */
+export interface WireRequest {
+  readonly method: 'POST' | 'PUT';
+  readonly path: string;
+  readonly body: object;
+}
+
+export function searchWire(request: estypes.SearchRequest): WireRequest {
+  const { index, ...body } = request;
+  return { method: 'POST', path: `/${String(index)}/_search`, body };
+}
+
+export function deleteWire(request: estypes.DeleteByQueryRequest): WireRequest {
+  const { index, conflicts, refresh, ...body } = request;
+  const query = new URLSearchParams({
+    ...(conflicts === undefined ? {} : { conflicts }),
+    ...(refresh === undefined ? {} : { refresh: String(refresh) }),
+  });
+  return { method: 'POST', path: `/${String(index)}/_delete_by_query?${query.toString()}`, body };
+}
+
+export function auditWire(
+  request: ErasureRequest,
+  counts: ErasureCounts & { erasureId: string },
+  now: number,
+): WireRequest {
+  const document: estypes.CreateRequest['document'] = erasureAuditRecord(
+    request,
+    counts,
+    now,
+    ERASE_SERVICE_NAME,
+  );
+  // A data stream takes documents by create only.
+  return {
+    method: 'PUT',
+    path: `/${logDataStream('audit')}/_create/${counts.erasureId}?refresh=true`,
+    body: document as object,
+  };
+}
+
+/** Elasticsearch answered with an error: which request, what it said, how to go on. */
+export class ElasticsearchError extends Error {
+  override readonly name = 'ElasticsearchError';
+}
+
+export interface ElasticsearchTarget {
+  readonly url: string;
+  /** The Authorization header, from the environment (never from the command line). */
+  readonly authorization: string | undefined;
+  readonly fetch?: typeof fetch;
+}
+
+/** The Authorization header from ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and _PASSWORD. */
+export function elasticAuthorization(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const apiKey = env['ELASTICSEARCH_API_KEY'];
+  if (apiKey !== undefined && apiKey !== '') return `ApiKey ${apiKey}`;
+  const username = env['ELASTICSEARCH_USERNAME'];
+  const password = env['ELASTICSEARCH_PASSWORD'];
+  if (username !== undefined && username !== '' && password !== undefined)
+    return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  return undefined;
+}
+
+async function send(target: ElasticsearchTarget, request: WireRequest): Promise<Record<string, unknown>> {
+  const url = `${target.url.replace(/\/+$/, '')}${request.path}`;
+  let response: Response;
+  try {
+    response = await (target.fetch ?? fetch)(url, {
+      method: request.method,
+      headers: {
+        'content-type': 'application/json',
+        ...(target.authorization === undefined ? {} : { authorization: target.authorization }),
+      },
+      body: JSON.stringify(request.body),
+      signal: AbortSignal.timeout(120_000),
+    });
+  } catch (error) {
+    throw new ElasticsearchError(
+      `${request.method} ${url} could not be sent: ${(error as Error).message}. Is Elasticsearch at ${target.url}? (Its CA: NODE_EXTRA_CA_CERTS=<ca.crt>)`,
+    );
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    const hint =
+      response.status === 401
+        ? ' Set ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD, for a user allowed to delete.'
+        : text.includes('cluster_block_exception')
+          ? ' An index in its warm phase is read-only: lift its write block (PUT <index>/_settings {"index.blocks.write": false}), run obs erase again, then set it back.'
+          : '';
+    throw new ElasticsearchError(
+      `${request.method} ${request.path} answered ${String(response.status)}: ${text.slice(0, 500)}.${hint}`,
+    );
+  }
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+const deletedCount = (answer: Record<string, unknown>, path: string): number => {
+  const failures = answer['failures'];
+  if (Array.isArray(failures) && failures.length > 0)
+    throw new ElasticsearchError(
+      `${path} left ${String(failures.length)} document(s) undeleted: ${JSON.stringify(failures[0]).slice(0, 300)}`,
+    );
+  return Number(answer['deleted'] ?? 0);
+};
+
+/** Runs the erasure against Elasticsearch; the counts, and the audit record's id. */
+export async function eraseInElasticsearch(
+  target: ElasticsearchTarget,
+  request: ErasureRequest,
+  erasureId: string,
+  now: () => number = Date.now,
+): Promise<ErasureCounts> {
+  let traces = 0;
+  let spans = 0;
+  let logRecords = 0;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const found = await send(target, searchWire(traceSearch(request.subject)));
+    const buckets =
+      (found['aggregations'] as { traces?: { buckets?: { key: string }[] } } | undefined)?.traces?.buckets ??
+      [];
+    const traceIds = buckets.map((bucket) => bucket.key);
+    if (traceIds.length > 0) {
+      const wire = deleteWire(spanDeletion(traceIds));
+      spans += deletedCount(await send(target, wire), wire.path);
+    }
+    const logWire = deleteWire(logDeletion(request.subject, traceIds));
+    logRecords += deletedCount(await send(target, logWire), logWire.path);
+    traces += traceIds.length;
+    if (traceIds.length < TRACES_PER_ROUND) break;
+  }
+  const counts = { traces, spans, logRecords };
+  await send(target, auditWire(request, { ...counts, erasureId }, now()));
+  return counts;
+}
+
+/** The requests a dry run prints: the first round, with the trace ids step 1 would find left open. */
+export function elasticDryRun(request: ErasureRequest): WireRequest[] {
+  const placeholder = ['<trace ids found by the search above>'];
+  return [
+    searchWire(traceSearch(request.subject)),
+    deleteWire(spanDeletion(placeholder)),
+    deleteWire(logDeletion(request.subject, placeholder)),
+  ];
+}

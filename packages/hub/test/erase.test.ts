@@ -1,0 +1,208 @@
+/**
+ * A data subject's erasure (`POST /admin/erase`, what `obs erase` calls): the subject's traces and
+ * log records go, from the API and from every file of the store; nobody else's data does; the
+ * erasure leaves an audit record that does not name the subject.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LOG_FIELDS, RESOURCE_ATTRIBUTES, SPAN_ATTRIBUTES } from '@pyairtable/conventions';
+import { plainFetch, tempDir } from '@pyairtable/test-support';
+import { ERASE_PATH, LOG_LINES_PATH, SpanStore, decodeTraceJson } from '@pyairtable/hub';
+import { useHub } from './harness.js';
+import { jsonSpan, traceRequestJson } from './otlp-requests.js';
+
+const ERASED = 'usr-erase-qxzw';
+const KEPT = 'usr-keep-mnbv';
+const TENANT_A = 'tenant-alpha';
+const TENANT_B = 'tenant-beta';
+
+const hex = (seed: number, length: number): string => seed.toString(16).padStart(length, '0');
+const nowNs = (): string => `${String(Date.now())}000000`;
+
+/** A trace of two spans: the server span names the user (and tenant), its child names nobody. */
+function trace(seed: number, user: string, tenant?: string): object[] {
+  const traceId = hex(seed, 32);
+  const attributes = [
+    { key: SPAN_ATTRIBUTES.userId, value: { stringValue: user } },
+    ...(tenant === undefined ? [] : [{ key: SPAN_ATTRIBUTES.tenantId, value: { stringValue: tenant } }]),
+  ];
+  const times = { startTimeUnixNano: nowNs(), endTimeUnixNano: nowNs() };
+  return [
+    jsonSpan(traceId, hex(seed * 2, 16), { name: 'GET /api/v1/records', kind: 2, attributes, ...times }),
+    jsonSpan(traceId, hex(seed * 2 + 1, 16), {
+      name: 'SELECT records',
+      parentSpanId: hex(seed * 2, 16),
+      ...times,
+    }),
+  ];
+}
+
+/** A contract log line; `user` and `tenant` as its parts, `traceSeed` links it to a trace. */
+function logLine(message: string, parts: { user?: string; tenant?: string; traceSeed?: number }): string {
+  return JSON.stringify({
+    [LOG_FIELDS.timestamp]: new Date().toISOString(),
+    service: { name: 'platform-services', tier: 'platform' },
+    log_level: 'INFO',
+    category: 'application',
+    message,
+    ...(parts.user === undefined ? {} : { user: { id: parts.user } }),
+    ...(parts.tenant === undefined ? {} : { tenant: { id: parts.tenant } }),
+    ...(parts.traceSeed === undefined ? {} : { trace: { id: hex(parts.traceSeed, 32) } }),
+  });
+}
+
+/** Every file of the data directory that holds `text`. */
+const filesHolding = (dir: string, text: string): string[] =>
+  readdirSync(dir).filter((file) => readFileSync(join(dir, file)).includes(text));
+
+describe('erasing a data subject', () => {
+  const harness = useHub('hub-erase');
+  const post = (path: string, body: string, type = 'application/json'): Promise<Response> =>
+    plainFetch(`${harness.hub.otlpHttpUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body,
+    });
+  const tracesOf = async (user: string): Promise<unknown[]> => {
+    const attributes = encodeURIComponent(JSON.stringify({ [SPAN_ATTRIBUTES.userId]: user }));
+    const response = await plainFetch(
+      `${harness.hub.queryUrl}/api/v3/traces?query.serviceName=platform-services&query.attributes=${attributes}&query.startTimeMin=2000-01-01T00:00:00Z&query.startTimeMax=2200-01-01T00:00:00Z`,
+    );
+    if (response.status === 404) return [];
+    const body = (await response.json()) as { result: { resourceSpans: unknown[] } };
+    return body.result.resourceSpans;
+  };
+  const logsMatching = async (text: string): Promise<{ message: string }[]> => {
+    const response = await plainFetch(
+      `${harness.hub.queryUrl}/api/logs?q=${encodeURIComponent(text)}&start=2000-01-01T00:00:00Z&limit=1000`,
+    );
+    return ((await response.json()) as { logs: { message: string }[] }).logs;
+  };
+  const traceFound = async (seed: number): Promise<boolean> =>
+    (await plainFetch(`${harness.hub.queryUrl}/api/v3/traces/${hex(seed, 32)}`)).status === 200;
+
+  beforeAll(async () => {
+    const spans = [
+      ...trace(1, ERASED, TENANT_A),
+      ...trace(2, ERASED),
+      ...trace(3, ERASED, TENANT_B),
+      ...trace(4, KEPT, TENANT_A),
+    ];
+    expect((await post('/v1/traces', traceRequestJson('platform-services', spans))).status).toBe(200);
+    const lines = [
+      logLine(`order placed by ${ERASED}`, { user: ERASED, tenant: TENANT_A }),
+      logLine('a query of the erased trace, naming nobody', { traceSeed: 1 }),
+      logLine(`export for ${ERASED} in another tenant`, { user: ERASED, tenant: TENANT_B }),
+      logLine('order placed', { user: KEPT, tenant: TENANT_A, traceSeed: 4 }),
+    ];
+    expect((await post(LOG_LINES_PATH, lines.join('\n'), 'application/x-ndjson')).status).toBe(200);
+  });
+
+  it('refuses without an explicit id, naming what is wrong', async () => {
+    for (const body of ['{}', '{"user": ""}', '{"user": "  "}', '{"user": 42}']) {
+      const response = await post(ERASE_PATH, body);
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain('explicit id');
+    }
+    const unknown = await post(ERASE_PATH, '{"user": "x", "everyone": true}');
+    expect(await unknown.text()).toContain('unknown field(s) everyone');
+    const form = await post(ERASE_PATH, 'user=x', 'application/x-www-form-urlencoded');
+    expect(form.status).toBe(400);
+    expect(await form.text()).toContain('application/json');
+    // Nothing was erased by the refusals.
+    expect(await traceFound(1)).toBe(true);
+  });
+
+  it('within a tenant: that tenant’s and the unnamed, not another tenant’s', async () => {
+    expect(filesHolding(harness.dataDir, ERASED).length).toBeGreaterThan(0);
+    const response = await post(ERASE_PATH, JSON.stringify({ user: ERASED, tenant: TENANT_A, actor: 'dpo' }));
+    expect(response.status).toBe(200);
+    const outcome = (await response.json()) as Record<string, unknown>;
+    // Traces 1 (tenant A) and 2 (no tenant), two spans each; the tenant-A record and the one of trace 1.
+    expect(outcome).toMatchObject({ traces: 2, spans: 4, logRecords: 2 });
+    expect(outcome['erasureId']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await traceFound(1)).toBe(false);
+    expect(await traceFound(2)).toBe(false);
+    expect(await traceFound(3)).toBe(true);
+    expect((await logsMatching(ERASED)).map((log) => log.message)).toEqual([
+      `export for ${ERASED} in another tenant`,
+    ]);
+  });
+
+  it('without a tenant: nothing of the user is left in the API or the store’s files; others untouched', async () => {
+    // Searches run while the store is rewritten: they wait for the swap, none fails.
+    const searches = Array.from({ length: 20 }, () => logsMatching('order placed'));
+    const response = await post(ERASE_PATH, JSON.stringify({ user: ERASED, actor: 'dpo' }));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ traces: 1, spans: 2, logRecords: 1 });
+    for (const found of await Promise.all(searches)) expect(found.length).toBeGreaterThan(0);
+
+    expect(await tracesOf(ERASED)).toEqual([]);
+    expect(await logsMatching(ERASED)).toEqual([]);
+    expect(await traceFound(3)).toBe(false);
+    expect(filesHolding(harness.dataDir, ERASED)).toEqual([]);
+
+    expect(await traceFound(4)).toBe(true);
+    expect(await tracesOf(KEPT)).toHaveLength(1);
+    expect((await logsMatching(KEPT)).length + (await logsMatching('order placed')).length).toBeGreaterThan(
+      0,
+    );
+    expect(filesHolding(harness.dataDir, KEPT).length).toBeGreaterThan(0);
+  });
+
+  it('keeps an audit record of each erasure: who and how much, never whose', async () => {
+    const response = await plainFetch(
+      `${harness.hub.queryUrl}/api/logs?category=audit&start=2000-01-01T00:00:00Z&limit=10`,
+    );
+    const audits = ((await response.json()) as { logs: Record<string, unknown>[] }).logs;
+    expect(audits).toHaveLength(2);
+    for (const audit of audits) {
+      expect(audit).toMatchObject({
+        category: 'audit',
+        event: { action: 'data_subject.erase', outcome: 'success' },
+        attributes: { actor: 'dpo' },
+      });
+      const text = JSON.stringify(audit);
+      expect(text).not.toContain(ERASED);
+      expect(text).not.toContain(TENANT_A);
+    }
+    expect(
+      audits.map((audit) => (audit['attributes'] as Record<string, unknown>)['within_tenant']).sort(),
+    ).toEqual([false, true]);
+  });
+
+  it('an erasure of someone the hub never saw deletes nothing and is still recorded', async () => {
+    const response = await post(ERASE_PATH, JSON.stringify({ user: 'usr-nobody' }));
+    expect(await response.json()).toMatchObject({ traces: 0, spans: 0, logRecords: 0 });
+    expect(await traceFound(4)).toBe(true);
+  });
+});
+
+describe('the store after a compaction', () => {
+  it('is the same store: it takes writes, and they and the rest survive a reopening', async () => {
+    const dir = tempDir('hub-compact-reopen');
+    const spans = (seed: number, user: string) =>
+      decodeTraceJson(
+        Buffer.from(traceRequestJson('platform-services', trace(seed, user))),
+        RESOURCE_ATTRIBUTES.serviceName,
+      ).spans;
+    let store = await SpanStore.open(dir.path);
+    try {
+      await store.append(spans(10, KEPT));
+      await store.append(spans(11, ERASED));
+      expect(await store.erase({ userId: ERASED })).toEqual({ traces: 1, spans: 2, logRecords: 0 });
+      await store.compact();
+      await store.append(spans(12, KEPT));
+      expect(await store.spanCount()).toBe(4);
+      store.close();
+      store = await SpanStore.open(dir.path);
+      expect(await store.spanCount()).toBe(4);
+      expect(await store.trace(hex(11, 32))).toEqual([]);
+      expect(filesHolding(dir.path, ERASED)).toEqual([]);
+    } finally {
+      store.close();
+      dir.cleanup();
+    }
+  });
+});
