@@ -56,10 +56,7 @@ export function subjectSpans(subject: ErasureSubject): Query {
 }
 
 /** Log records of the subject (the tenant likewise), or of the given traces. */
-export function subjectLogs(
-  subject: ErasureSubject,
-  traceIds: readonly string[],
-): Query {
+export function subjectLogs(subject: ErasureSubject, traceIds: readonly string[]): Query {
   const filter: Query[] = [{ term: { [LOG_FIELDS.userId]: subject.userId } }];
   if (subject.tenantId !== undefined)
     filter.push({
