@@ -14,6 +14,7 @@ import { verifyCommand } from './commands/verify.js';
 import { trafficCommand } from './commands/traffic.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eraseCommand } from './commands/erase.js';
+import { checkServiceCommand } from './commands/check-service.js';
 
 export {
   EXIT_CODES,
@@ -27,6 +28,7 @@ export type { CliIo } from './io.js';
 export { RENDER_HELP } from './commands/render.js';
 export { CERTS_HELP } from './commands/certs.js';
 export { ERASE_HELP } from './commands/erase.js';
+export { CHECK_SERVICE_HELP } from './commands/check-service.js';
 export { UP_HELP, accessTable, parseTimeScale, parsePortOffset } from './commands/up.js';
 export { samplingFindings } from './commands/doctor.js';
 export type { Finding } from './commands/doctor.js';
@@ -44,6 +46,7 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => 
   traffic: trafficCommand,
   doctor: doctorCommand,
   erase: eraseCommand,
+  'check-service': checkServiceCommand,
   render: renderCommand,
   certs: certsCommand,
   // The hub owns its process (listeners, signals); obs hands it the arguments.
@@ -61,16 +64,17 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => 
 export const HELP = `Usage: obs <command> [options]
 
 Commands:
-  up       bring the stack up: local mode (the hub and the engines installed here), or Docker
-  down     stop what obs up started
-  status   what runs, and whether each part is healthy
-  verify   health checks, then a canary trace, log record and metric through the pipeline
-  traffic  load against the demo, with incidents that fire the alerts
-  doctor   find what keeps the stack from working, and say how to fix it
-  erase    delete one person's data from the hub and Elasticsearch, with an audit record
-  render   write the stack's deployment files
-  certs    make the CA, certificates and UI passwords for TLS between every part
-  hub      run the hub alone: OTLP in, durable store, Jaeger's API out
+  up             bring the stack up: local mode (the hub and the engines installed here), or Docker
+  down           stop what obs up started
+  status         what runs, and whether each part is healthy
+  verify         health checks, then a canary trace, log record and metric through the pipeline
+  traffic        load against the demo, with incidents that fire the alerts
+  doctor         find what keeps the stack from working, and say how to fix it
+  erase          delete one person's data from the hub and Elasticsearch, with an audit record
+  check-service  check a running service (any language) against the contract
+  render         write the stack's deployment files
+  certs          make the CA, certificates and UI passwords for TLS between every part
+  hub            run the hub alone: OTLP in, durable store, Jaeger's API out
 
 Run obs <command> --help for a command's options. Start with: obs up --demo
 `;
