@@ -52,6 +52,12 @@ describe('obs erase refuses what it cannot do safely', () => {
     expect(run.stderr).toContain('obs up');
   });
 
+  it('a dry run needs no running hub: it names the one it would erase from', async () => {
+    const run = await obs(['erase', '--user', ERASED, '--data-dir', dir.path, '--dry-run']);
+    expect(run.code).toBe(EXIT_CODES.ok);
+    expect(run.stdout).toContain(`POST <the hub of obs up in ${dir.path}>/admin/erase`);
+  });
+
   it('a hub that cannot be reached is a failed store (exit 5)', async () => {
     const run = await obs(['erase', '--user', ERASED, '--hub', 'http://127.0.0.1:1']);
     expect(run.code).toBe(EXIT_CODES.unhealthy);

@@ -39,6 +39,8 @@ export interface LabelDefinition {
   readonly values?: readonly string[];
   /** A pattern every value matches, where the set is open but shaped. */
   readonly pattern?: string;
+  /** Set on some series only (an error's type, absent on success): not every series has it. */
+  readonly conditional?: true;
 }
 
 export interface MetricDefinition {
@@ -229,6 +231,7 @@ const L = {
     name: 'error_type',
     attribute: A.errorType,
     description: 'Error class or status code when the operation failed; absent on success.',
+    conditional: true,
   },
   authEvent: {
     name: 'pyairtable_auth_event',

@@ -22,6 +22,9 @@ export interface ErasureRequest {
 /** What the hub answers: the counts, and the id under which the audit record keeps them. */
 export interface ErasureOutcome extends ErasureCounts {
   readonly erasureId: string;
+  /** Whether the store was rewritten without the deleted rows; why not, when it was not. */
+  readonly compacted?: boolean;
+  readonly compactionError?: string;
 }
 
 function hasControl(value: string): boolean {

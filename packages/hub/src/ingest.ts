@@ -322,18 +322,24 @@ export class Ingest {
 
   /**
    * Erases a data subject after every write queued before it: their traces and log records are
-   * deleted, the store is rewritten without them (so nothing of them is left in its file), and
-   * the audit record of the erasure is stored. Writes queued after it wait, as for a commit.
+   * deleted and the erasure's audit record stored (one after the other, so no deletion goes
+   * unrecorded), then the store is rewritten without them, so nothing of them is left in its
+   * file. A rewrite that fails is reported in the outcome: the deletion stands, and the deleted
+   * rows' bytes stay in the file until a later rewrite. Writes queued after it wait.
    */
   erase(request: ErasureRequest): Promise<ErasureOutcome> {
     const { counters, now, store } = this.options;
     return this.serialised(async () => {
       const counts = await store.erase(request.subject);
-      await store.compact();
-      const outcome = { ...counts, erasureId: newErasureId() };
-      await store.logs.append([erasureAuditRecord(request, outcome, now())]);
+      const recorded = { ...counts, erasureId: newErasureId() };
+      await store.logs.append([erasureAuditRecord(request, recorded, now())]);
       counters.logsStored.inc(1);
-      return outcome;
+      try {
+        await store.compact();
+        return { ...recorded, compacted: true };
+      } catch (error) {
+        return { ...recorded, compacted: false, compactionError: (error as Error).message };
+      }
     });
   }
 

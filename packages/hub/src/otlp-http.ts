@@ -8,6 +8,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
+import { isIP } from 'node:net';
 import { createGunzip, gunzip } from 'node:zlib';
 import { validateLogRecord } from '@pyairtable/conventions';
 import type { HubCounters } from './counters.js';
@@ -103,6 +104,13 @@ export interface OtlpHttpOptions {
   readonly ingestToken: string | undefined;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
+}
+
+/** Whether a Host header names an IP address (or localhost) rather than a domain name. */
+function addressedByIp(host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name === 'localhost' || isIP(name) !== 0;
 }
 
 export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
@@ -296,6 +304,12 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
    * browser asks before sending JSON to another origin, and the hub grants no such request.
    */
   const eraseSubject = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    // A browser sends Origin with every POST; a page that rebinds its own domain name to this
+    // address still sends that name as Host. Neither comes from obs erase.
+    if (request.headers.origin !== undefined || !addressedByIp(request.headers.host))
+      throw new PayloadError(
+        'erasures are taken from obs erase only: no Origin header, the hub addressed by its IP address',
+      );
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (contentType !== 'application/json')
       throw new PayloadError(`send the erasure as application/json, not ${contentType || 'no content type'}`);

@@ -6,7 +6,7 @@
  * through their own connection.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -197,6 +197,16 @@ const closeDatabase = (db: Database): void => {
   db.writer.closeSync();
   db.instance.closeSync();
 };
+
+/** Makes a rename in `directory` durable. */
+function syncDirectory(directory: string): void {
+  const descriptor = openSync(directory, 'r');
+  try {
+    fsyncSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
 
 /** The file a compaction writes before it takes the store's place. */
 const COMPACT_FILE = 'hub.compact.duckdb';
@@ -579,12 +589,30 @@ export class SpanStore implements SpanWriter, SpanReader {
           this.readsDone = resolve;
         });
       this.readsDone = undefined;
-      closeDatabase(this.db);
-      renameSync(compactFile, join(this.dataDir, STORE_FILE));
-      this.db = await openDatabase(join(this.dataDir, STORE_FILE), this.memoryLimitBytes);
+      await this.swapFiles(compactFile);
     } finally {
       this.swapping = undefined;
       swapped();
+    }
+  }
+
+  /**
+   * Closes the database, puts the compacted file in its place and opens it. Whatever fails,
+   * the store ends open on a whole file: the old one if the new one did not take its place.
+   */
+  private async swapFiles(compactFile: string): Promise<void> {
+    const storeFile = join(this.dataDir, STORE_FILE);
+    closeDatabase(this.db);
+    let swappedIn = false;
+    try {
+      // A write-ahead log left by the closed database would be replayed onto the new file.
+      if (existsSync(`${storeFile}.wal`)) throw new Error(`${STORE_FILE}.wal was left after the checkpoint`);
+      renameSync(compactFile, storeFile);
+      swappedIn = true;
+      syncDirectory(this.dataDir);
+    } finally {
+      if (!swappedIn) rmSync(compactFile, { force: true });
+      this.db = await openDatabase(storeFile, this.memoryLimitBytes);
     }
   }
 

@@ -3,7 +3,7 @@
  * log records go, from the API and from every file of the store; nobody else's data does; the
  * erasure leaves an audit record that does not name the subject.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LOG_FIELDS, RESOURCE_ATTRIBUTES, SPAN_ATTRIBUTES } from '@pyairtable/conventions';
@@ -107,6 +107,13 @@ describe('erasing a data subject', () => {
     }
     const unknown = await post(ERASE_PATH, '{"user": "x", "everyone": true}');
     expect(await unknown.text()).toContain('unknown field(s) everyone');
+    const fromPage = await plainFetch(`${harness.hub.otlpHttpUrl}${ERASE_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'http://evil.example' },
+      body: JSON.stringify({ user: ERASED }),
+    });
+    expect(fromPage.status).toBe(400);
+    expect(await fromPage.text()).toContain('obs erase only');
     const form = await post(ERASE_PATH, 'user=x', 'application/x-www-form-urlencoded');
     expect(form.status).toBe(400);
     expect(await form.text()).toContain('application/json');
@@ -120,7 +127,7 @@ describe('erasing a data subject', () => {
     expect(response.status).toBe(200);
     const outcome = (await response.json()) as Record<string, unknown>;
     // Traces 1 (tenant A) and 2 (no tenant), two spans each; the tenant-A record and the one of trace 1.
-    expect(outcome).toMatchObject({ traces: 2, spans: 4, logRecords: 2 });
+    expect(outcome).toMatchObject({ traces: 2, spans: 4, logRecords: 2, compacted: true });
     expect(outcome['erasureId']).toMatch(/^[0-9a-f-]{36}$/);
     expect(await traceFound(1)).toBe(false);
     expect(await traceFound(2)).toBe(false);
@@ -170,6 +177,27 @@ describe('erasing a data subject', () => {
     expect(
       audits.map((audit) => (audit['attributes'] as Record<string, unknown>)['within_tenant']).sort(),
     ).toEqual([false, true]);
+  });
+
+  it('a rewrite that fails is reported; the erasure and the store stand, and the next one rewrites', async () => {
+    // A directory where the rewrite's file would go: the rewrite cannot start.
+    const blocker = join(harness.dataDir, 'hub.compact.duckdb');
+    mkdirSync(blocker);
+    try {
+      const response = await post(ERASE_PATH, JSON.stringify({ user: 'usr-nobody-either' }));
+      expect(response.status).toBe(200);
+      const outcome = (await response.json()) as Record<string, unknown>;
+      expect(outcome).toMatchObject({ traces: 0, compacted: false });
+      expect(String(outcome['compactionError'])).not.toBe('');
+      expect(await traceFound(4)).toBe(true);
+    } finally {
+      rmSync(blocker, { recursive: true });
+    }
+    expect(
+      await (await post(ERASE_PATH, JSON.stringify({ user: 'usr-nobody-either' }))).json(),
+    ).toMatchObject({
+      compacted: true,
+    });
   });
 
   it('an erasure of someone the hub never saw deletes nothing and is still recorded', async () => {

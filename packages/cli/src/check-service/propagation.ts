@@ -28,7 +28,9 @@ async function tracedRequest(url: string, headers: Record<string, string>): Prom
 const HEADER_FIX = `answer every request with ${PROPAGATION_HEADERS.traceId}: <the server span's trace id> (the SDK does; elsewhere a middleware reading the active span)`;
 
 /** The three ways a request arrives, each with the trace id its response must carry. */
-export async function propagationChecks(url: string): Promise<{ checks: Check[]; continuedTraceId: string }> {
+export async function propagationChecks(
+  url: string,
+): Promise<{ checks: Check[]; tracedId: string | undefined }> {
   const continued = newTraceId();
   const adopted = newTraceId();
   const cases = [
@@ -52,8 +54,11 @@ export async function propagationChecks(url: string): Promise<{ checks: Check[];
     },
   ];
   const checks: Check[] = [];
+  // The trace the first request's span is in, by the service's own answer: looked for in the hub.
+  let tracedId: string | undefined;
   for (const entry of cases) {
     const answer = await tracedRequest(url, entry.headers);
+    if (tracedId === undefined && typeof answer === 'string' && TRACE_ID.test(answer)) tracedId = answer;
     const ok = typeof answer === 'string' && entry.expect(answer);
     checks.push({
       check: entry.check,
@@ -62,7 +67,7 @@ export async function propagationChecks(url: string): Promise<{ checks: Check[];
       ...(ok ? {} : { fix: typeof answer === 'string' ? entry.fix : HEADER_FIX }),
     });
   }
-  return { checks, continuedTraceId: continued };
+  return { checks, tracedId };
 }
 
 interface OtlpSpan {
@@ -113,7 +118,9 @@ export async function serverSpanCheck(
   const route = server.attributes?.find((entry) => entry.key === SPAN_ATTRIBUTES.httpRoute)?.value
     .stringValue;
   const rawPath = path.split('?')[0] ?? path;
-  if (route === undefined || (route === rawPath && looksLikeRawPath(rawPath)))
+  const raw = looksLikeRawPath(rawPath);
+  const fix = `set ${SPAN_ATTRIBUTES.httpRoute} to the route template (/records/:id) and name the span "METHOD template"`;
+  if (route === undefined || (raw && route === rawPath))
     return {
       check,
       ok: false,
@@ -121,7 +128,9 @@ export async function serverSpanCheck(
         route === undefined
           ? `span "${server.name ?? ''}" has no ${SPAN_ATTRIBUTES.httpRoute}`
           : `${SPAN_ATTRIBUTES.httpRoute} is the raw path ${rawPath}`,
-      fix: `set ${SPAN_ATTRIBUTES.httpRoute} to the route template (/records/:id) and name the span "METHOD template"`,
+      fix,
     };
+  if (raw && (server.name ?? '').includes(rawPath))
+    return { check, ok: false, detail: `the span is named by the raw path: "${server.name ?? ''}"`, fix };
   return { check, ok: true, detail: `"${server.name ?? ''}", ${SPAN_ATTRIBUTES.httpRoute}=${route}` };
 }

@@ -132,6 +132,26 @@ function readLogs(source: string): string {
   }
 }
 
+/** The server span in the hub, when there is a hub to look in and a trace id to look for. */
+async function hubCheck(options: Options, traceId: string | undefined): Promise<Check> {
+  const check = 'the server span reaches the hub';
+  if (options.hubUrl === undefined)
+    return {
+      check,
+      ok: false,
+      detail: 'no hub to look in: none runs from the data directory and --hub was not given',
+      fix: 'start one (obs up) and point the service’s OTLP exporter at it, or give --hub <query url>',
+    };
+  if (traceId === undefined)
+    return {
+      check,
+      ok: false,
+      detail: `not looked for: the service answered with no trace id to look for`,
+      fix: `answer with ${PROPAGATION_HEADERS.traceId} first (above)`,
+    };
+  return serverSpanCheck(options.hubUrl, traceId, options.path, options.timeoutMs);
+}
+
 export async function checkServiceCommand(args: readonly string[], io: CliIo): Promise<number> {
   const options = parseOptions(args, io);
   if (options === undefined) return EXIT_CODES.ok;
@@ -140,16 +160,7 @@ export async function checkServiceCommand(args: readonly string[], io: CliIo): P
   const propagation = await propagationChecks(`${options.url}${options.path}`);
   checks.push(...propagation.checks);
   checks.push(...(await metricsSection(options, io)));
-  checks.push(
-    options.hubUrl === undefined
-      ? {
-          check: 'the server span reaches the hub',
-          ok: false,
-          detail: 'no hub to look in: none runs from the data directory and --hub was not given',
-          fix: 'start one (obs up) and point the service’s OTLP exporter at it, or give --hub <query url>',
-        }
-      : await serverSpanCheck(options.hubUrl, propagation.continuedTraceId, options.path, options.timeoutMs),
-  );
+  checks.push(await hubCheck(options, propagation.tracedId));
   if (options.logs !== undefined) checks.push(...logChecks(readLogs(options.logs), options.logs));
   const failed = checks.filter((check) => !check.ok);
   if (options.json)

@@ -6,7 +6,7 @@
 import { userInfo } from 'node:os';
 import { LOG_FIELDS, SPAN_ATTRIBUTES, SPEC_PORTS } from '@pyairtable/conventions';
 import { ERASE_PATH, parseErasureRequest } from '@pyairtable/hub';
-import type { ErasureCounts, ErasureRequest } from '@pyairtable/hub';
+import type { ErasureCounts, ErasureOutcome, ErasureRequest } from '@pyairtable/hub';
 import { randomUUID } from 'node:crypto';
 import { EXIT_CODES, ErasureError, UsageError } from '../errors.js';
 import type { CliIo } from '../io.js';
@@ -18,7 +18,7 @@ import {
   eraseInElasticsearch,
 } from '../erasure/elasticsearch.js';
 import type { WireRequest } from '../erasure/elasticsearch.js';
-import { DEFAULT_DATA_DIR } from '../local/state.js';
+import { DEFAULT_DATA_DIR, readState } from '../local/state.js';
 import { table } from '../local/table.js';
 import { dataDirArgs, runningState } from './status.js';
 
@@ -58,6 +58,8 @@ Exit code 0 when every store erased, 2 on a usage error, 5 when a store refused 
 interface StoreOutcome extends ErasureCounts {
   readonly store: string;
   readonly erasureId: string;
+  readonly compacted?: boolean;
+  readonly compactionError?: string;
 }
 
 interface EraseOptions {
@@ -109,11 +111,22 @@ function parseOptions(args: readonly string[], io: CliIo): EraseOptions | undefi
     option('hub') === undefined && (elasticsearchUrl === undefined || values['data-dir'] !== undefined);
   return {
     request,
-    hubUrl: option('hub') ?? (localHub ? runningState(dataDir).otlpHttpUrl : undefined),
+    hubUrl:
+      option('hub') ??
+      (!localHub
+        ? undefined
+        : values['dry-run'] === true
+          ? localHubUrl(dataDir)
+          : runningState(dataDir).otlpHttpUrl),
     elasticsearchUrl,
     dryRun: values['dry-run'] === true,
     json: values['json'] === true,
   };
+}
+
+/** Local mode's hub for a dry run: the running one's, or a placeholder naming the data directory. */
+function localHubUrl(dataDir: string): string {
+  return readState(dataDir)?.otlpHttpUrl ?? `<the hub of obs up in ${dataDir}>`;
 }
 
 function systemUser(): string {
@@ -154,7 +167,12 @@ async function eraseInHub(
     throw new ErasureError(
       `the hub answered ${String(response.status)}: ${text.slice(0, 300)}${response.status === 401 ? ' (set HUB_INGEST_TOKEN to its ingest token)' : ''}`,
     );
-  const outcome = JSON.parse(text) as ErasureCounts & { erasureId: string };
+  let outcome: ErasureOutcome;
+  try {
+    outcome = JSON.parse(text) as ErasureOutcome;
+  } catch {
+    throw new ErasureError(`the hub answered 200 but not with JSON: ${text.slice(0, 200)}`);
+  }
   return { store: `hub (${hubUrl})`, ...outcome };
 }
 
@@ -181,11 +199,35 @@ function dryRun(io: CliIo, options: EraseOptions): number {
   return EXIT_CODES.ok;
 }
 
+function printOutcomes(io: CliIo, options: EraseOptions, outcomes: readonly StoreOutcome[]): void {
+  if (outcomes.length === 0) return;
+  if (options.json) {
+    io.stdout(JSON.stringify({ erased: outcomes }, null, 2));
+    return;
+  }
+  io.stdout(
+    table(
+      ['store', 'traces', 'spans', 'log records', 'audit record'],
+      outcomes.map((outcome) => [
+        outcome.store,
+        String(outcome.traces),
+        String(outcome.spans),
+        String(outcome.logRecords),
+        outcome.erasureId,
+      ]),
+    ),
+  );
+  io.stdout(
+    `\nErased${options.request.subject.tenantId === undefined ? '' : ' within the tenant'}; each store keeps an audit record under the id shown (no id of the person is in it).`,
+  );
+}
+
 export async function eraseCommand(args: readonly string[], io: CliIo): Promise<number> {
   const options = parseOptions(args, io);
   if (options === undefined) return EXIT_CODES.ok;
   if (options.dryRun) return dryRun(io, options);
   const outcomes: StoreOutcome[] = [];
+  let failure: ErasureError | undefined;
   if (options.hubUrl !== undefined)
     outcomes.push(await eraseInHub(options.hubUrl, options.request, io.env['HUB_INGEST_TOKEN']));
   if (options.elasticsearchUrl !== undefined) {
@@ -198,27 +240,17 @@ export async function eraseCommand(args: readonly string[], io: CliIo): Promise<
       );
       outcomes.push({ store: `elasticsearch (${options.elasticsearchUrl})`, erasureId, ...counts });
     } catch (error) {
-      if (error instanceof ElasticsearchError) throw new ErasureError(`elasticsearch: ${error.message}`);
-      throw error;
+      if (!(error instanceof ElasticsearchError)) throw error;
+      // What the other stores erased is printed before the failure: their audit ids matter.
+      failure = new ErasureError(`elasticsearch: ${error.message}`);
     }
   }
-  if (options.json) io.stdout(JSON.stringify({ erased: outcomes }, null, 2));
-  else {
-    io.stdout(
-      table(
-        ['store', 'traces', 'spans', 'log records', 'audit record'],
-        outcomes.map((outcome) => [
-          outcome.store,
-          String(outcome.traces),
-          String(outcome.spans),
-          String(outcome.logRecords),
-          outcome.erasureId,
-        ]),
-      ),
+  printOutcomes(io, options, outcomes);
+  if (failure !== undefined) throw failure;
+  const uncompacted = outcomes.find((outcome) => outcome.compacted === false);
+  if (uncompacted !== undefined)
+    throw new ErasureError(
+      `${uncompacted.store}: erased and recorded, but the store could not be rewritten (${uncompacted.compactionError ?? 'no reason given'}), so the deleted rows stay in its file until an erasure rewrites it. Free what it needs (disk space) and run obs erase again.`,
     );
-    io.stdout(
-      `\nErased${options.request.subject.tenantId === undefined ? '' : ' within the tenant'}; each store keeps an audit record under the id shown (no id of the person is in it).`,
-    );
-  }
   return EXIT_CODES.ok;
 }

@@ -226,6 +226,10 @@ export async function eraseInElasticsearch(
     logRecords += deletedCount(await send(target, logWire), logWire.path);
     traces += traceIds.length;
     if (traceIds.length < TRACES_PER_ROUND) break;
+    if (round === MAX_ROUNDS - 1)
+      throw new ElasticsearchError(
+        `${String(traces)} traces erased in ${String(MAX_ROUNDS)} rounds and more remain; run obs erase again to go on (no audit record was written yet)`,
+      );
   }
   const counts = { traces, spans, logRecords };
   await send(target, auditWire(request, { ...counts, erasureId }, now()));
