@@ -18,6 +18,9 @@ export const EXPORTER_METRICS = {
     ruleEvaluationFailures: 'prometheus_rule_evaluation_failures_total',
     notificationsDropped: 'prometheus_notifications_dropped_total',
     storageBytes: 'prometheus_tsdb_storage_blocks_bytes',
+    /** Histograms of the chunks compaction wrote: their `_sum`s give bytes per sample on disk. */
+    chunkBytes: 'prometheus_tsdb_compaction_chunk_size_bytes',
+    chunkSamples: 'prometheus_tsdb_compaction_chunk_samples',
   },
   alertmanager: {
     alerts: 'alertmanager_alerts',
@@ -101,6 +104,8 @@ export const EXPORTER_METRICS = {
     spansEvicted: 'pyairtable_hub_spans_evicted_total',
     requestsRefused: 'pyairtable_hub_requests_refused_total',
     logRecordsStored: 'pyairtable_hub_log_records_stored_total',
+    logBytesStored: 'pyairtable_hub_log_bytes_stored_total',
+    spanBytesStored: 'pyairtable_hub_span_bytes_stored_total',
     memoryHeld: 'pyairtable_hub_memory_held_bytes',
     memoryBudget: 'pyairtable_hub_memory_budget_bytes',
   },

@@ -4,7 +4,7 @@
  * the hub does not keep is in one of these.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { SAMPLING_REASONS } from '@pyairtable/conventions';
+import { LOG_CATEGORIES, SAMPLING_REASONS } from '@pyairtable/conventions';
 
 export const REFUSAL_REASONS = [
   'malformed',
@@ -67,6 +67,17 @@ export class HubCounters {
   readonly logsStored = new Counter({
     name: 'pyairtable_hub_log_records_stored_total',
     help: 'Log records committed to the store.',
+    registers: [this.registry],
+  });
+  readonly logBytesStored = new Counter({
+    name: 'pyairtable_hub_log_bytes_stored_total',
+    help: "Bytes of log records committed to the store (each record's JSON), by category.",
+    labelNames: ['category'],
+    registers: [this.registry],
+  });
+  readonly spanBytesStored = new Counter({
+    name: 'pyairtable_hub_span_bytes_stored_total',
+    help: 'Bytes of spans committed to the store, uncompressed (names, attributes and the span as JSON, and the fixed columns).',
     registers: [this.registry],
   });
   readonly logsRejected = new Counter({
@@ -133,6 +144,7 @@ export class HubCounters {
     for (const reason of REFUSAL_REASONS) this.refused.inc({ reason }, 0);
     for (const reason of ['age', 'size']) this.evicted.inc({ reason }, 0);
     for (const task of ['decide', 'retention']) this.backgroundFailures.inc({ task }, 0);
+    for (const category of LOG_CATEGORIES) this.logBytesStored.inc({ category }, 0);
     for (const reason of SAMPLING_REASONS) {
       this.tracesDecided.inc({ decision: reason === 'not_sampled' ? 'drop' : 'keep', reason }, 0);
       if (reason === 'not_sampled') this.sampledOut.inc({ reason }, 0);

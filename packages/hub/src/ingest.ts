@@ -4,7 +4,7 @@
  * masking, tail sampling, and one serial writer, so batches commit in arrival order and a request
  * is acknowledged only once what it carried is committed.
  */
-import type { LogRecord, PiiMasker } from '@pyairtable/conventions';
+import type { LogCategory, LogRecord, PiiMasker } from '@pyairtable/conventions';
 import type { HubCounters } from './counters.js';
 import type { MetricStore } from './metric-store.js';
 import type { DecodedMetrics } from './otlp/metrics.js';
@@ -229,11 +229,11 @@ export class Ingest {
           const group = this.waitingSpans.splice(0);
           const { store, counters } = this.options;
           const commit = async (entries: typeof group): Promise<void> => {
-            this.appended(
-              await store.append(
-                entries.length === 1 ? (entries[0]?.spans ?? []) : entries.flatMap((entry) => entry.spans),
-              ),
+            const bytes = await store.append(
+              entries.length === 1 ? (entries[0]?.spans ?? []) : entries.flatMap((entry) => entry.spans),
             );
+            this.appended(bytes);
+            counters.spanBytesStored.inc(bytes);
             counters.commits.inc();
             for (const entry of entries) {
               counters.stored.inc(entry.spans.length);
@@ -261,8 +261,10 @@ export class Ingest {
     const masked =
       masker === undefined ? records : records.map((record) => masker.maskValue(record) as LogRecord);
     return this.serialised(async () => {
-      this.appended(await store.logs.append(masked));
+      const bytesByCategory = new Map<LogCategory, number>();
+      this.appended(await store.logs.append(masked, bytesByCategory));
       counters.logsStored.inc(masked.length);
+      for (const [category, bytes] of bytesByCategory) counters.logBytesStored.inc({ category }, bytes);
     });
   }
 

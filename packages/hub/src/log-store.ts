@@ -32,8 +32,15 @@ export function unstorableLogRecord(record: LogRecord): string | undefined {
   return undefined;
 }
 
-/** Appends records checked by unstorableLogRecord, committed whole when the appender flushes. */
-export async function appendLogs(writer: DuckDBConnection, records: readonly LogRecord[]): Promise<number> {
+/**
+ * Appends records checked by unstorableLogRecord, committed whole when the appender flushes.
+ * `bytesByCategory` gets each record's JSON length added, counted here so nothing serialises twice.
+ */
+export async function appendLogs(
+  writer: DuckDBConnection,
+  records: readonly LogRecord[],
+  bytesByCategory?: Map<LogCategory, number>,
+): Promise<number> {
   if (records.length === 0) return 0;
   return appendAtomically(writer, 'logs', (appender) => {
     let bytes = 0;
@@ -48,6 +55,7 @@ export async function appendLogs(writer: DuckDBConnection, records: readonly Log
       appender.appendVarchar(text);
       appender.endRow();
       bytes += text.length + record.message.length + 64;
+      bytesByCategory?.set(record.category, (bytesByCategory.get(record.category) ?? 0) + text.length);
     }
     return bytes;
   });
@@ -100,8 +108,8 @@ export class LogStore implements LogWriter, LogReader {
   ) {}
 
   /** Appends records: all of them are committed, or none (see appendLogs). */
-  append(records: readonly LogRecord[]): Promise<number> {
-    return appendLogs(this.writer(), records);
+  append(records: readonly LogRecord[], bytesByCategory?: Map<LogCategory, number>): Promise<number> {
+    return appendLogs(this.writer(), records, bytesByCategory);
   }
 
   search(query: LogQuery): Promise<unknown[]> {

@@ -3,7 +3,7 @@
  * query APIs read through the readers. DuckDB is one implementation (store.ts, log-store.ts);
  * another store would implement these and change nothing else, as Jaeger v2's storage does.
  */
-import type { LogRecord } from '@pyairtable/conventions';
+import type { LogCategory, LogRecord } from '@pyairtable/conventions';
 import type { SpanRecord } from './span-record.js';
 
 export interface TraceQuery {
@@ -107,7 +107,8 @@ export interface SpanReader {
 }
 
 export interface LogWriter {
-  append(records: readonly LogRecord[]): Promise<number>;
+  /** Appends all of them or none; returns about how many bytes, and adds each record's JSON length to `bytesByCategory`. */
+  append(records: readonly LogRecord[], bytesByCategory?: Map<LogCategory, number>): Promise<number>;
   /** Deletes each category's records older than its retention; returns how many went. */
   enforceRetention(nowNs: bigint): Promise<number>;
 }

@@ -6,7 +6,7 @@
 import { FREE_PORTS } from './harness.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOG_FIELDS, LOG_RETENTION, PII_MASK, RESOURCE_ATTRIBUTES } from '@pyairtable/conventions';
-import { captureLines, plainFetch, tempDir } from '@pyairtable/test-support';
+import { captureLines, plainFetch, sampleValue, tempDir } from '@pyairtable/test-support';
 import { initTelemetry } from '@pyairtable/telemetry';
 import type { Hub } from '@pyairtable/hub';
 import { LOG_LINES_PATH, startHub } from '@pyairtable/hub';
@@ -80,6 +80,18 @@ describe('hub logs', () => {
     expect(await messages('q=gateway%20TIMEOUT')).toEqual(['payment gateway timeout']);
     expect(await messages('service=nobody')).toEqual([]);
     expect((await plainFetch(`${hub.queryUrl}/api/logs?limit=many`)).status).toBe(400);
+  });
+
+  it('counts the bytes it stores by category, each record as the JSON it keeps', async () => {
+    const metrics = await (await plainFetch(`${hub.queryUrl}/metrics`)).text();
+    const bytesOf = async (category: string): Promise<number> =>
+      (await search(`category=${category}`)).reduce((sum, record) => sum + JSON.stringify(record).length, 0);
+    const counted = (category: string): number | undefined =>
+      sampleValue(metrics, 'pyairtable_hub_log_bytes_stored_total', { category });
+    expect(counted('application')).toBe(await bytesOf('application'));
+    expect(counted('security')).toBe(await bytesOf('security'));
+    expect(await bytesOf('application')).toBeGreaterThan(200);
+    expect(counted('audit')).toBe(0);
   });
 
   it('stores what the contract says, PII masked', async () => {
