@@ -37,6 +37,16 @@ export class ErasureError extends Error {
   override readonly name = 'ErasureError';
 }
 
+/** A file of settings the command reads (`obs cost --prices`) is unreadable or invalid: every problem named. */
+export class ConfigurationFileError extends Error {
+  override readonly name = 'ConfigurationFileError';
+}
+
+/** An engine the command reads from (Prometheus for `obs cost`) is unreachable or refused the query. */
+export class SourceError extends Error {
+  override readonly name = 'SourceError';
+}
+
 /** `obs up` cannot take a port it needs. */
 export class PortsInUseError extends Error {
   override readonly name = 'PortsInUseError';
@@ -48,7 +58,8 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof RenderDirectoryError) return EXIT_CODES.filesystem;
   if (error instanceof NotRunningError) return EXIT_CODES.notRunning;
   // The demo's TrafficError by name: the demo is loaded only by the commands that use it.
-  if (error instanceof ErasureError) return EXIT_CODES.unhealthy;
+  if (error instanceof ErasureError || error instanceof SourceError) return EXIT_CODES.unhealthy;
+  if (error instanceof ConfigurationFileError) return EXIT_CODES.configuration;
   if (error instanceof StartError || (error instanceof Error && error.name === 'TrafficError'))
     return EXIT_CODES.unhealthy;
   if (error instanceof PortsInUseError) return EXIT_CODES.configuration;

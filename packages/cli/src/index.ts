@@ -15,10 +15,13 @@ import { trafficCommand } from './commands/traffic.js';
 import { doctorCommand } from './commands/doctor.js';
 import { eraseCommand } from './commands/erase.js';
 import { checkServiceCommand } from './commands/check-service.js';
+import { costCommand } from './commands/cost.js';
 
 export {
   EXIT_CODES,
+  ConfigurationFileError,
   ErasureError,
+  SourceError,
   NotRunningError,
   PortsInUseError,
   UsageError,
@@ -29,6 +32,7 @@ export { RENDER_HELP } from './commands/render.js';
 export { CERTS_HELP } from './commands/certs.js';
 export { ERASE_HELP } from './commands/erase.js';
 export { CHECK_SERVICE_HELP } from './commands/check-service.js';
+export { COST_HELP } from './commands/cost.js';
 export { UP_HELP, accessTable, parseTimeScale, parsePortOffset } from './commands/up.js';
 export { samplingFindings } from './commands/doctor.js';
 export type { Finding } from './commands/doctor.js';
@@ -47,6 +51,7 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], io: CliIo) => 
   doctor: doctorCommand,
   erase: eraseCommand,
   'check-service': checkServiceCommand,
+  cost: costCommand,
   render: renderCommand,
   certs: certsCommand,
   // The hub owns its process (listeners, signals); obs hands it the arguments.
@@ -72,6 +77,7 @@ Commands:
   doctor         find what keeps the stack from working, and say how to fix it
   erase          delete one person's data from the hub and Elasticsearch, with an audit record
   check-service  check a running service (any language) against the contract
+  cost           what observability and AI cost a month, from the volumes the stack measured
   render         write the stack's deployment files
   certs          make the CA, certificates and UI passwords for TLS between every part
   hub            run the hub alone: OTLP in, durable store, Jaeger's API out

@@ -101,6 +101,7 @@ export const EXPORTER_METRICS = {
   hub: {
     spansReceived: 'pyairtable_hub_spans_received_total',
     spansStored: 'pyairtable_hub_spans_stored_total',
+    spansSampledOut: 'pyairtable_hub_spans_sampled_out_total',
     spansEvicted: 'pyairtable_hub_spans_evicted_total',
     requestsRefused: 'pyairtable_hub_requests_refused_total',
     logRecordsStored: 'pyairtable_hub_log_records_stored_total',

@@ -157,7 +157,9 @@ describe('the hub’s pipeline, end to end', () => {
     ).toBe(1);
     expect(sampleValue(metrics, 'pyairtable_hub_spans_stored_total', {})).toBe(3);
     // Each stored span's row: its name, attributes and JSON at least, never nothing.
-    expect(sampleValue(metrics, 'pyairtable_hub_span_bytes_stored_total', {})).toBeGreaterThan(3 * 'op'.length);
+    expect(sampleValue(metrics, 'pyairtable_hub_span_bytes_stored_total', {})).toBeGreaterThan(
+      3 * 'op'.length,
+    );
   });
 
   it('masks PII from the contract’s corpus before it is written: not in the query API, not in the files', async () => {
