@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, engineAvailable, tempDir } from '@pyairtable/test-support';
 import { EXIT_CODES, LOCAL_ENGINES, SPEC_PORTS, readState } from '@pyairtable/cli';
+import { PROFILES } from '@pyairtable/stack';
 import { portFree } from '../src/local/probe.js';
 import type { Up } from './obs-process.js';
 import {
@@ -142,6 +143,37 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
         'ServiceDown resolving',
       );
     }, 120_000);
+
+    it("obs cost reads local mode's Prometheus: the hub's spans and log bytes, Prometheus's series, the demo's AI spend", async () => {
+      const cost = await obs(['cost', '--data-dir', dir.path, '--window', '3m', '--json']);
+      expect(cost.code, cost.stderr).toBe(0);
+      const report = JSON.parse(cost.stdout) as {
+        profile: string;
+        volumes: {
+          spans: {
+            source: string;
+            receivedPerSecond: number;
+            keptPerSecond: number;
+            bytesPerSpan: { measured: boolean };
+          };
+          logBytesPerDay: Record<string, number>;
+          metrics: { activeSeries: number; samplesPerSecond: { measured: boolean } };
+        };
+        ai: { services: { service: string; perDayUsd: number; dailyBudgetUsd: number }[] };
+      };
+      const { spans, logBytesPerDay, metrics } = report.volumes;
+      expect(report.profile).toBe('development');
+      expect(spans.source).toBe('hub');
+      expect(spans.receivedPerSecond).toBeGreaterThan(0);
+      expect(spans.keptPerSecond).toBeLessThanOrEqual(spans.receivedPerSecond);
+      expect(spans.bytesPerSpan.measured).toBe(true);
+      expect(logBytesPerDay['access']).toBeGreaterThan(0);
+      expect(metrics.activeSeries).toBeGreaterThan(100);
+      expect(metrics.samplesPerSecond.measured).toBe(true);
+      const orchestrator = report.ai.services.find((service) => service.service === 'llm-orchestrator');
+      expect(orchestrator?.perDayUsd).toBeGreaterThan(0);
+      expect(orchestrator?.dailyBudgetUsd).toBe(PROFILES.development.alerts.aiDailyBudgetUsd);
+    }, 60_000);
 
     it('obs down stops every process and frees every port', async () => {
       const state = started().state;

@@ -33,9 +33,17 @@ const count = (value: number, digits = 1): string =>
 
 const origin = (figure: Figure, flag: string): string => (figure.measured ? 'measured' : `assumed (${flag})`);
 
+/** `7d hot, 7d warm, 16d cold`: how long a day's data stays in each tier. */
 function tiers(rule: RetentionRule): string {
-  return `${String(rule.deleteAfterDays)}d: ${rule.tiers.map((phase) => `${phase.tier} from day ${String(phase.fromDay)}`).join(', ')}`;
+  return rule.tiers
+    .map((phase, index) => {
+      const until = rule.tiers[index + 1]?.fromDay ?? rule.deleteAfterDays;
+      return `${String(until - phase.fromDay)}d ${phase.tier}`;
+    })
+    .join(', ');
 }
+
+const held = (bytes: number): string => (bytes === 0 ? '-' : formatBytes(bytes));
 
 function volumesSection(volumes: Volumes): string {
   const { spans, metrics } = volumes;
@@ -81,7 +89,7 @@ function storageSection(report: CostReport): string {
     report.storage.map((row) => [
       row.dataType,
       formatBytes(row.bytesPerDay),
-      `${formatBytes(row.held.hot)} / ${formatBytes(row.held.warm)} / ${formatBytes(row.held.cold)}`,
+      `${held(row.held.hot)} / ${held(row.held.warm)} / ${held(row.held.cold)}`,
       tiers(row.retention),
       usd(row.monthUsd.asRun),
       usd(row.monthUsd.fullSampling),
