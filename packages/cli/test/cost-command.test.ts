@@ -6,10 +6,12 @@
  * slopes and the published prices, not by the code under test.
  */
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, engineAvailable, freePort, tempDir } from '@pyairtable/test-support';
-import { METRICS } from '@pyairtable/conventions';
+import { LOG_FIELDS, METRICS } from '@pyairtable/conventions';
 import { EXIT_CODES, main } from '@pyairtable/cli';
 import type { BackfilledPrometheus, BackfillSeries } from './prometheus-backfill.js';
 import { backfilledPrometheus } from './prometheus-backfill.js';
@@ -302,6 +304,101 @@ describe.runIf(ready)('obs cost against a real Prometheus', () => {
     } finally {
       dir.cleanup();
     }
+  });
+});
+
+describe.runIf(ready)("obs cost with the production stack's Elasticsearch", () => {
+  interface Received {
+    method: string;
+    url: string;
+    authorization: string | undefined;
+    body: unknown;
+  }
+  const received: Received[] = [];
+  let refuse = false;
+  const stats = (bytes: number, documents: number): object => ({
+    _all: { primaries: { store: { size_in_bytes: bytes }, docs: { count: documents } } },
+  });
+  // An Elasticsearch stand-in that records what it is sent; Elastic's types check the shapes.
+  const server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      const url = request.url ?? '';
+      received.push({
+        method: request.method ?? '',
+        url,
+        authorization: request.headers.authorization,
+        body: text === '' ? undefined : JSON.parse(text),
+      });
+      const reply = (status: number, answer: object): void => {
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(answer));
+      };
+      if (refuse) reply(401, { error: { type: 'security_exception' }, status: 401 });
+      else if (url.startsWith('/pyairtable-logs-application/_stats')) reply(200, stats(1_000_000, 2000));
+      else if (url.startsWith('/pyairtable-logs-application/_count')) reply(200, { count: 7200 });
+      else if (url.startsWith('/pyairtable-jaeger-span-*/_stats')) reply(200, stats(3_000_000, 10_000));
+      else if (url.includes('/_stats')) reply(200, stats(0, 0));
+      else reply(404, { error: { type: 'unexpected', url } });
+    });
+  });
+  let prometheus: BackfilledPrometheus;
+  let elasticsearch = '';
+  beforeAll(async () => {
+    prometheus = await backfilledPrometheus(SERIES, {
+      fromSeconds: AT_SECONDS - 2 * 3600,
+      toSeconds: AT_SECONDS,
+      stepSeconds: 300,
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    elasticsearch = `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`;
+  }, 120_000);
+  afterAll(async () => {
+    server.close();
+    await prometheus.close();
+  });
+
+  it("takes log bytes per day from the data streams and a span's bytes from Jaeger's indices", async () => {
+    const run = await obs(
+      ['cost', '--prometheus', prometheus.url, '--elasticsearch', elasticsearch, '--at', AT, '--json'],
+      { ELASTICSEARCH_API_KEY: 'a2V5' },
+    );
+    expect(run.stderr).toBe('');
+    const report = JSON.parse(run.stdout) as Report & { volumes: { logSource: string } };
+    expect(report.volumes.logSource).toBe('elasticsearch');
+    // 7,200 records in the hour at 500 bytes each, times 24.
+    expect(report.volumes.logBytesPerDay['application']).toBeCloseTo(7200 * 500 * 24, 6);
+    expect(report.volumes.logBytesPerDay['access']).toBe(0);
+    expect(report.volumes.spans.bytesPerSpan).toEqual({ value: 300, measured: true });
+    expect(received.every((request) => request.authorization === 'ApiKey a2V5')).toBe(true);
+    const count = received.find((request) => request.url.includes('_count'));
+    expect(count?.body).toEqual({
+      query: {
+        range: {
+          '@timestamp': { gt: Date.parse(AT) - 3_600_000, lte: Date.parse(AT), format: 'epoch_millis' },
+        },
+      },
+    });
+    // No count where the data stream holds nothing.
+    expect(received.filter((request) => request.url.includes('_count'))).toHaveLength(1);
+  });
+
+  it('says what Elasticsearch refused and which privileges the user needs (exit 5)', async () => {
+    refuse = true;
+    const run = await obs([
+      'cost',
+      '--prometheus',
+      prometheus.url,
+      '--elasticsearch',
+      elasticsearch,
+      '--at',
+      AT,
+    ]);
+    refuse = false;
+    expect(run.code).toBe(EXIT_CODES.unhealthy);
+    expect(run.stderr).toContain('answered 401');
+    expect(run.stderr).toContain('for a user allowed to monitor the indices and read them');
   });
 });
 

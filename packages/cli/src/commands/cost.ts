@@ -7,7 +7,10 @@
 import { ENVIRONMENTS, SPEC_PORTS } from '@pyairtable/conventions';
 import type { Environment } from '@pyairtable/conventions';
 import { CHANNEL_VARIABLES, PROFILES, resolveChannels } from '@pyairtable/stack';
-import { UsageError } from '../errors.js';
+import { SourceError, UsageError } from '../errors.js';
+import { elasticBytesPerSpan, elasticLogBytesPerDay } from '../cost/elasticsearch.js';
+import { ElasticsearchError, elasticAuthorization } from '../elasticsearch/client.js';
+import type { ElasticsearchTarget } from '../elasticsearch/client.js';
 import type { CliIo } from '../io.js';
 import { stackCompute } from '../cost/compute.js';
 import { readInfraPrices } from '../cost/prices.js';
@@ -16,7 +19,7 @@ import { prometheusAuthorization } from '../cost/prometheus.js';
 import type { PrometheusTarget } from '../cost/prometheus.js';
 import { costReport } from '../cost/report.js';
 import { renderCostReport } from '../cost/table.js';
-import type { Assumptions } from '../cost/volumes.js';
+import type { Assumptions, Volumes } from '../cost/volumes.js';
 import { measureVolumes } from '../cost/volumes.js';
 import { DEFAULT_DATA_DIR } from '../local/state.js';
 import { dataDirArgs, runningState } from './status.js';
@@ -45,6 +48,8 @@ Options:
                             profile, or production with --prometheus)
   --window <range>          the measuring window, a Prometheus range like 30m, 6h, 1d (default: ${DEFAULT_WINDOW})
   --at <time>               estimate as of this time (RFC 3339; default: now)
+  --elasticsearch <url>     the production stack's Elasticsearch: log bytes per day per category from
+                            its data streams, and the bytes a span takes in Jaeger's indices
   --prices <file>           a JSON price table over the defaults (effectiveDate and source required;
                             storageUsdPerGbMonth.{hot,warm,cold}, vcpuUsdPerHour, memoryUsdPerGbHour,
                             alertChannelUsdPerMonth.{email,slack,pagerduty})
@@ -54,16 +59,20 @@ Options:
   -h, --help                this help
 
 Environment: PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD for a Prometheus behind basic auth;
+ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD (a user with
+monitor and read on the indices), and NODE_EXTRA_CA_CERTS for Elasticsearch's CA;
 the alert channel variables obs render reads (${CHANNEL_VARIABLES.slackWebhookUrl}, ${CHANNEL_VARIABLES.pagerdutyServiceKey},
 ${CHANNEL_VARIABLES.criticalEmail} and the other e-mail addresses with ${CHANNEL_VARIABLES.smtpSmarthost}) say which channels
 are priced.
 
-Exit code 0, 2 on a usage error, 3 on an invalid prices file, 5 when Prometheus cannot be read,
+Exit code 0, 2 on a usage error, 3 on an invalid prices file, 5 when Prometheus or Elasticsearch
+cannot be read,
 6 when local mode is not running.
 `;
 
 export interface CostOptions {
   readonly target: PrometheusTarget;
+  readonly elasticsearch: ElasticsearchTarget | undefined;
   readonly profile: Environment;
   readonly window: string;
   readonly atMs: number;
@@ -95,6 +104,7 @@ function parseOptions(args: readonly string[], io: CliIo): CostOptions | undefin
     window: { type: 'string' },
     at: { type: 'string' },
     prices: { type: 'string' },
+    elasticsearch: { type: 'string' },
     'bytes-per-span': { type: 'string' },
     'bytes-per-sample': { type: 'string' },
     json: { type: 'boolean' },
@@ -140,8 +150,15 @@ function parseOptions(args: readonly string[], io: CliIo): CostOptions | undefin
     profile = (profileFlag as Environment | undefined) ?? (state.profile as Environment);
   }
   const authorization = prometheusAuthorization(io.env);
+  const elasticsearch = option('elasticsearch');
+  if (elasticsearch !== undefined && !/^https?:\/\/[^\s/]+/.test(elasticsearch))
+    throw new UsageError(`--elasticsearch must be an http(s) URL, not "${elasticsearch}".`);
   return {
     target: { url, ...(authorization === undefined ? {} : { authorization }) },
+    elasticsearch:
+      elasticsearch === undefined
+        ? undefined
+        : { url: elasticsearch, authorization: elasticAuthorization(io.env) },
     profile,
     window,
     atMs,
@@ -161,14 +178,51 @@ export function configuredChannels(env: Readonly<Record<string, string | undefin
   ];
 }
 
+const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** A checked Prometheus range (`30m`) in seconds. */
+const rangeSeconds = (range: string): number =>
+  Number(range.slice(0, -1)) * (UNIT_SECONDS[range.slice(-1)] ?? 1);
+
+/** The volumes with what Elasticsearch measures in their place: log bytes, and a span's bytes. */
+async function withElasticsearch(
+  volumes: Volumes,
+  target: ElasticsearchTarget,
+  atMs: number,
+  windowSeconds: number,
+): Promise<Volumes> {
+  try {
+    const [logBytesPerDay, bytesPerSpan] = await Promise.all([
+      elasticLogBytesPerDay(target, atMs, windowSeconds),
+      elasticBytesPerSpan(target),
+    ]);
+    return {
+      ...volumes,
+      logBytesPerDay,
+      logSource: 'elasticsearch',
+      spans:
+        bytesPerSpan === undefined
+          ? volumes.spans
+          : { ...volumes.spans, bytesPerSpan: { value: bytesPerSpan, measured: true } },
+    };
+  } catch (error) {
+    if (error instanceof ElasticsearchError) throw new SourceError(error.message);
+    throw error;
+  }
+}
+
 export async function costCommand(args: readonly string[], io: CliIo): Promise<number> {
   const options = parseOptions(args, io);
   if (options === undefined) return 0;
   const prices = readInfraPrices(options.pricesFile);
-  const volumes = await measureVolumes(
+  const measured = await measureVolumes(
     { target: options.target, atSeconds: Math.floor(options.atMs / 1000), window: options.window },
     options.assumptions,
   );
+  const volumes =
+    options.elasticsearch === undefined
+      ? measured
+      : await withElasticsearch(measured, options.elasticsearch, options.atMs, rangeSeconds(options.window));
   const report = costReport({
     volumes,
     prices,
@@ -182,6 +236,7 @@ export async function costCommand(args: readonly string[], io: CliIo): Promise<n
     window: options.window,
     profile: options.profile,
     prometheus: options.target.url,
+    ...(options.elasticsearch === undefined ? {} : { elasticsearch: options.elasticsearch.url }),
     prices,
   };
   if (options.json) io.stdout(JSON.stringify({ ...context, volumes, ...report }, null, 2));

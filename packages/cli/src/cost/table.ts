@@ -10,6 +10,7 @@ export interface CostContext {
   readonly window: string;
   readonly profile: string;
   readonly prometheus: string;
+  readonly elasticsearch?: string;
   readonly prices: InfraPriceTable;
 }
 
@@ -45,8 +46,18 @@ function tiers(rule: RetentionRule): string {
 
 const held = (bytes: number): string => (bytes === 0 ? '-' : formatBytes(bytes));
 
+const LOG_SOURCES: Readonly<Record<Volumes['logSource'], string>> = {
+  hub: "the hub's counters, by category below",
+  elasticsearch: "Elasticsearch's log data streams, by category below",
+  none: 'nothing counts log bytes: the hub does in local mode, --elasticsearch <url> for the stack',
+};
+
 function volumesSection(volumes: Volumes): string {
   const { spans, metrics } = volumes;
+  const logs =
+    volumes.logBytesPerDay === undefined
+      ? undefined
+      : Object.values(volumes.logBytesPerDay).reduce((sum, bytes) => sum + bytes, 0);
   const spanSource =
     spans.source === 'hub'
       ? "the hub's counters"
@@ -59,15 +70,7 @@ function volumesSection(volumes: Volumes): string {
       ['spans/s before the tail policy', count(spans.receivedPerSecond, 2), spanSource],
       ['spans/s kept', count(spans.keptPerSecond, 2), spanSource],
       ['bytes per span', count(spans.bytesPerSpan.value, 0), origin(spans.bytesPerSpan, '--bytes-per-span')],
-      [
-        'log bytes per day',
-        volumes.logBytesPerDay === undefined
-          ? '-'
-          : formatBytes(Object.values(volumes.logBytesPerDay).reduce((a, b) => a + b, 0)),
-        volumes.logBytesPerDay === undefined
-          ? 'nothing counts log bytes (the hub does, in local mode)'
-          : "the hub's counters, by category below",
-      ],
+      ['log bytes per day', logs === undefined ? '-' : formatBytes(logs), LOG_SOURCES[volumes.logSource]],
       ['active series', count(metrics.activeSeries, 0), "Prometheus's head block"],
       [
         'samples/s',
@@ -162,7 +165,7 @@ function aiSection(report: CostReport): string {
 export function renderCostReport(context: CostContext, volumes: Volumes, report: CostReport): string {
   const { savingsUsd } = report;
   return [
-    `obs cost: ${context.profile} profile, Prometheus ${context.prometheus}, the ${context.window} to ${context.at}`,
+    `obs cost: ${context.profile} profile, Prometheus ${context.prometheus}${context.elasticsearch === undefined ? '' : `, Elasticsearch ${context.elasticsearch}`}, the ${context.window} to ${context.at}`,
     `Prices of ${context.prices.effectiveDate}: ${context.prices.source} (--prices <file> to change them).`,
     '',
     volumesSection(volumes),

@@ -56,8 +56,9 @@ export interface AiSpend {
 
 export interface Volumes {
   readonly spans: SpanVolumes;
-  /** Bytes per day by category, from the hub; undefined where nothing counts them. */
+  /** Bytes per day by category; undefined where nothing counts them. */
   readonly logBytesPerDay: Readonly<Record<LogCategory, number>> | undefined;
+  readonly logSource: 'hub' | 'elasticsearch' | 'none';
   readonly metrics: MetricVolumes;
   readonly ai: readonly AiSpend[];
 }
@@ -191,5 +192,5 @@ export async function measureVolumes(m: Measurement, assumed: Assumptions): Prom
     metricVolumes(m, assumed),
     aiSpend(m),
   ]);
-  return { spans, logBytesPerDay: logs, metrics, ai };
+  return { spans, logBytesPerDay: logs, logSource: logs === undefined ? 'none' : 'hub', metrics, ai };
 }

@@ -15,6 +15,11 @@ import { LOG_FIELDS, SPAN_ATTRIBUTES } from '@pyairtable/conventions';
 import type { ErasureCounts, ErasureRequest, ErasureSubject } from '@pyairtable/hub';
 import { erasureAuditRecord } from '@pyairtable/hub';
 import { JAEGER_INDEX_PREFIX, LOG_INDEX_PREFIX, logDataStream } from '@pyairtable/stack';
+import { ElasticsearchError, sendToElasticsearch } from '../elasticsearch/client.js';
+import type { ElasticsearchTarget, WireRequest } from '../elasticsearch/client.js';
+
+export { ElasticsearchError, elasticAuthorization } from '../elasticsearch/client.js';
+export type { ElasticsearchTarget, WireRequest } from '../elasticsearch/client.js';
 
 export const SPAN_INDICES = `${JAEGER_INDEX_PREFIX}-jaeger-span-*`;
 export const LOG_STREAMS = `${LOG_INDEX_PREFIX}*`;
@@ -97,13 +102,6 @@ export const logDeletion = (
   query: subjectLogs(subject, traceIds),
 });
 
-/** A request as it goes over the wire: method, path with its query string, JSON body. */
-export interface WireRequest {
-  readonly method: 'POST' | 'PUT';
-  readonly path: string;
-  readonly body: object;
-}
-
 export function searchWire(request: estypes.SearchRequest): WireRequest {
   const { index, ...body } = request;
   return { method: 'POST', path: `/${String(index)}/_search`, body };
@@ -137,62 +135,6 @@ export function auditWire(
   };
 }
 
-/** Elasticsearch answered with an error: which request, what it said, how to go on. */
-export class ElasticsearchError extends Error {
-  override readonly name = 'ElasticsearchError';
-}
-
-export interface ElasticsearchTarget {
-  readonly url: string;
-  /** The Authorization header, from the environment (never from the command line). */
-  readonly authorization: string | undefined;
-  readonly fetch?: typeof fetch;
-}
-
-/** The Authorization header from ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and _PASSWORD. */
-export function elasticAuthorization(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const apiKey = env['ELASTICSEARCH_API_KEY'];
-  if (apiKey !== undefined && apiKey !== '') return `ApiKey ${apiKey}`;
-  const username = env['ELASTICSEARCH_USERNAME'];
-  const password = env['ELASTICSEARCH_PASSWORD'];
-  if (username !== undefined && username !== '' && password !== undefined)
-    return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-  return undefined;
-}
-
-async function send(target: ElasticsearchTarget, request: WireRequest): Promise<Record<string, unknown>> {
-  const url = `${target.url.replace(/\/+$/, '')}${request.path}`;
-  let response: Response;
-  try {
-    response = await (target.fetch ?? fetch)(url, {
-      method: request.method,
-      headers: {
-        'content-type': 'application/json',
-        ...(target.authorization === undefined ? {} : { authorization: target.authorization }),
-      },
-      body: JSON.stringify(request.body),
-      signal: AbortSignal.timeout(120_000),
-    });
-  } catch (error) {
-    throw new ElasticsearchError(
-      `${request.method} ${url} could not be sent: ${(error as Error).message}. Is Elasticsearch at ${target.url}? (Its CA: NODE_EXTRA_CA_CERTS=<ca.crt>)`,
-    );
-  }
-  const text = await response.text();
-  if (!response.ok) {
-    const hint =
-      response.status === 401
-        ? ' Set ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD, for a user allowed to delete.'
-        : text.includes('cluster_block_exception')
-          ? ' An index in its warm phase is read-only: lift its write block (PUT <index>/_settings {"index.blocks.write": false}), run obs erase again, then set it back.'
-          : '';
-    throw new ElasticsearchError(
-      `${request.method} ${request.path} answered ${String(response.status)}: ${text.slice(0, 500)}.${hint}`,
-    );
-  }
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
 const deletedCount = (answer: Record<string, unknown>, path: string): number => {
   const failures = answer['failures'];
   if (Array.isArray(failures) && failures.length > 0)
@@ -213,17 +155,17 @@ export async function eraseInElasticsearch(
   let spans = 0;
   let logRecords = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const found = await send(target, searchWire(traceSearch(request.subject)));
+    const found = await sendToElasticsearch(target, 'delete', searchWire(traceSearch(request.subject)));
     const buckets =
       (found['aggregations'] as { traces?: { buckets?: { key: string }[] } } | undefined)?.traces?.buckets ??
       [];
     const traceIds = buckets.map((bucket) => bucket.key);
     if (traceIds.length > 0) {
       const wire = deleteWire(spanDeletion(traceIds));
-      spans += deletedCount(await send(target, wire), wire.path);
+      spans += deletedCount(await sendToElasticsearch(target, 'delete', wire), wire.path);
     }
     const logWire = deleteWire(logDeletion(request.subject, traceIds));
-    logRecords += deletedCount(await send(target, logWire), logWire.path);
+    logRecords += deletedCount(await sendToElasticsearch(target, 'delete', logWire), logWire.path);
     traces += traceIds.length;
     if (traceIds.length < TRACES_PER_ROUND) break;
     if (round === MAX_ROUNDS - 1)
@@ -232,7 +174,7 @@ export async function eraseInElasticsearch(
       );
   }
   const counts = { traces, spans, logRecords };
-  await send(target, auditWire(request, { ...counts, erasureId }, now()));
+  await sendToElasticsearch(target, 'delete', auditWire(request, { ...counts, erasureId }, now()));
   return counts;
 }
 
