@@ -376,7 +376,11 @@ describe.runIf(ready)("obs cost with the production stack's Elasticsearch", () =
     expect(count?.body).toEqual({
       query: {
         range: {
-          '@timestamp': { gt: Date.parse(AT) - 3_600_000, lte: Date.parse(AT), format: 'epoch_millis' },
+          [LOG_FIELDS.timestamp]: {
+            gt: Date.parse(AT) - 3_600_000,
+            lte: Date.parse(AT),
+            format: 'epoch_millis',
+          },
         },
       },
     });
