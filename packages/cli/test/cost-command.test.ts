@@ -98,6 +98,31 @@ const SERIES: BackfillSeries[] = [
   ai('mcp-server', 'gpt-5', DAILY_BUDGET - 0.5, 10 * DAY),
 ];
 
+/** The production stack on Kubernetes: agents forward every span to the gateways, which keep a tenth. */
+const PRODUCTION_SERIES: BackfillSeries[] = [
+  ...SERIES.filter((series) => !series.name.startsWith('pyairtable_hub_')),
+  {
+    name: 'otelcol_receiver_accepted_spans',
+    labels: { job: 'otel-agent', receiver: 'otlp' },
+    value: linear(10),
+  },
+  {
+    name: 'otelcol_exporter_sent_spans',
+    labels: { job: 'otel-agent', exporter: 'loadbalancing' },
+    value: linear(10),
+  },
+  {
+    name: 'otelcol_receiver_accepted_spans',
+    labels: { job: 'otel-gateway', receiver: 'otlp' },
+    value: linear(10),
+  },
+  {
+    name: 'otelcol_exporter_sent_spans',
+    labels: { job: 'otel-gateway', exporter: 'otlp_grpc/jaeger' },
+    value: linear(1),
+  },
+];
+
 interface Report {
   volumes: {
     spans: {
@@ -346,7 +371,7 @@ describe.runIf(ready)("obs cost with the production stack's Elasticsearch", () =
   let prometheus: BackfilledPrometheus;
   let elasticsearch = '';
   beforeAll(async () => {
-    prometheus = await backfilledPrometheus(SERIES, {
+    prometheus = await backfilledPrometheus(PRODUCTION_SERIES, {
       fromSeconds: AT_SECONDS - 2 * 3600,
       toSeconds: AT_SECONDS,
       stepSeconds: 300,
@@ -357,6 +382,18 @@ describe.runIf(ready)("obs cost with the production stack's Elasticsearch", () =
   afterAll(async () => {
     server.close();
     await prometheus.close();
+  });
+
+  it("takes spans from the collectors' counters, each span counted once though agents forward it", async () => {
+    const run = await obs(['cost', '--prometheus', prometheus.url, '--at', AT, '--json']);
+    const report = JSON.parse(run.stdout) as Report & { volumes: { logSource: string } };
+    expect(report.volumes.spans).toEqual({
+      source: 'collector',
+      receivedPerSecond: expect.closeTo(10, 6) as number,
+      keptPerSecond: expect.closeTo(1, 6) as number,
+      bytesPerSpan: { value: 700, measured: false },
+    });
+    expect(report.volumes.logSource).toBe('none');
   });
 
   it("takes log bytes per day from the data streams and a span's bytes from Jaeger's indices", async () => {

@@ -24,7 +24,9 @@ export {
   redactionSection,
   COLLECTOR_VERSION,
   COLLECTOR_HEALTH_PORT,
+  JAEGER_TRACE_EXPORTER,
 } from './render/collector.js';
+export { AGENT_TRACE_EXPORTER } from './render/kubernetes/workloads.js';
 export { IMAGES, ELASTIC_VERSION, JAEGER_VERSION } from './images.js';
 export {
   STACK_SECRETS,

@@ -8,6 +8,7 @@
 import type { LogCategory } from '@pyairtable/conventions';
 import { IDENTITY_LABELS, LOG_CATEGORIES, METRICS, METRIC_LABELS } from '@pyairtable/conventions';
 import { EXPORTER_METRICS } from '@pyairtable/dashboards';
+import { AGENT_TRACE_EXPORTER, JAEGER_TRACE_EXPORTER } from '@pyairtable/stack';
 import { monthAround, perDay } from './estimate.js';
 import type { PrometheusTarget } from './prometheus.js';
 import { headSeries, instantQuery, scalarQuery } from './prometheus.js';
@@ -15,8 +16,6 @@ import { headSeries, instantQuery, scalarQuery } from './prometheus.js';
 const HUB = EXPORTER_METRICS.hub;
 const COLLECTOR = EXPORTER_METRICS.otelcol;
 const PROMETHEUS = EXPORTER_METRICS.prometheus;
-/** The collector's trace exporter in the stack's render. */
-const JAEGER_EXPORTER = 'otlp_grpc/jaeger';
 
 /** A figure with where it came from: measured by the stack, or an assumption the user can change. */
 export interface Figure {
@@ -99,12 +98,17 @@ export async function spanVolumes(m: Measurement, assumed: Assumptions): Promise
           : { value: bytes, measured: true },
     };
   }
-  const accepted = await scalarQuery(m.target, rateOf(COLLECTOR.acceptedSpans, m.window), at);
+  // Kubernetes runs agents in front of the gateways: what the agents forward is accepted twice.
+  const accepted = await scalarQuery(
+    m.target,
+    `${rateOf(COLLECTOR.acceptedSpans, m.window)} - (${rateOf(COLLECTOR.sentSpans, m.window, `{exporter="${AGENT_TRACE_EXPORTER}"}`)} or vector(0))`,
+    at,
+  );
   const bytesPerSpan = { value: assumed.bytesPerSpan, measured: false };
   if (accepted === undefined) return { source: 'none', receivedPerSecond: 0, keptPerSecond: 0, bytesPerSpan };
   const sent = await scalarQuery(
     m.target,
-    rateOf(COLLECTOR.sentSpans, m.window, `{exporter="${JAEGER_EXPORTER}"}`),
+    rateOf(COLLECTOR.sentSpans, m.window, `{exporter="${JAEGER_TRACE_EXPORTER}"}`),
     at,
   );
   return { source: 'collector', receivedPerSecond: accepted, keptPerSecond: sent ?? 0, bytesPerSpan };

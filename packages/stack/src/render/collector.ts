@@ -78,10 +78,13 @@ export function otlpReceiver(model: StackModel, component: 'otel-collector' | 'j
   };
 }
 
+/** The exporter that hands kept spans to Jaeger (its sent-spans counter is what the tail policy kept). */
+export const JAEGER_TRACE_EXPORTER = 'otlp_grpc/jaeger';
+
 export function collectorConfig(model: StackModel): object {
   const listen = (port: number): string => `0.0.0.0:${String(port)}`;
   const jaeger = model.components.includes('jaeger');
-  const traceExporters = jaeger ? ['otlp_grpc/jaeger'] : ['debug'];
+  const traceExporters = jaeger ? [JAEGER_TRACE_EXPORTER] : ['debug'];
   const collectorMetrics = COMPONENTS['otel-collector'].metrics;
   return {
     extensions: { health_check: { endpoint: listen(COLLECTOR_HEALTH_PORT) } },
@@ -102,7 +105,7 @@ export function collectorConfig(model: StackModel): object {
     exporters: {
       ...(jaeger
         ? {
-            'otlp_grpc/jaeger': {
+            [JAEGER_TRACE_EXPORTER]: {
               endpoint: model.address('jaeger', OTLP_GRPC_PORT),
               tls: model.tls ? clientTls('otel-collector') : { insecure: true },
             },

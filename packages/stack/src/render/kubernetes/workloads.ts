@@ -54,6 +54,9 @@ export type Manifest = { toJSON(): unknown };
 
 export const COLLECTOR_AGENT = KUBERNETES_EXTRA_SERVICES['otel-collector']?.[0] ?? 'otel-agent';
 export const COLLECTOR_GATEWAY = 'otel-gateway';
+/** The agents' trace exporter: spans it sends are accepted again by a gateway (count them once). */
+export const AGENT_TRACE_EXPORTER = 'loadbalancing';
+const GATEWAY_EXPORTER = 'otlp_grpc/gateway';
 const OTLP_GRPC = SPEC_PORTS.otlpGrpc;
 const OTLP_HTTP = SPEC_PORTS.otlpHttp;
 const CONFIG_DIR = '/etc/pyairtable';
@@ -187,7 +190,7 @@ export function agentConfig(context: KubernetesContext): object {
     },
     exporters: {
       // Every span of a trace reaches the same gateway, where tail sampling decides on the whole trace.
-      loadbalancing: {
+      [AGENT_TRACE_EXPORTER]: {
         routing_key: 'traceID',
         // It sends to the gateways' pod addresses: their certificate is checked under the Service's name.
         protocol: {
@@ -201,7 +204,7 @@ export function agentConfig(context: KubernetesContext): object {
         resolver: { k8s: { service: gateway, ports: [OTLP_GRPC] } },
       },
       // Metrics are not routed by trace id: any gateway serves them.
-      'otlp_grpc/gateway': { endpoint: `${gateway}:${String(OTLP_GRPC)}`, tls: tls ?? { insecure: true } },
+      [GATEWAY_EXPORTER]: { endpoint: `${gateway}:${String(OTLP_GRPC)}`, tls: tls ?? { insecure: true } },
     },
     service: {
       extensions: ['health_check'],
@@ -216,12 +219,12 @@ export function agentConfig(context: KubernetesContext): object {
         traces: {
           receivers: ['otlp'],
           processors: ['memory_limiter', 'k8sattributes', 'batch'],
-          exporters: ['loadbalancing'],
+          exporters: [AGENT_TRACE_EXPORTER],
         },
         metrics: {
           receivers: ['otlp'],
           processors: ['memory_limiter', 'k8sattributes', 'batch'],
-          exporters: ['otlp_grpc/gateway'],
+          exporters: [GATEWAY_EXPORTER],
         },
       },
     },
