@@ -147,11 +147,12 @@ describe('obs erase against Elasticsearch', () => {
   const received: Received[] = [];
   let url = '';
   let blocked = false;
+  const polls = new Map<string, number>();
   const server = createServer((request, response) => {
     let text = '';
     request.on('data', (chunk: Buffer) => (text += chunk.toString()));
     request.on('end', () => {
-      const body = JSON.parse(text) as Record<string, unknown>;
+      const body = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
       received.push({
         method: request.method ?? '',
         url: request.url ?? '',
@@ -169,8 +170,21 @@ describe('obs erase against Elasticsearch', () => {
       else if (blocked)
         reply(403, { error: { type: 'cluster_block_exception', reason: 'index [x] blocked' } });
       else if (request.url?.includes('/_delete_by_query') === true)
-        reply(200, { deleted: request.url.includes('jaeger') ? 6 : 3, failures: [] });
-      else reply(201, { result: 'created' });
+        // Asked not to wait: a task to poll, as Elasticsearch answers.
+        reply(200, { task: request.url.includes('jaeger') ? 'node-a:6' : 'node-a:3' });
+      else if (request.url?.startsWith('/_tasks/') === true) {
+        const deleted = request.url.includes('%3A6') ? 6 : 3;
+        const waiting = request.url.includes('wait_for_completion=true');
+        polls.set(request.url, (polls.get(request.url) ?? 0) + 1);
+        // The first wait times out (the task still runs), as a large deletion would.
+        if (waiting && polls.get(request.url) === 1)
+          reply(408, {
+            error: { type: 'timeout_exception', reason: 'Timed out waiting for completion' },
+            status: 408,
+          });
+        else if (!waiting) reply(200, { completed: false, task: { status: { total: deleted, deleted: 1 } } });
+        else reply(200, { completed: true, task: {}, response: { deleted, failures: [] } });
+      } else reply(201, { result: 'created' });
     });
   });
   beforeAll(async () => {
@@ -186,19 +200,29 @@ describe('obs erase against Elasticsearch', () => {
       ['erase', '--user', ERASED, '--tenant', 'tenant-alpha', '--elasticsearch', url, '--json'],
       { ELASTICSEARCH_API_KEY: 'key-from-env' },
     );
-    expect(run.stderr).toBe('');
     expect(run.code).toBe(EXIT_CODES.ok);
     expect(JSON.parse(run.stdout)).toEqual({
       erased: [expect.objectContaining({ traces: 2, spans: 6, logRecords: 3 })],
     });
+    // While a deletion task runs, its progress is reported.
+    expect(run.stderr).toContain(
+      'obs erase: /pyairtable-jaeger-span-*/_delete_by_query: 1 of 6 deleted (task node-a:6)',
+    );
     expect(received.map((request) => `${request.method} ${request.url.split('?')[0] ?? ''}`)).toEqual([
       'POST /pyairtable-jaeger-span-*/_search',
       'POST /pyairtable-jaeger-span-*/_delete_by_query',
+      'GET /_tasks/node-a%3A6',
+      'GET /_tasks/node-a%3A6',
+      'GET /_tasks/node-a%3A6',
       'POST /pyairtable-logs-*/_delete_by_query',
+      'GET /_tasks/node-a%3A3',
+      'GET /_tasks/node-a%3A3',
+      'GET /_tasks/node-a%3A3',
       expect.stringMatching(/^PUT \/pyairtable-logs-audit\/_create\/[0-9a-f-]{36}$/),
     ]);
     for (const request of received) expect(request.authorization).toBe('ApiKey key-from-env');
-    const [search, spans, logs, audit] = received;
+    expect(received[1]?.url).toContain('wait_for_completion=false');
+    const [search, spans, , , , logs, , , , audit] = received;
     expect(JSON.stringify(search?.body)).toContain(SPAN_ATTRIBUTES.userId);
     expect(spans?.body).toEqual({ query: { terms: { traceID: ['a'.repeat(32), 'b'.repeat(32)] } } });
     expect(JSON.stringify(logs?.body)).toContain(ERASED);

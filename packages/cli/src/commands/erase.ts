@@ -237,6 +237,10 @@ export async function eraseCommand(args: readonly string[], io: CliIo): Promise<
         { url: options.elasticsearchUrl, authorization: elasticAuthorization(io.env) },
         options.request,
         erasureId,
+        Date.now,
+        (line) => {
+          io.stderr(`obs erase: ${line}`);
+        },
       );
       outcomes.push({ store: `elasticsearch (${options.elasticsearchUrl})`, erasureId, ...counts });
     } catch (error) {

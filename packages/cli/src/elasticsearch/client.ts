@@ -15,6 +15,22 @@ export interface WireRequest {
 /** Elasticsearch answered with an error: which request, what it said, how to go on. */
 export class ElasticsearchError extends Error {
   override readonly name = 'ElasticsearchError';
+  constructor(
+    message: string,
+    /** Elasticsearch's error type (`timeout_exception`), when it answered with one. */
+    readonly errorType?: string,
+  ) {
+    super(message);
+  }
+}
+
+function errorTypeOf(text: string): string | undefined {
+  try {
+    const type = (JSON.parse(text) as { error?: { type?: unknown } }).error?.type;
+    return typeof type === 'string' ? type : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface ElasticsearchTarget {
@@ -68,6 +84,7 @@ export async function sendToElasticsearch(
           : '';
     throw new ElasticsearchError(
       `${request.method} ${request.path} answered ${String(response.status)}: ${text.slice(0, 500)}.${hint}`,
+      errorTypeOf(text),
     );
   }
   return JSON.parse(text) as Record<string, unknown>;

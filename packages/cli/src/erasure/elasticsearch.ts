@@ -89,6 +89,8 @@ export const spanDeletion = (traceIds: readonly string[]): estypes.DeleteByQuery
   index: SPAN_INDICES,
   conflicts: 'proceed',
   refresh: true,
+  // A large deletion outlasts any request timeout: it runs as a task, polled until done.
+  wait_for_completion: false,
   query: { terms: { traceID: [...traceIds] } },
 });
 
@@ -99,6 +101,8 @@ export const logDeletion = (
   index: LOG_STREAMS,
   conflicts: 'proceed',
   refresh: true,
+  // A large deletion outlasts any request timeout: it runs as a task, polled until done.
+  wait_for_completion: false,
   query: subjectLogs(subject, traceIds),
 });
 
@@ -108,10 +112,11 @@ export function searchWire(request: estypes.SearchRequest): WireRequest {
 }
 
 export function deleteWire(request: estypes.DeleteByQueryRequest): WireRequest {
-  const { index, conflicts, refresh, ...body } = request;
+  const { index, conflicts, refresh, wait_for_completion: wait, ...body } = request;
   const query = new URLSearchParams({
     ...(conflicts === undefined ? {} : { conflicts }),
     ...(refresh === undefined ? {} : { refresh: String(refresh) }),
+    ...(wait === undefined ? {} : { wait_for_completion: String(wait) }),
   });
   return { method: 'POST', path: `/${String(index)}/_delete_by_query?${query.toString()}`, body };
 }
@@ -135,6 +140,53 @@ export function auditWire(
   };
 }
 
+/** How long one poll of a deletion task waits for it to finish before reporting its progress. */
+const TASK_WAIT = '30s';
+
+type TaskState = estypes.TasksGetResponse;
+
+/** The task's state once done, or after TASK_WAIT with its progress (Elasticsearch's timeout). */
+async function pollTask(target: ElasticsearchTarget, task: string): Promise<TaskState> {
+  const path = `/_tasks/${encodeURIComponent(task)}`;
+  try {
+    return (await sendToElasticsearch(target, 'delete', {
+      method: 'GET',
+      path: `${path}?wait_for_completion=true&timeout=${TASK_WAIT}`,
+    })) as unknown as TaskState;
+  } catch (error) {
+    if (!(error instanceof ElasticsearchError) || error.errorType !== 'timeout_exception') throw error;
+    return (await sendToElasticsearch(target, 'delete', { method: 'GET', path })) as unknown as TaskState;
+  }
+}
+
+/**
+ * Runs a delete-by-query and returns how many documents went: at once when Elasticsearch answers
+ * with the result, otherwise by polling its task, reporting progress while it runs.
+ */
+async function runDeletion(
+  target: ElasticsearchTarget,
+  wire: WireRequest,
+  progress: (line: string) => void,
+): Promise<number> {
+  const answer = (await sendToElasticsearch(target, 'delete', wire)) as estypes.DeleteByQueryResponse;
+  if (answer.task === undefined) return deletedCount(answer as Record<string, unknown>, wire.path);
+  const task = answer.task;
+  for (;;) {
+    const state = await pollTask(target, task);
+    if (state.completed) {
+      if (state.error !== undefined)
+        throw new ElasticsearchError(
+          `${wire.path} (task ${task}) failed: ${state.error.reason ?? state.error.type}`,
+        );
+      return deletedCount((state.response ?? {}) as Record<string, unknown>, wire.path);
+    }
+    const status = (state.task.status ?? {}) as { deleted?: number; total?: number };
+    progress(
+      `${wire.path.split('?')[0] ?? ''}: ${String(status.deleted ?? 0)} of ${String(status.total ?? '?')} deleted (task ${task})`,
+    );
+  }
+}
+
 const deletedCount = (answer: Record<string, unknown>, path: string): number => {
   const failures = answer['failures'];
   if (Array.isArray(failures) && failures.length > 0)
@@ -150,6 +202,7 @@ export async function eraseInElasticsearch(
   request: ErasureRequest,
   erasureId: string,
   now: () => number = Date.now,
+  progress: (line: string) => void = () => undefined,
 ): Promise<ErasureCounts> {
   let traces = 0;
   let spans = 0;
@@ -162,10 +215,9 @@ export async function eraseInElasticsearch(
     const traceIds = buckets.map((bucket) => bucket.key);
     if (traceIds.length > 0) {
       const wire = deleteWire(spanDeletion(traceIds));
-      spans += deletedCount(await sendToElasticsearch(target, 'delete', wire), wire.path);
+      spans += await runDeletion(target, wire, progress);
     }
-    const logWire = deleteWire(logDeletion(request.subject, traceIds));
-    logRecords += deletedCount(await sendToElasticsearch(target, 'delete', logWire), logWire.path);
+    logRecords += await runDeletion(target, deleteWire(logDeletion(request.subject, traceIds)), progress);
     traces += traceIds.length;
     if (traceIds.length < TRACES_PER_ROUND) break;
     if (round === MAX_ROUNDS - 1)
