@@ -4,11 +4,13 @@
  * Alertmanager and it resolves once the incident stops; `obs down` leaves no process and no
  * listening port. And on a machine with no engines, the hub still starts and says what is missing.
  */
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, engineAvailable, tempDir } from '@pyairtable/test-support';
 import { EXIT_CODES, LOCAL_ENGINES, SPEC_PORTS, readState } from '@pyairtable/cli';
+import { HUB_ADMIN_TOKEN_FILE } from '../src/local/state.js';
+import { ERASE_PATH } from '@pyairtable/hub';
 import { PROFILES } from '@pyairtable/stack';
 import { portFree } from '../src/local/probe.js';
 import type { Up } from './obs-process.js';
@@ -173,6 +175,20 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
       const orchestrator = report.ai.services.find((service) => service.service === 'llm-orchestrator');
       expect(orchestrator?.perDayUsd).toBeGreaterThan(0);
       expect(orchestrator?.dailyBudgetUsd).toBe(PROFILES.development.alerts.aiDailyBudgetUsd);
+    }, 60_000);
+
+    it('obs erase reaches the hub with the admin token obs up keeps for this user alone', async () => {
+      const tokenFile = join(dir.path, HUB_ADMIN_TOKEN_FILE);
+      expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+      const erased = await obs(['erase', '--user', 'usr-nobody-here', '--data-dir', dir.path, '--json']);
+      expect(erased.code, erased.stderr).toBe(0);
+      // Without it, the hub refuses.
+      const refused = await fetch(`${started().state.otlpHttpUrl}${ERASE_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: 'usr-nobody-here', actor: 'test' }),
+      });
+      expect(refused.status).toBe(401);
     }, 60_000);
 
     it('obs down stops every process and frees every port', async () => {

@@ -33,7 +33,8 @@ Options:
   --alertmanager-url <url>  the Alertmanager the UI's alerts view reads (e.g. http://127.0.0.1:${String(SPEC_PORTS.alertmanager)})
   -h, --help                this help
 
-Environment: HUB_INGEST_TOKEN and HUB_API_TOKEN require bearer tokens for ingest and for the API.
+Environment: HUB_INGEST_TOKEN and HUB_API_TOKEN require bearer tokens for ingest and for the API;
+HUB_ADMIN_TOKEN one for erasures (POST /admin/erase), which otherwise take the ingest token.
 
 Once listening it prints one JSON line with its addresses; SIGINT or SIGTERM closes it cleanly.
 `;
@@ -133,6 +134,7 @@ export async function runHubCli(
       queryPort: port('query-port', values['query-port'], HUB_DEFAULTS.queryPort),
       ...(env['HUB_INGEST_TOKEN'] === undefined ? {} : { ingestToken: env['HUB_INGEST_TOKEN'] }),
       ...(env['HUB_API_TOKEN'] === undefined ? {} : { apiToken: env['HUB_API_TOKEN'] }),
+      ...(env['HUB_ADMIN_TOKEN'] === undefined ? {} : { adminToken: env['HUB_ADMIN_TOKEN'] }),
       ui: {
         ...(prometheus === undefined ? {} : { prometheus }),
         ...(alertmanager === undefined ? {} : { alertmanager }),

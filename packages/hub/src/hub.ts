@@ -68,6 +68,8 @@ export interface HubOptions {
   /** Metric series held for Prometheus before new ones are refused (default 50 000). */
   readonly maxMetricSeries?: number;
   readonly ingestToken?: string;
+  /** Bearer token for erasures (`obs erase`); the ingest token guards them when unset. */
+  readonly adminToken?: string;
   readonly apiToken?: string;
   /** Where internal failures are reported (default: a JSON line on stderr); clients see none of it. */
   readonly reportError?: (where: string, error: unknown) => void;
@@ -242,6 +244,7 @@ export async function startHub(options: HubOptions): Promise<Hub> {
     counters,
     maxBodyBytes,
     ingestToken: options.ingestToken,
+    adminToken: options.adminToken,
     headersTimeoutMs: options.headersTimeoutMs ?? HUB_DEFAULTS.headersTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs ?? HUB_DEFAULTS.requestTimeoutMs,
   };

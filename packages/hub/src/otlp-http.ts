@@ -97,11 +97,15 @@ async function gunzipLimited(body: Buffer, limit: number, reading: BodyReading):
   return result;
 }
 
+export const ERASURE_RUNNING = 'an erasure is running; run obs erase again once it has finished';
+
 export interface OtlpHttpOptions {
   readonly ingest: Ingest;
   readonly counters: HubCounters;
   readonly maxBodyBytes: number;
   readonly ingestToken: string | undefined;
+  /** The bearer token erasures need; the ingest token's when unset. */
+  readonly adminToken: string | undefined;
   readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
 }
@@ -156,8 +160,13 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
   };
 
   /** Answers 401 and returns false when a bearer token is required and this request has none. */
-  const authorised = (request: IncomingMessage, response: ServerResponse, json: boolean): boolean => {
-    if (bearerAllowed(request, options.ingestToken)) return true;
+  const authorised = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    json: boolean,
+    token = options.ingestToken,
+  ): boolean => {
+    if (bearerAllowed(request, token)) return true;
     counters.refused.inc({ reason: 'unauthorized' });
     answer(
       response,
@@ -303,6 +312,7 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
    * A data subject's erasure (`obs erase`). JSON only, so that a web page cannot send one: a
    * browser asks before sending JSON to another origin, and the hub grants no such request.
    */
+  let erasing = false;
   const eraseSubject = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     // A browser sends Origin with every POST; a page that rebinds its own domain name to this
     // address still sends that name as Host. Neither comes from obs erase.
@@ -313,12 +323,23 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (contentType !== 'application/json')
       throw new PayloadError(`send the erasure as application/json, not ${contentType || 'no content type'}`);
-    const [body, release] = await readAndAdmit(request, deadlineOf());
+    // Each erasure rewrites the store while writes wait: one at a time.
+    if (erasing) {
+      answer(response, 409, true, { code: GRPC_CODES.unavailable, message: ERASURE_RUNNING });
+      request.resume();
+      return;
+    }
+    erasing = true;
     try {
-      const outcome = await ingest.erase(parseErasureRequest(body));
-      answer(response, 200, true, outcome);
+      const [body, release] = await readAndAdmit(request, deadlineOf());
+      try {
+        const outcome = await ingest.erase(parseErasureRequest(body));
+        answer(response, 200, true, outcome);
+      } finally {
+        release();
+      }
     } finally {
-      release();
+      erasing = false;
     }
   };
 
@@ -363,7 +384,9 @@ export function createOtlpHttpServer(options: OtlpHttpOptions): Server {
                 ? eraseSubject
                 : undefined;
         if (lineRoute !== undefined) {
-          if (!authorised(request, response, true)) return;
+          const token =
+            lineRoute === eraseSubject ? (options.adminToken ?? options.ingestToken) : options.ingestToken;
+          if (!authorised(request, response, true, token)) return;
           try {
             await lineRoute(request, response);
           } catch (error) {

@@ -4,6 +4,7 @@
  * erasure leaves an audit record that does not name the subject.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LOG_FIELDS, RESOURCE_ATTRIBUTES, SPAN_ATTRIBUTES } from '@pyairtable/conventions';
@@ -232,5 +233,69 @@ describe('the store after a compaction', () => {
       store.close();
       dir.cleanup();
     }
+  });
+});
+
+describe('who may erase, and how many at once', () => {
+  const harness = useHub('hub-erase-admin', { ingestToken: 'ingest-secret', adminToken: 'admin-secret' });
+  const erase = (
+    token: string | undefined,
+    body = JSON.stringify({ user: ERASED, actor: 'test' }),
+  ): Promise<Response> =>
+    plainFetch(`${harness.hub.otlpHttpUrl}${ERASE_PATH}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+      },
+      body,
+    });
+
+  it('takes the admin token, not the ingest token, once an admin token is set', async () => {
+    expect((await erase(undefined)).status).toBe(401);
+    expect((await erase('ingest-secret')).status).toBe(401);
+    expect((await erase('admin-secret')).status).toBe(200);
+    // Ingest still takes its own token, not the admin one.
+    const ingest = (token: string): Promise<Response> =>
+      plainFetch(`${harness.hub.otlpHttpUrl}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: traceRequestJson('platform-services', trace(90, KEPT)),
+      });
+    expect((await ingest('admin-secret')).status).toBe(401);
+    expect((await ingest('ingest-secret')).status).toBe(200);
+  });
+
+  it('refuses a second erasure while one runs (409), and takes it once the first is done', async () => {
+    // The first erasure's body arrives only after the second has been answered.
+    const url = new URL(`${harness.hub.otlpHttpUrl}${ERASE_PATH}`);
+    const body = JSON.stringify({ user: ERASED, actor: 'first' });
+    const first = request({
+      host: url.hostname,
+      port: url.port,
+      path: url.pathname,
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-length': body.length,
+        authorization: 'Bearer admin-secret',
+      },
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      first.on('response', (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      first.on('error', reject);
+    });
+    // Its first byte, and time for the hub to take the request, before the second is sent.
+    first.write(body.slice(0, 1));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = await erase('admin-secret');
+    expect(second.status).toBe(409);
+    expect(((await second.json()) as { message: string }).message).toContain('an erasure is running');
+    first.end(body.slice(1));
+    expect(await answered).toBe(200);
+    expect((await erase('admin-secret')).status).toBe(200);
   });
 });

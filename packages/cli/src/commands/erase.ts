@@ -18,7 +18,7 @@ import {
   eraseInElasticsearch,
 } from '../erasure/elasticsearch.js';
 import type { WireRequest } from '../erasure/elasticsearch.js';
-import { DEFAULT_DATA_DIR, readState } from '../local/state.js';
+import { DEFAULT_DATA_DIR, HUB_ADMIN_TOKEN_FILE, readHubAdminToken, readState } from '../local/state.js';
 import { table } from '../local/table.js';
 import { dataDirArgs, runningState } from './status.js';
 
@@ -47,7 +47,8 @@ Options:
   --json                 the outcome as JSON
   -h, --help             this help
 
-Environment: HUB_INGEST_TOKEN (the hub's bearer token, if it requires one);
+Environment: HUB_ADMIN_TOKEN (the hub's bearer token for erasures; local mode's is read from
+<data dir>/${HUB_ADMIN_TOKEN_FILE}), else HUB_INGEST_TOKEN (a hub with no admin token takes its ingest token);
 ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD (a user allowed
 to delete); NODE_EXTRA_CA_CERTS for Elasticsearch's CA. Credentials are never taken as options.
 
@@ -65,6 +66,8 @@ interface StoreOutcome extends ErasureCounts {
 interface EraseOptions {
   readonly request: ErasureRequest;
   readonly hubUrl: string | undefined;
+  /** The hub's bearer token for erasures: HUB_ADMIN_TOKEN, local mode's token file, or HUB_INGEST_TOKEN. */
+  readonly hubToken: string | undefined;
   readonly elasticsearchUrl: string | undefined;
   readonly dryRun: boolean;
   readonly json: boolean;
@@ -118,6 +121,10 @@ function parseOptions(args: readonly string[], io: CliIo): EraseOptions | undefi
         : values['dry-run'] === true
           ? localHubUrl(dataDir)
           : runningState(dataDir).otlpHttpUrl),
+    hubToken:
+      io.env['HUB_ADMIN_TOKEN'] ??
+      (localHub ? readHubAdminToken(dataDir) : undefined) ??
+      io.env['HUB_INGEST_TOKEN'],
     elasticsearchUrl,
     dryRun: values['dry-run'] === true,
     json: values['json'] === true,
@@ -165,7 +172,7 @@ async function eraseInHub(
   const text = await response.text();
   if (!response.ok)
     throw new ErasureError(
-      `the hub answered ${String(response.status)}: ${text.slice(0, 300)}${response.status === 401 ? ' (set HUB_INGEST_TOKEN to its ingest token)' : ''}`,
+      `the hub answered ${String(response.status)}: ${text.slice(0, 300)}${response.status === 401 ? ` (set HUB_ADMIN_TOKEN to its admin token, or HUB_INGEST_TOKEN where it has none; local mode keeps it in <data dir>/${HUB_ADMIN_TOKEN_FILE})` : ''}`,
     );
   let outcome: ErasureOutcome;
   try {
@@ -229,7 +236,7 @@ export async function eraseCommand(args: readonly string[], io: CliIo): Promise<
   const outcomes: StoreOutcome[] = [];
   let failure: ErasureError | undefined;
   if (options.hubUrl !== undefined)
-    outcomes.push(await eraseInHub(options.hubUrl, options.request, io.env['HUB_INGEST_TOKEN']));
+    outcomes.push(await eraseInHub(options.hubUrl, options.request, options.hubToken));
   if (options.elasticsearchUrl !== undefined) {
     const erasureId = randomUUID();
     try {

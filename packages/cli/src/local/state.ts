@@ -12,6 +12,17 @@ import { pollUntil } from './probe.js';
 
 export const DEFAULT_DATA_DIR = '.pyairtable-obs';
 export const STATE_FILE = 'state.json';
+/** The running hub's bearer token for erasures, minted by each obs up (mode 0600): what obs erase sends. */
+export const HUB_ADMIN_TOKEN_FILE = 'hub-admin.token';
+
+/** The admin token of the hub obs up runs from `dataDir`, or undefined when there is none. */
+export function readHubAdminToken(dataDir: string): string | undefined {
+  try {
+    return readFileSync(join(dataDir, HUB_ADMIN_TOKEN_FILE), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface RunningComponent {
   /** A local role or a demo service's name. */

@@ -5,6 +5,7 @@
  * recorded in the state file as soon as it is spawned and waited for until healthy; stopped in
  * reverse order on `stop()` (Ctrl-C, SIGTERM from `obs down`).
  */
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Environment } from '@pyairtable/conventions';
@@ -28,7 +29,7 @@ import { privateDataDirectory, privateDirectory } from './files.js';
 import { portFree, probe, waitHealthy } from './probe.js';
 import { LogForwarder } from './log-forwarder.js';
 import type { LocalState, NotRunning, RunningComponent } from './state.js';
-import { processStartTicks, removeState, signalProcess, writeState } from './state.js';
+import { HUB_ADMIN_TOKEN_FILE, processStartTicks, removeState, signalProcess, writeState } from './state.js';
 
 /** A demo service as the supervisor starts it (see @pyairtable/demo). */
 export interface DemoLaunch {
@@ -222,7 +223,11 @@ class LocalRun {
     // Its store (DuckDB's file and WAL) is created under obs up's umask of 077.
     privateDirectory(join(dataDir, 'hub'), { files: true });
     const hubPorts = this.hubPorts;
+    // Erasures need their own token, so that only this user (who can read the data directory) erases.
+    const adminToken = randomBytes(32).toString('base64url');
+    writeFileSync(join(dataDir, HUB_ADMIN_TOKEN_FILE), `${adminToken}\n`, { mode: 0o600 });
     const hub = await startHub({
+      adminToken,
       dataDir: join(dataDir, 'hub'),
       profile: this.options.profile,
       host: LOCAL_HOST,
