@@ -96,31 +96,37 @@ const SERIES: BackfillSeries[] = [
   // Just above and just below the daily budget the HighAICosts alert compares the pace with.
   ai('llm-orchestrator', 'gpt-5', DAILY_BUDGET + 0.5),
   ai('mcp-server', 'gpt-5', DAILY_BUDGET - 0.5, 10 * DAY),
+  // What Prometheus's rule evaluation writes while HighAICosts fires.
+  {
+    name: 'ALERTS',
+    labels: { alertname: 'HighAICosts', alertstate: 'firing', service: 'llm-orchestrator' },
+    value: () => 1,
+  },
 ];
 
-/** The production stack on Kubernetes: agents forward every span to the gateways, which keep a tenth. */
+/**
+ * The production stack on Kubernetes: agents forward every span to the gateways, which keep a
+ * tenth and send it to Jaeger, itself a collector whose receiver takes the kept spans again.
+ */
+const collector = (
+  instance: string,
+  name: string,
+  labels: Record<string, string>,
+  perSecond: number,
+): BackfillSeries => ({
+  name,
+  labels: { instance, ...labels },
+  value: linear(perSecond),
+});
 const PRODUCTION_SERIES: BackfillSeries[] = [
   ...SERIES.filter((series) => !series.name.startsWith('pyairtable_hub_')),
-  {
-    name: 'otelcol_receiver_accepted_spans',
-    labels: { job: 'otel-agent', receiver: 'otlp' },
-    value: linear(10),
-  },
-  {
-    name: 'otelcol_exporter_sent_spans',
-    labels: { job: 'otel-agent', exporter: 'loadbalancing' },
-    value: linear(10),
-  },
-  {
-    name: 'otelcol_receiver_accepted_spans',
-    labels: { job: 'otel-gateway', receiver: 'otlp' },
-    value: linear(10),
-  },
-  {
-    name: 'otelcol_exporter_sent_spans',
-    labels: { job: 'otel-gateway', exporter: 'otlp_grpc/jaeger' },
-    value: linear(1),
-  },
+  collector('10.0.0.1:8888', 'otelcol_receiver_accepted_spans', { receiver: 'otlp' }, 10),
+  collector('10.0.0.1:8888', 'otelcol_exporter_sent_spans', { exporter: 'loadbalancing' }, 10),
+  collector('10.0.1.1:8888', 'otelcol_receiver_accepted_spans', { receiver: 'otlp' }, 10),
+  collector('10.0.1.1:8888', 'otelcol_exporter_sent_spans', { exporter: 'otlp_grpc/jaeger' }, 1),
+  collector('10.0.2.1:8888', 'otelcol_receiver_accepted_spans', { receiver: 'otlp' }, 1),
+  // Prometheus's oldest sample: it holds only the last two hours of the month.
+  { name: 'prometheus_tsdb_lowest_timestamp_seconds', value: () => AT_SECONDS - 2 * 3600 },
 ];
 
 interface Report {
@@ -148,7 +154,7 @@ interface Report {
   savingsUsd: { sampling: number; tiers: number; both: number };
   alerting: { channels: string[]; monthUsd: number };
   ai: {
-    month: { days: number; remainingDays: number };
+    month: { days: number; remainingDays: number; measuredFrom: string };
     rows: {
       service: string;
       model: string;
@@ -158,9 +164,11 @@ interface Report {
     }[];
     services: {
       service: string;
-      overDailyBudget: boolean;
-      forecastOverMonthBudget: boolean;
-      monthBudgetUsd: number;
+      alertPacePerDayUsd: number;
+      aboveAlertThreshold: boolean;
+      alertFiring: boolean;
+      forecastOverMonthAtDailyBudget: boolean;
+      monthAtDailyBudgetUsd: number;
     }[];
   };
 }
@@ -242,13 +250,12 @@ describe.runIf(ready)('obs cost against a real Prometheus', () => {
       ((applicationPerDay * 30) / GB) * hot - applicationTiered + accessFlat - accessTiered,
       6,
     );
-    expect(report.savingsUsd.both).toBeGreaterThan(
-      report.savingsUsd.sampling + report.savingsUsd.tiers - 1e-9,
-    );
+    // Sampling acts on traces, tiers on logs: both at once save the sum.
+    expect(report.savingsUsd.both).toBeCloseTo(report.savingsUsd.sampling + report.savingsUsd.tiers, 9);
   });
 
   it("prices compute from the stack's reservations, and no alert channel when none is set", () => {
-    // Reservations: 9 components at 0.25 vCPU / 256M, Elasticsearch 0.5 / 1G, Logstash and
+    // Reservations: 10 components at 0.25 vCPU / 256M, Elasticsearch 0.5 / 1G, Logstash and
     // Kibana 0.25 / 512M, the trace-retention job 0.01 / 16M.
     const cpus = 10 * 0.25 + 0.5 + 2 * 0.25 + 0.01;
     const memoryGb = 10 * 0.25 + 1 + 2 * 0.5 + 16 / 1024;
@@ -257,7 +264,12 @@ describe.runIf(ready)('obs cost against a real Prometheus', () => {
   });
 
   it('forecasts AI spend to the month end, and flags the pace just above the budget, not just below', () => {
-    expect(report.ai.month).toEqual({ days: 30, remainingDays: 10.5, start: '2026-11-01T00:00:00.000Z' });
+    expect(report.ai.month).toEqual({
+      days: 30,
+      remainingDays: 10.5,
+      start: '2026-11-01T00:00:00.000Z',
+      measuredFrom: '2026-11-01T00:00:00.000Z',
+    });
     const gateway = report.ai.rows.find((row) => row.service === 'airtable-gateway');
     expect(gateway?.monthToDateUsd).toBeCloseTo(24 * 19.5, 1);
     expect(gateway?.perDayUsd).toBeCloseTo(24, 6);
@@ -265,13 +277,20 @@ describe.runIf(ready)('obs cost against a real Prometheus', () => {
     const mcp = report.ai.rows.find((row) => row.service === 'mcp-server');
     // Started on day 10: 9.5 days spent so far.
     expect(mcp?.monthToDateUsd).toBeCloseTo((DAILY_BUDGET - 0.5) * 9.5, 0);
-    const flags = Object.fromEntries(
-      report.ai.services.map((service) => [service.service, service.overDailyBudget]),
+    // The alert's own figure (the last hour's spend times 24) against its budget, and its state.
+    const byService = Object.fromEntries(report.ai.services.map((service) => [service.service, service]));
+    expect(byService['llm-orchestrator']?.alertPacePerDayUsd).toBeCloseTo(DAILY_BUDGET + 0.5, 6);
+    expect(byService['mcp-server']?.alertPacePerDayUsd).toBeCloseTo(DAILY_BUDGET - 0.5, 6);
+    const above = Object.fromEntries(
+      report.ai.services.map((service) => [service.service, service.aboveAlertThreshold]),
     );
-    expect(flags).toEqual({ 'airtable-gateway': false, 'llm-orchestrator': true, 'mcp-server': false });
-    const orchestrator = report.ai.services.find((service) => service.service === 'llm-orchestrator');
-    expect(orchestrator?.monthBudgetUsd).toBe(DAILY_BUDGET * 30);
-    expect(orchestrator?.forecastOverMonthBudget).toBe(true);
+    expect(above).toEqual({ 'airtable-gateway': false, 'llm-orchestrator': true, 'mcp-server': false });
+    const firing = report.ai.services
+      .filter((service) => service.alertFiring)
+      .map((service) => service.service);
+    expect(firing).toEqual(['llm-orchestrator']);
+    expect(byService['llm-orchestrator']?.monthAtDailyBudgetUsd).toBe(DAILY_BUDGET * 30);
+    expect(byService['llm-orchestrator']?.forecastOverMonthAtDailyBudget).toBe(true);
   });
 
   it('prints the same estimate as a table for people', async () => {
@@ -282,8 +301,10 @@ describe.runIf(ready)('obs cost against a real Prometheus', () => {
     expect(run.stdout).toMatch(/bytes per sample\s+1\.25\s+measured/);
     expect(run.stdout).toMatch(/logs\.application\s+82\.4 MB/);
     expect(run.stdout).toContain(`Savings, measured: sampling $${report.savingsUsd.sampling.toFixed(2)}`);
-    expect(run.stdout).toMatch(/llm-orchestrator .*OVER \(HighAICosts fires\)/);
-    expect(run.stdout).not.toMatch(/mcp-server .*OVER/);
+    expect(run.stdout).toMatch(/llm-orchestrator .*\$500\.50 {2}ABOVE .*firing/);
+    expect(run.stdout).not.toMatch(/mcp-server .*ABOVE/);
+    // Every figure was measured: nothing is listed as missing.
+    expect(run.stdout).not.toContain('Not measured:');
   });
 
   it('prices the channels set in the environment, and takes prices from a checked file', async () => {
@@ -362,9 +383,14 @@ describe.runIf(ready)("obs cost with the production stack's Elasticsearch", () =
       };
       if (refuse) reply(401, { error: { type: 'security_exception' }, status: 401 });
       else if (url.startsWith('/pyairtable-logs-application/_stats')) reply(200, stats(1_000_000, 2000));
-      else if (url.startsWith('/pyairtable-logs-application/_count')) reply(200, { count: 7200 });
-      else if (url.startsWith('/pyairtable-jaeger-span-*/_stats')) reply(200, stats(3_000_000, 10_000));
+      // Counted in the window when the count has a query, all of them without.
+      else if (url.startsWith('/pyairtable-logs-application/_count'))
+        reply(200, { count: text === '' ? 2000 : 7200 });
+      // Lucene's count holds each span's nested tags too: eight documents a span.
+      else if (url.startsWith('/pyairtable-jaeger-span-*/_stats')) reply(200, stats(3_000_000, 80_000));
+      else if (url.startsWith('/pyairtable-jaeger-span-*/_count')) reply(200, { count: 10_000 });
       else if (url.includes('/_stats')) reply(200, stats(0, 0));
+      else if (url.includes('/_count')) reply(200, { count: 0 });
       else reply(404, { error: { type: 'unexpected', url } });
     });
   });
@@ -394,6 +420,19 @@ describe.runIf(ready)("obs cost with the production stack's Elasticsearch", () =
       bytesPerSpan: { value: 700, measured: false },
     });
     expect(report.volumes.logSource).toBe('none');
+    // Prometheus holds only the month's last two hours: measured from there, the rest at the pace.
+    expect(report.ai.month.measuredFrom).toBe(new Date((AT_SECONDS - 2 * 3600) * 1000).toISOString());
+    const gateway = report.ai.rows.find((row) => row.service === 'airtable-gateway');
+    expect(gateway?.monthToDateUsd).toBeCloseTo(2, 3);
+    expect(gateway?.forecastUsd).toBeCloseTo(24 * 30, 3);
+  });
+
+  it('lists under the estimate what nothing measured', async () => {
+    const run = await obs(['cost', '--prometheus', prometheus.url, '--at', AT]);
+    expect(run.stdout).toContain('Not measured:');
+    expect(run.stdout).toContain('Log storage is not in the estimate: nothing counted log bytes.');
+    expect(run.stdout).toContain('Bytes per span are assumed (700)');
+    expect(run.stdout).toContain('Prometheus holds it from 2026-11-20 on');
   });
 
   it("takes log bytes per day from the data streams and a span's bytes from Jaeger's indices", async () => {
@@ -407,9 +446,10 @@ describe.runIf(ready)("obs cost with the production stack's Elasticsearch", () =
     // 7,200 records in the hour at 500 bytes each, times 24.
     expect(report.volumes.logBytesPerDay['application']).toBeCloseTo(7200 * 500 * 24, 6);
     expect(report.volumes.logBytesPerDay['access']).toBe(0);
+    // 3 MB over 10,000 spans, not over Lucene's 80,000 documents.
     expect(report.volumes.spans.bytesPerSpan).toEqual({ value: 300, measured: true });
     expect(received.every((request) => request.authorization === 'ApiKey a2V5')).toBe(true);
-    const count = received.find((request) => request.url.includes('_count'));
+    const count = received.find((request) => request.url.includes('_count') && request.body !== undefined);
     expect(count?.body).toEqual({
       query: {
         range: {
@@ -421,8 +461,10 @@ describe.runIf(ready)("obs cost with the production stack's Elasticsearch", () =
         },
       },
     });
-    // No count where the data stream holds nothing.
-    expect(received.filter((request) => request.url.includes('_count'))).toHaveLength(1);
+    // A count in the window only where the data stream holds something.
+    expect(
+      received.filter((request) => request.url.includes('_count') && request.body !== undefined),
+    ).toHaveLength(1);
   });
 
   it('says what Elasticsearch refused and which privileges the user needs (exit 5)', async () => {
@@ -450,10 +492,42 @@ describe('obs cost refuses what it cannot do', () => {
     expect(window.stderr).toContain('--window must be a Prometheus range like 30m, 6h or 1d, not "1 hour"');
     const profile = await obs(['cost', '--prometheus', 'http://127.0.0.1:1', '--profile', 'prod']);
     expect(profile.stderr).toContain('--profile must be one of development, staging, production');
-    const at = await obs(['cost', '--prometheus', 'http://127.0.0.1:1', '--at', 'yesterday']);
-    expect(at.stderr).toContain('--at must be an RFC 3339 time');
+    for (const time of ['yesterday', '2026-11-20T12:00:00', '2026-02-30T12:00:00Z']) {
+      const at = await obs(['cost', '--prometheus', 'http://127.0.0.1:1', '--at', time]);
+      expect(at.code, time).toBe(EXIT_CODES.usage);
+      expect(at.stderr).toContain(
+        `--at must be an RFC 3339 time with its offset, like 2026-11-30T12:00:00Z, not "${time}"`,
+      );
+    }
     const url = await obs(['cost', '--prometheus', '127.0.0.1:9090']);
     expect(url.stderr).toContain('--prometheus must be an http(s) URL');
+  });
+
+  it('says which password a Prometheus behind basic auth needs (exit 5), and an unreadable prices file (exit 4)', async () => {
+    const guarded = createServer((_request, response) => {
+      response.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic' });
+      response.end('Unauthorized\n');
+    });
+    await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${String((guarded.address() as AddressInfo).port)}`;
+      const refused = await obs(['cost', '--prometheus', url]);
+      expect(refused.code).toBe(EXIT_CODES.unhealthy);
+      expect(refused.stderr).toContain(
+        `Prometheus at ${url} refused the request (401): set PROMETHEUS_WEB_PASSWORD`,
+      );
+    } finally {
+      guarded.close();
+    }
+    const missing = await obs([
+      'cost',
+      '--prometheus',
+      'http://127.0.0.1:1',
+      '--prices',
+      '/nonexistent/prices.json',
+    ]);
+    expect(missing.code).toBe(EXIT_CODES.filesystem);
+    expect(missing.stderr).toContain('cannot read the prices file: ENOENT');
   });
 
   it('says when Prometheus cannot be reached (exit 5), and when local mode is not running (exit 6)', async () => {

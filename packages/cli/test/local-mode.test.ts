@@ -167,7 +167,6 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
       expect(report.profile).toBe('development');
       expect(spans.source).toBe('hub');
       expect(spans.receivedPerSecond).toBeGreaterThan(0);
-      expect(spans.keptPerSecond).toBeLessThanOrEqual(spans.receivedPerSecond);
       expect(spans.bytesPerSpan.measured).toBe(true);
       expect(logBytesPerDay['access']).toBeGreaterThan(0);
       expect(metrics.activeSeries).toBeGreaterThan(100);

@@ -21,6 +21,8 @@ export const EXPORTER_METRICS = {
     /** Histograms of the chunks compaction wrote: their `_sum`s give bytes per sample on disk. */
     chunkBytes: 'prometheus_tsdb_compaction_chunk_size_bytes',
     chunkSamples: 'prometheus_tsdb_compaction_chunk_samples',
+    /** The oldest sample the TSDB still holds (retention by age or size cut the rest). */
+    lowestTimestamp: 'prometheus_tsdb_lowest_timestamp_seconds',
   },
   alertmanager: {
     alerts: 'alertmanager_alerts',

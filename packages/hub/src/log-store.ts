@@ -34,7 +34,7 @@ export function unstorableLogRecord(record: LogRecord): string | undefined {
 
 /**
  * Appends records checked by unstorableLogRecord, committed whole when the appender flushes.
- * `bytesByCategory` gets each record's JSON length added, counted here so nothing serialises twice.
+ * `bytesByCategory` gets each record's JSON size in bytes added, counted here so nothing serialises twice.
  */
 export async function appendLogs(
   writer: DuckDBConnection,
@@ -55,7 +55,10 @@ export async function appendLogs(
       appender.appendVarchar(text);
       appender.endRow();
       bytes += text.length + record.message.length + 64;
-      bytesByCategory?.set(record.category, (bytesByCategory.get(record.category) ?? 0) + text.length);
+      bytesByCategory?.set(
+        record.category,
+        (bytesByCategory.get(record.category) ?? 0) + Buffer.byteLength(text),
+      );
     }
     return bytes;
   });

@@ -85,7 +85,10 @@ describe('hub logs', () => {
   it('counts the bytes it stores by category, each record as the JSON it keeps', async () => {
     const metrics = await (await plainFetch(`${hub.queryUrl}/metrics`)).text();
     const bytesOf = async (category: string): Promise<number> =>
-      (await search(`category=${category}`)).reduce((sum, record) => sum + JSON.stringify(record).length, 0);
+      (await search(`category=${category}`)).reduce(
+        (sum, record) => sum + Buffer.byteLength(JSON.stringify(record)),
+        0,
+      );
     const counted = (category: string): number | undefined =>
       sampleValue(metrics, 'pyairtable_hub_log_bytes_stored_total', { category });
     expect(counted('application')).toBe(await bytesOf('application'));

@@ -26,7 +26,6 @@ export {
   COLLECTOR_HEALTH_PORT,
   JAEGER_TRACE_EXPORTER,
 } from './render/collector.js';
-export { AGENT_TRACE_EXPORTER } from './render/kubernetes/workloads.js';
 export { IMAGES, ELASTIC_VERSION, JAEGER_VERSION } from './images.js';
 export {
   STACK_SECRETS,

@@ -11,6 +11,7 @@ import { logDataStream } from '@pyairtable/stack';
 import type { ElasticsearchTarget, WireRequest } from '../elasticsearch/client.js';
 import { sendToElasticsearch } from '../elasticsearch/client.js';
 import { SPAN_INDICES } from '../erasure/elasticsearch.js';
+import { perDay } from './estimate.js';
 
 const ALLOWED_TO = 'monitor the indices and read them (monitor, read)';
 
@@ -20,7 +21,7 @@ export interface StoredSize {
 }
 
 export function statsWire(index: string): WireRequest {
-  return { method: 'GET', path: `/${index}/_stats/store,docs?ignore_unavailable=true` };
+  return { method: 'GET', path: `/${index}/_stats/store?ignore_unavailable=true` };
 }
 
 /** Documents whose time lies in the window ending at `atMs`. */
@@ -38,14 +39,22 @@ export function countWire(index: string, atMs: number, windowSeconds: number): W
   return { method: 'POST', path: `/${index}/_count?ignore_unavailable=true`, body };
 }
 
+/**
+ * The primary store's bytes and the documents in it. The count comes from `_count`, not from
+ * `_stats`: Lucene counts each nested object (a Jaeger span's tags, logs, references) as a
+ * document of its own, which would divide a span's bytes among its tags.
+ */
 async function storedSize(target: ElasticsearchTarget, index: string): Promise<StoredSize> {
   const stats = (await sendToElasticsearch(
     target,
     ALLOWED_TO,
     statsWire(index),
   )) as unknown as estypes.IndicesStatsResponse;
-  const primaries = stats._all.primaries;
-  return { bytes: primaries?.store?.size_in_bytes ?? 0, documents: primaries?.docs?.count ?? 0 };
+  const counted = (await sendToElasticsearch(target, ALLOWED_TO, {
+    method: 'GET',
+    path: `/${index}/_count?ignore_unavailable=true`,
+  })) as unknown as estypes.CountResponse;
+  return { bytes: stats._all.primaries?.store?.size_in_bytes ?? 0, documents: counted.count };
 }
 
 /** Bytes per day of each category: records in the window, scaled to a day, at the stored size of one. */
@@ -64,7 +73,7 @@ export async function elasticLogBytesPerDay(
         ALLOWED_TO,
         countWire(stream, atMs, windowSeconds),
       )) as unknown as estypes.CountResponse;
-      return [category, (counted.count * (size.bytes / size.documents) * 86_400) / windowSeconds] as const;
+      return [category, perDay((counted.count * (size.bytes / size.documents)) / windowSeconds)] as const;
     }),
   );
   return Object.fromEntries(perCategory) as Record<LogCategory, number>;

@@ -18,6 +18,14 @@ const DAY_MS = SECONDS_PER_DAY * 1000;
 
 export type TierBytes = Readonly<Record<StorageTier, number>>;
 
+/** How many days a day's data stays in each tier of the rule, in order. */
+export function tierDays(rule: RetentionRule): { readonly tier: StorageTier; readonly days: number }[] {
+  return rule.tiers.map((phase, index) => ({
+    tier: phase.tier,
+    days: Math.max(0, (rule.tiers[index + 1]?.fromDay ?? rule.deleteAfterDays) - phase.fromDay),
+  }));
+}
+
 /**
  * Bytes held in each tier once ingest has run longer than the retention: every day's data sits
  * in a tier for as many days as the tier lasts. Without tiers it all stays hot until deletion.
@@ -25,10 +33,7 @@ export type TierBytes = Readonly<Record<StorageTier, number>>;
 export function heldPerTier(bytesPerDay: number, rule: RetentionRule, tiered: boolean): TierBytes {
   const held = { hot: 0, warm: 0, cold: 0 };
   if (!tiered) return { ...held, hot: bytesPerDay * rule.deleteAfterDays };
-  rule.tiers.forEach((phase, index) => {
-    const until = rule.tiers[index + 1]?.fromDay ?? rule.deleteAfterDays;
-    held[phase.tier] += bytesPerDay * Math.max(0, until - phase.fromDay);
-  });
+  for (const { tier, days } of tierDays(rule)) held[tier] += bytesPerDay * days;
   return held;
 }
 

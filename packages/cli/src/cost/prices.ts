@@ -56,11 +56,19 @@ export const DEFAULT_INFRA_PRICES: InfraPriceTable = {
 /** The defaults with a file's prices over them; a ConfigurationFileError names every problem. */
 export function readInfraPrices(path: string | undefined): InfraPriceTable {
   if (path === undefined) return DEFAULT_INFRA_PRICES;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    // It keeps its code (ENOENT, EACCES): the CLI's file system error.
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`cannot read the prices file: ${message}`), { code });
+  }
   let input: unknown;
   try {
-    input = JSON.parse(readFileSync(path, 'utf8'));
+    input = JSON.parse(text);
   } catch (error) {
-    throw new ConfigurationFileError(`cannot read the prices file ${path}: ${(error as Error).message}`);
+    throw new ConfigurationFileError(`the prices file ${path} is not JSON: ${(error as Error).message}`);
   }
   const checked = validateWith(InfraPriceOverridesSchema, input);
   if (!checked.ok)

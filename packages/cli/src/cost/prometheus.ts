@@ -2,6 +2,7 @@
  * Instant queries against Prometheus's HTTP API for `obs cost`: a vector of labelled values at
  * one time, with errors that say which Prometheus and what it answered.
  */
+import { UI_PASSWORDS, UI_USER } from '@pyairtable/stack';
 import { SourceError } from '../errors.js';
 
 export interface PrometheusTarget {
@@ -17,14 +18,16 @@ export interface Sample {
 
 const TIMEOUT_MS = 30_000;
 
-/** Basic auth from PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD, never from options. */
+/**
+ * Basic auth as the stack's Prometheus takes it: its UI user and PROMETHEUS_WEB_PASSWORD (the
+ * variable obs certs reads), from the environment only.
+ */
 export function prometheusAuthorization(
   env: Readonly<Record<string, string | undefined>>,
 ): string | undefined {
-  const user = env['PROMETHEUS_USERNAME'];
-  const password = env['PROMETHEUS_PASSWORD'];
-  if (user === undefined || password === undefined) return undefined;
-  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const password = env[UI_PASSWORDS.prometheus.variable];
+  if (password === undefined || password === '') return undefined;
+  return `Basic ${Buffer.from(`${UI_USER}:${password}`).toString('base64')}`;
 }
 
 async function getJson(target: PrometheusTarget, path: string): Promise<unknown> {
@@ -41,6 +44,10 @@ async function getJson(target: PrometheusTarget, path: string): Promise<unknown>
     throw new SourceError(`cannot reach Prometheus at ${target.url} (${reason}).`);
   }
   const text = await response.text();
+  if (response.status === 401 || response.status === 403)
+    throw new SourceError(
+      `Prometheus at ${target.url} refused the request (${String(response.status)}): set ${UI_PASSWORDS.prometheus.variable} to its ${UI_USER} password.`,
+    );
   let body: { status?: string; error?: string; data?: unknown };
   try {
     body = JSON.parse(text) as typeof body;
@@ -49,10 +56,6 @@ async function getJson(target: PrometheusTarget, path: string): Promise<unknown>
       `${target.url} answered ${String(response.status)} with something that is not Prometheus's API: ${text.slice(0, 120)}`,
     );
   }
-  if (response.status === 401 || response.status === 403)
-    throw new SourceError(
-      `Prometheus at ${target.url} refused the request (${String(response.status)}): set PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD.`,
-    );
   if (body.status !== 'success')
     throw new SourceError(
       `Prometheus at ${target.url} answered: ${body.error ?? `HTTP ${String(response.status)}`}`,
@@ -90,4 +93,28 @@ export async function scalarQuery(
 export async function headSeries(target: PrometheusTarget): Promise<number> {
   const data = (await getJson(target, '/api/v1/status/tsdb')) as { headStats?: { numSeries?: number } };
   return data.headStats?.numSeries ?? 0;
+}
+
+/** The flags Prometheus runs with (`storage.tsdb.retention.time`, …). */
+export async function prometheusFlags(target: PrometheusTarget): Promise<Readonly<Record<string, string>>> {
+  return (await getJson(target, '/api/v1/status/flags')) as Record<string, string>;
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ms: 0.001,
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86_400,
+  w: 604_800,
+  y: 31_536_000,
+};
+
+/** A Prometheus duration (`15d`, `1h30m`) in seconds; undefined when absent, zero or not one. */
+export function parseDurationSeconds(text: string | undefined): number | undefined {
+  if (text === undefined || !/^(\d+(ms|[smhdwy]))+$/.test(text)) return undefined;
+  let seconds = 0;
+  for (const [, amount = '0', unit = 's'] of text.matchAll(/(\d+)(ms|[smhdwy])/g))
+    seconds += Number(amount) * (DURATION_UNITS[unit] ?? 0);
+  return seconds > 0 ? seconds : undefined;
 }

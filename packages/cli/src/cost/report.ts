@@ -16,10 +16,12 @@ import {
   perDay,
   storageMonthUsd,
 } from './estimate.js';
+
+const DAY_MS = 86_400_000;
 import type { ComponentCompute } from './compute.js';
 import { totalCompute } from './compute.js';
 import type { AlertChannel, InfraPriceTable } from './prices.js';
-import type { AiSpend, Volumes } from './volumes.js';
+import type { AiSpend, AiVolumes, Volumes } from './volumes.js';
 
 /** The four ways of running the same volumes: as configured, and without each saving. */
 export interface Scenarios {
@@ -32,7 +34,7 @@ export interface Scenarios {
 export interface StorageRow {
   readonly dataType: DataType;
   readonly bytesPerDay: number;
-  /** With the tail policy's sampling, where it applies (traces). */
+  /** Without the tail policy's sampling, where it applies (traces): every span received. */
   readonly bytesPerDayUnsampled: number;
   readonly retention: RetentionRule;
   readonly held: TierBytes;
@@ -45,10 +47,15 @@ export interface AiServiceBudget {
   readonly perDayUsd: number;
   readonly forecastUsd: number;
   readonly dailyBudgetUsd: number;
-  readonly monthBudgetUsd: number;
-  /** The pace the alert watches is over the daily budget. */
-  readonly overDailyBudget: boolean;
-  readonly forecastOverMonthBudget: boolean;
+  /** The daily budget times the month's days. */
+  readonly monthAtDailyBudgetUsd: number;
+  /** What the HighAICosts rule compares with the daily budget: the last hour's spend times 24. */
+  readonly alertPacePerDayUsd: number;
+  /** That figure is above the budget: the alert's condition holds (it fires after holding 15 minutes). */
+  readonly aboveAlertThreshold: boolean;
+  /** Prometheus has the alert firing. */
+  readonly alertFiring: boolean;
+  readonly forecastOverMonthAtDailyBudget: boolean;
 }
 
 export interface CostReport {
@@ -68,10 +75,42 @@ export interface CostReport {
   };
   readonly savingsUsd: { readonly sampling: number; readonly tiers: number; readonly both: number };
   readonly ai: {
-    readonly month: { readonly start: string; readonly days: number; readonly remainingDays: number };
+    readonly month: {
+      readonly start: string;
+      readonly days: number;
+      readonly remainingDays: number;
+      /** Later than the start when Prometheus no longer holds the month's first days. */
+      readonly measuredFrom: string;
+    };
     readonly rows: readonly (AiSpend & { readonly forecastUsd: number })[];
     readonly services: readonly AiServiceBudget[];
   };
+  /** What was not measured, and so is priced at nothing or assumed: each with how to measure it. */
+  readonly notes: readonly string[];
+}
+
+/** The figures nothing measured: each says what the estimate lacks and how to get it. */
+export function unmeasured(volumes: Volumes): string[] {
+  const notes: string[] = [];
+  if (volumes.logSource === 'none')
+    notes.push(
+      'Log storage is not in the estimate: nothing counted log bytes. Local mode counts them in the hub; for the stack, pass --elasticsearch <url>.',
+    );
+  if (volumes.spans.source === 'none')
+    notes.push(
+      "Trace storage is not in the estimate: Prometheus has neither the hub's nor the tail-sampling collector's span counters.",
+    );
+  if (volumes.metrics.activeSeries === 0)
+    notes.push('Metric storage is not in the estimate: Prometheus reports no series in its head block.');
+  if (!volumes.spans.bytesPerSpan.measured && volumes.spans.source !== 'none')
+    notes.push(
+      `Bytes per span are assumed (${String(volumes.spans.bytesPerSpan.value)}): pass --elasticsearch <url> to measure them in Jaeger's indices, or set --bytes-per-span.`,
+    );
+  if (!volumes.metrics.bytesPerSample.measured)
+    notes.push(
+      `Bytes per sample are assumed (${String(volumes.metrics.bytesPerSample.value)}) until Prometheus has compacted its head (every two hours), or set --bytes-per-sample.`,
+    );
+  return notes;
 }
 
 export interface ReportInputs {
@@ -130,27 +169,32 @@ const sumScenarios = (rows: readonly Scenarios[], plus = 0): Scenarios => ({
 });
 
 export function aiBudgets(
+  ai: AiVolumes,
   rows: readonly (AiSpend & { readonly forecastUsd: number })[],
   dailyBudgetUsd: number,
   monthDays: number,
 ): AiServiceBudget[] {
-  const services = [...new Set(rows.map((row) => row.service))].sort();
+  const services = [
+    ...new Set([...rows.map((row) => row.service), ...Object.keys(ai.alertPacePerDay)]),
+  ].sort();
   return services.map((service) => {
     const own = rows.filter((row) => row.service === service);
     const add = (pick: (row: (typeof own)[number]) => number): number =>
       own.reduce((sum, row) => sum + pick(row), 0);
-    const perDayUsd = add((row) => row.perDayUsd);
     const forecastUsd = add((row) => row.forecastUsd);
+    const alertPacePerDayUsd = ai.alertPacePerDay[service] ?? 0;
     return {
       service,
       monthToDateUsd: add((row) => row.monthToDateUsd),
-      perDayUsd,
+      perDayUsd: add((row) => row.perDayUsd),
       forecastUsd,
       dailyBudgetUsd,
-      monthBudgetUsd: dailyBudgetUsd * monthDays,
-      // The alert's own comparison: the pace times 24 hours against the daily budget, strictly above.
-      overDailyBudget: perDayUsd > dailyBudgetUsd,
-      forecastOverMonthBudget: forecastUsd > dailyBudgetUsd * monthDays,
+      monthAtDailyBudgetUsd: dailyBudgetUsd * monthDays,
+      alertPacePerDayUsd,
+      // The rule's own comparison: strictly above.
+      aboveAlertThreshold: alertPacePerDayUsd > dailyBudgetUsd,
+      alertFiring: ai.firing.includes(service),
+      forecastOverMonthAtDailyBudget: forecastUsd > dailyBudgetUsd * monthDays,
     };
   });
 }
@@ -165,9 +209,11 @@ export function costReport(inputs: ReportInputs): CostReport {
   const storageUsd = sumScenarios(storage.map((row) => row.monthUsd));
   const total = sumScenarios([storageUsd], compute + alerting);
   const month = monthAround(inputs.atMs);
-  const aiRows = volumes.ai.map((row) => ({
+  // Days of the month Prometheus no longer holds are taken at the present pace.
+  const unmeasuredDays = Math.max(0, volumes.ai.measuredFromSeconds * 1000 - month.startMs) / DAY_MS;
+  const aiRows = volumes.ai.rows.map((row) => ({
     ...row,
-    forecastUsd: monthEndForecast(row.monthToDateUsd, row.perDayUsd, month.remainingDays),
+    forecastUsd: monthEndForecast(row.monthToDateUsd, row.perDayUsd, month.remainingDays + unmeasuredDays),
   }));
   return {
     storage,
@@ -188,9 +234,11 @@ export function costReport(inputs: ReportInputs): CostReport {
         start: new Date(month.startMs).toISOString(),
         days: month.days,
         remainingDays: month.remainingDays,
+        measuredFrom: new Date(volumes.ai.measuredFromSeconds * 1000).toISOString(),
       },
       rows: aiRows,
-      services: aiBudgets(aiRows, inputs.aiDailyBudgetUsd, month.days),
+      services: aiBudgets(volumes.ai, aiRows, inputs.aiDailyBudgetUsd, month.days),
     },
+    notes: unmeasured(volumes),
   };
 }

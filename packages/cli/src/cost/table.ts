@@ -1,6 +1,7 @@
 /** `obs cost` for people: the measured volumes, storage per data type, the month's totals, AI spend. */
 import type { RetentionRule } from '@pyairtable/conventions';
 import { table } from '../local/table.js';
+import { tierDays } from './estimate.js';
 import type { CostReport, Scenarios } from './report.js';
 import type { InfraPriceTable } from './prices.js';
 import type { Figure, Volumes } from './volumes.js';
@@ -35,14 +36,10 @@ const count = (value: number, digits = 1): string =>
 const origin = (figure: Figure, flag: string): string => (figure.measured ? 'measured' : `assumed (${flag})`);
 
 /** `7d hot, 7d warm, 16d cold`: how long a day's data stays in each tier. */
-function tiers(rule: RetentionRule): string {
-  return rule.tiers
-    .map((phase, index) => {
-      const until = rule.tiers[index + 1]?.fromDay ?? rule.deleteAfterDays;
-      return `${String(until - phase.fromDay)}d ${phase.tier}`;
-    })
+const tiers = (rule: RetentionRule): string =>
+  tierDays(rule)
+    .map(({ tier, days }) => `${String(days)}d ${tier}`)
     .join(', ');
-}
 
 const held = (bytes: number): string => (bytes === 0 ? '-' : formatBytes(bytes));
 
@@ -136,7 +133,11 @@ function totalsSection(report: CostReport): string {
 function aiSection(report: CostReport): string {
   const { ai } = report;
   const month = ai.month.start.slice(0, 7);
-  if (ai.rows.length === 0) return `AI spend, ${month} (UTC): none recorded.`;
+  const since =
+    ai.month.measuredFrom === ai.month.start
+      ? ''
+      : ` (Prometheus holds it from ${ai.month.measuredFrom.slice(0, 10)} on; the days before are taken at the present pace)`;
+  if (ai.rows.length === 0 && ai.services.length === 0) return `AI spend, ${month} (UTC): none recorded.`;
   const rows = table(
     ['service', 'provider', 'model', 'month to date', 'per day now', 'forecast'],
     ai.rows.map((row) => [
@@ -149,17 +150,17 @@ function aiSection(report: CostReport): string {
     ]),
   );
   const budgets = table(
-    ['service', 'month to date', 'forecast', 'month budget', 'per day now', 'daily budget'],
+    ['service', 'forecast', 'daily budget x days', 'last hour x 24', 'daily budget', 'HighAICosts'],
     ai.services.map((service) => [
       service.service,
-      usd(service.monthToDateUsd),
-      `${usd(service.forecastUsd)}${service.forecastOverMonthBudget ? '  OVER' : ''}`,
-      usd(service.monthBudgetUsd),
-      `${usd(service.perDayUsd)}${service.overDailyBudget ? '  OVER (HighAICosts fires)' : ''}`,
+      `${usd(service.forecastUsd)}${service.forecastOverMonthAtDailyBudget ? '  OVER' : ''}`,
+      usd(service.monthAtDailyBudgetUsd),
+      `${usd(service.alertPacePerDayUsd)}${service.aboveAlertThreshold ? '  ABOVE' : ''}`,
       usd(service.dailyBudgetUsd),
+      service.alertFiring ? 'firing' : service.aboveAlertThreshold ? 'pending (fires after 15m above)' : '-',
     ]),
   );
-  return `AI spend, ${month} (UTC), ${count(ai.month.remainingDays, 1)} days left:\n${rows}\n\nAgainst the HighAICosts budget:\n${budgets}`;
+  return `AI spend, ${month} (UTC), ${count(ai.month.remainingDays, 1)} days left${since}:\n${rows}\n\nAgainst the HighAICosts budget:\n${budgets}`;
 }
 
 export function renderCostReport(context: CostContext, volumes: Volumes, report: CostReport): string {
@@ -176,7 +177,8 @@ export function renderCostReport(context: CostContext, volumes: Volumes, report:
     totalsSection(report),
     '',
     `Savings, measured: sampling ${usd(savingsUsd.sampling)}, lifecycle tiers ${usd(savingsUsd.tiers)}, both ${usd(savingsUsd.both)} a month.`,
-    `Compute at the components' limits: ${usd(report.compute.limit.monthUsd)} a month (${count(report.compute.limit.cpus, 2)} vCPU, ${count(report.compute.limit.memoryGb, 2)} GB).`,
+    `Compute is the Compose stack, one replica of each component, at its reservations; at its limits ${usd(report.compute.limit.monthUsd)} a month (${count(report.compute.limit.cpus, 2)} vCPU, ${count(report.compute.limit.memoryGb, 2)} GB).`,
+    ...(report.notes.length === 0 ? [] : ['', 'Not measured:', ...report.notes.map((note) => `  - ${note}`)]),
     '',
     aiSection(report),
   ].join('\n');

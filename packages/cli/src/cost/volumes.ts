@@ -8,10 +8,17 @@
 import type { LogCategory } from '@pyairtable/conventions';
 import { IDENTITY_LABELS, LOG_CATEGORIES, METRICS, METRIC_LABELS } from '@pyairtable/conventions';
 import { EXPORTER_METRICS } from '@pyairtable/dashboards';
-import { AGENT_TRACE_EXPORTER, JAEGER_TRACE_EXPORTER } from '@pyairtable/stack';
+import type { Environment } from '@pyairtable/conventions';
+import { JAEGER_TRACE_EXPORTER, PROFILES, alertRules } from '@pyairtable/stack';
 import { monthAround, perDay } from './estimate.js';
 import type { PrometheusTarget } from './prometheus.js';
-import { headSeries, instantQuery, scalarQuery } from './prometheus.js';
+import {
+  headSeries,
+  instantQuery,
+  parseDurationSeconds,
+  prometheusFlags,
+  scalarQuery,
+} from './prometheus.js';
 
 const HUB = EXPORTER_METRICS.hub;
 const COLLECTOR = EXPORTER_METRICS.otelcol;
@@ -59,11 +66,13 @@ export interface Volumes {
   readonly logBytesPerDay: Readonly<Record<LogCategory, number>> | undefined;
   readonly logSource: 'hub' | 'elasticsearch' | 'none';
   readonly metrics: MetricVolumes;
-  readonly ai: readonly AiSpend[];
+  readonly ai: AiVolumes;
 }
 
 export interface Measurement {
   readonly target: PrometheusTarget;
+  /** Whose HighAICosts rule (budget) the AI spend is held against. */
+  readonly profile: Environment;
   readonly atSeconds: number;
   /** A Prometheus range, like `1h`. */
   readonly window: string;
@@ -72,11 +81,16 @@ export interface Measurement {
 const rateOf = (metric: string, window: string, selector = ''): string =>
   `sum(rate(${metric}${selector}[${window}]))`;
 
-/** Bytes per item over the window (bytes counter over items counter), when both grew. */
-async function bytesPer(m: Measurement, bytes: string, items: string): Promise<number | undefined> {
+/** Bytes per item over `range` (bytes counter over items counter), when both grew. */
+async function bytesPer(
+  m: Measurement,
+  bytes: string,
+  items: string,
+  range = m.window,
+): Promise<number | undefined> {
   const ratio = await scalarQuery(
     m.target,
-    `sum(increase(${bytes}[${m.window}])) / sum(increase(${items}[${m.window}])) > 0`,
+    `sum(increase(${bytes}[${range}])) / sum(increase(${items}[${range}])) > 0`,
     m.atSeconds,
   );
   return ratio === undefined || !Number.isFinite(ratio) ? undefined : ratio;
@@ -98,10 +112,12 @@ export async function spanVolumes(m: Measurement, assumed: Assumptions): Promise
           : { value: bytes, measured: true },
     };
   }
-  // Kubernetes runs agents in front of the gateways: what the agents forward is accepted twice.
+  // Only the collectors that export to Jaeger run the tail policy: not Kubernetes' agents in front
+  // of them, nor Jaeger (itself a collector, whose receiver takes the kept spans again).
+  const policyCollectors = `on (instance) ${COLLECTOR.sentSpans}{exporter="${JAEGER_TRACE_EXPORTER}"}`;
   const accepted = await scalarQuery(
     m.target,
-    `${rateOf(COLLECTOR.acceptedSpans, m.window)} - (${rateOf(COLLECTOR.sentSpans, m.window, `{exporter="${AGENT_TRACE_EXPORTER}"}`)} or vector(0))`,
+    `sum(rate(${COLLECTOR.acceptedSpans}[${m.window}]) and ${policyCollectors})`,
     at,
   );
   const bytesPerSpan = { value: assumed.bytesPerSpan, measured: false };
@@ -137,7 +153,13 @@ export async function metricVolumes(m: Measurement, assumed: Assumptions): Promi
   const scraped = await scalarQuery(m.target, `sum(${PROMETHEUS.headSeries})`, at);
   const activeSeries = scraped ?? (await headSeries(m.target));
   const appended = await scalarQuery(m.target, rateOf(PROMETHEUS.samplesAppended, m.window), at);
-  const bytes = await bytesPer(m, `${PROMETHEUS.chunkBytes}_sum`, `${PROMETHEUS.chunkSamples}_sum`);
+  // Chunks are written when the head is compacted, every two hours: a day holds several.
+  const bytes = await bytesPer(
+    m,
+    `${PROMETHEUS.chunkBytes}_sum`,
+    `${PROMETHEUS.chunkSamples}_sum`,
+    CHUNK_LOOKBACK,
+  );
   return {
     activeSeries,
     samplesPerSecond:
@@ -151,42 +173,83 @@ export async function metricVolumes(m: Measurement, assumed: Assumptions): Promi
   };
 }
 
+const CHUNK_LOOKBACK = '1d';
+
 const AI_LABELS = [
   IDENTITY_LABELS.service,
   METRIC_LABELS.genAiProviderName.name,
   METRIC_LABELS.genAiRequestModel.name,
 ];
 
+export interface AiVolumes {
+  readonly rows: readonly AiSpend[];
+  /** Where the month to date starts: the month's first, or the oldest sample Prometheus still holds. */
+  readonly measuredFromSeconds: number;
+  /** Each service's figure the HighAICosts alert compares with its budget (USD a day), at that time. */
+  readonly alertPacePerDay: Readonly<Record<string, number>>;
+  /** Services for which Prometheus has HighAICosts firing. */
+  readonly firing: readonly string[];
+}
+
+/** The oldest time Prometheus still holds samples for: its own gauge, else its retention flag. */
+async function oldestSampleSeconds(m: Measurement): Promise<number | undefined> {
+  const lowest = await scalarQuery(m.target, `min(${PROMETHEUS.lowestTimestamp})`, m.atSeconds);
+  if (lowest !== undefined) return lowest;
+  const retention = parseDurationSeconds((await prometheusFlags(m.target))['storage.tsdb.retention.time']);
+  return retention === undefined ? undefined : m.atSeconds - retention;
+}
+
+/** The left side of the HighAICosts rule (`… > budget`): its own expression, not a copy. */
+export function aiAlertExpression(profile: Environment): string {
+  const rule = alertRules(PROFILES[profile].alerts).find((candidate) => candidate.alert === 'HighAICosts');
+  const comparison = rule?.expr.lastIndexOf(' > ') ?? -1;
+  if (rule === undefined || comparison < 0)
+    throw new Error('the HighAICosts rule has no "> budget" comparison');
+  return rule.expr.slice(0, comparison);
+}
+
 /** AI spend by service, provider and model: month to date (UTC) and the window's pace per day. */
-export async function aiSpend(m: Measurement): Promise<AiSpend[]> {
+export async function aiSpend(m: Measurement): Promise<AiVolumes> {
   const cost = METRICS.aiCost.name;
   const by = `sum by (${AI_LABELS.join(', ')})`;
-  const elapsed = monthAround(m.atSeconds * 1000).elapsedSeconds;
-  const [monthToDate, pace] = await Promise.all([
+  const monthStart = monthAround(m.atSeconds * 1000).startMs / 1000;
+  const measuredFromSeconds = Math.max(monthStart, Math.ceil((await oldestSampleSeconds(m)) ?? monthStart));
+  const elapsed = Math.floor(m.atSeconds - measuredFromSeconds);
+  const service = IDENTITY_LABELS.service;
+  const [monthToDate, pace, alertPace, firing] = await Promise.all([
     elapsed < 60
       ? Promise.resolve([])
       : instantQuery(m.target, `${by} (increase(${cost}[${String(elapsed)}s]))`, m.atSeconds),
     instantQuery(m.target, `${by} (rate(${cost}[${m.window}]))`, m.atSeconds),
+    instantQuery(m.target, aiAlertExpression(m.profile), m.atSeconds),
+    instantQuery(m.target, `ALERTS{alertname="HighAICosts", alertstate="firing"}`, m.atSeconds),
   ]);
   const rows = new Map<
     string,
     { service: string; provider: string; model: string; monthToDateUsd: number; perDayUsd: number }
   >();
   const row = (labels: Readonly<Record<string, string>>) => {
-    const [service = '', provider = '', model = ''] = AI_LABELS.map((label) => labels[label] ?? '');
-    const key = `${service}\u0000${provider}\u0000${model}`;
-    const existing = rows.get(key) ?? { service, provider, model, monthToDateUsd: 0, perDayUsd: 0 };
+    const [name = '', provider = '', model = ''] = AI_LABELS.map((label) => labels[label] ?? '');
+    const key = `${name}\u0000${provider}\u0000${model}`;
+    const existing = rows.get(key) ?? { service: name, provider, model, monthToDateUsd: 0, perDayUsd: 0 };
     rows.set(key, existing);
     return existing;
   };
   for (const sample of monthToDate) row(sample.labels).monthToDateUsd = sample.value;
   for (const sample of pace) row(sample.labels).perDayUsd = perDay(sample.value);
-  return [...rows.values()].sort(
-    (a, b) =>
-      a.service.localeCompare(b.service) ||
-      a.provider.localeCompare(b.provider) ||
-      a.model.localeCompare(b.model),
-  );
+  return {
+    rows: [...rows.values()].sort(
+      (a, b) =>
+        a.service.localeCompare(b.service) ||
+        a.provider.localeCompare(b.provider) ||
+        a.model.localeCompare(b.model),
+    ),
+    measuredFromSeconds,
+    alertPacePerDay: Object.fromEntries(
+      alertPace.map((sample) => [sample.labels[service] ?? '', sample.value]),
+    ),
+    firing: [...new Set(firing.map((sample) => sample.labels[service] ?? ''))].sort(),
+  };
 }
 
 export async function measureVolumes(m: Measurement, assumed: Assumptions): Promise<Volumes> {
