@@ -12,24 +12,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, engineAvailable, freePort, tempDir } from '@pyairtable/test-support';
 import { LOG_FIELDS, METRICS } from '@pyairtable/conventions';
-import { EXIT_CODES, main } from '@pyairtable/cli';
+import { EXIT_CODES } from '@pyairtable/cli';
+import type { Run } from './obs-process.js';
+import { obs as runObs } from './obs-process.js';
 import type { BackfilledPrometheus, BackfillSeries } from './prometheus-backfill.js';
 import { backfilledPrometheus } from './prometheus-backfill.js';
 
-async function obs(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const code = await main(args, {
-    stdout: (line) => stdout.push(line),
-    stderr: (line) => stderr.push(line),
-    env,
-    cwd: process.cwd(),
-  });
-  return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
-}
+/** obs in this process, with only the environment given (no channel or password of this shell). */
+const obs = (args: string[], env: Record<string, string> = {}): Promise<Run> => runObs(args, env);
 
 const AT = '2026-11-20T12:00:00.000Z';
 const AT_SECONDS = Date.parse(AT) / 1000;
