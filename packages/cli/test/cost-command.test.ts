@@ -422,7 +422,7 @@ describe.runIf(ready)("obs cost with the production stack's Elasticsearch", () =
     expect(run.stdout).toContain('Not measured:');
     expect(run.stdout).toContain('Log storage is not in the estimate: nothing counted log bytes.');
     expect(run.stdout).toContain('Bytes per span are assumed (700)');
-    expect(run.stdout).toContain('Prometheus holds it from 2026-11-20 on');
+    expect(run.stdout).toContain('Prometheus holds it from 2026-11-20 10:00 UTC on');
   });
 
   it("takes log bytes per day from the data streams and a span's bytes from Jaeger's indices", async () => {

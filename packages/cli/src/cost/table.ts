@@ -136,7 +136,7 @@ function aiSection(report: CostReport): string {
   const since =
     ai.month.measuredFrom === ai.month.start
       ? ''
-      : ` (Prometheus holds it from ${ai.month.measuredFrom.slice(0, 10)} on; the days before are taken at the present pace)`;
+      : ` (Prometheus holds it from ${ai.month.measuredFrom.slice(0, 16).replace('T', ' ')} UTC on; the time before is taken at the present pace)`;
   if (ai.rows.length === 0 && ai.services.length === 0) return `AI spend, ${month} (UTC): none recorded.`;
   const rows = table(
     ['service', 'provider', 'model', 'month to date', 'per day now', 'forecast'],
