@@ -156,14 +156,18 @@ const binder =
  * `{"`. Keys stay data, never JSON-path syntax.
  */
 function attributeCondition(key: string, value: string, bind: Bind): string {
-  const pair = `${JSON.stringify(key)}:${JSON.stringify(value)}`;
-  return `(contains(attrs, ${bind(`{${pair}`)}) OR contains(attrs, ${bind(`,${pair}`)}))`;
+  return attrsCondition(key, JSON.stringify(value), bind);
 }
 
 /** Whether a span's `attrs` has `key` at all (see attributeCondition). */
 function keyCondition(key: string, bind: Bind): string {
-  const prefix = `${JSON.stringify(key)}:`;
-  return `(contains(attrs, ${bind(`{${prefix}`)}) OR contains(attrs, ${bind(`,${prefix}`)}))`;
+  return attrsCondition(key, '', bind);
+}
+
+/** `"key":` followed by `rest`, as the first member of `attrs` or a later one. */
+function attrsCondition(key: string, rest: string, bind: Bind): string {
+  const member = `${JSON.stringify(key)}:${rest}`;
+  return `(contains(attrs, ${bind(`{${member}`)}) OR contains(attrs, ${bind(`,${member}`)}))`;
 }
 
 /** A string as an SQL literal. */
