@@ -66,8 +66,9 @@ export function aiCost(t: DashboardThresholds): Dashboard {
             ],
           },
           {
-            title: 'Trend to the end of the month',
-            description: "The month's spend at the current pace (days in this month times the daily pace).",
+            title: 'The month at the current pace',
+            description:
+              'Days in this month times the daily pace: a run rate. obs cost forecasts from the spend so far instead.',
             kind: 'stat',
             unit: 'currencyUSD',
             queries: [
