@@ -86,10 +86,15 @@ const SERIES: BackfillSeries[] = [
   // Just above and just below the daily budget the HighAICosts alert compares the pace with.
   ai('llm-orchestrator', 'gpt-5', DAILY_BUDGET + 0.5),
   ai('mcp-server', 'gpt-5', DAILY_BUDGET - 0.5, 10 * DAY),
-  // What Prometheus's rule evaluation writes while HighAICosts fires.
+  // What Prometheus's rule evaluation writes while HighAICosts is pending or fires.
   {
     name: 'ALERTS',
     labels: { alertname: 'HighAICosts', alertstate: 'firing', service: 'llm-orchestrator' },
+    value: () => 1,
+  },
+  {
+    name: 'ALERTS',
+    labels: { alertname: 'HighAICosts', alertstate: 'pending', service: 'mcp-server' },
     value: () => 1,
   },
 ];
@@ -156,7 +161,7 @@ interface Report {
       service: string;
       alertPacePerDayUsd: number;
       aboveAlertThreshold: boolean;
-      alertFiring: boolean;
+      alertState: string;
       forecastOverMonthAtDailyBudget: boolean;
       monthAtDailyBudgetUsd: number;
     }[];
@@ -275,10 +280,14 @@ describe.runIf(ready)('obs cost against a real Prometheus', () => {
       report.ai.services.map((service) => [service.service, service.aboveAlertThreshold]),
     );
     expect(above).toEqual({ 'airtable-gateway': false, 'llm-orchestrator': true, 'mcp-server': false });
-    const firing = report.ai.services
-      .filter((service) => service.alertFiring)
-      .map((service) => service.service);
-    expect(firing).toEqual(['llm-orchestrator']);
+    const states = Object.fromEntries(
+      report.ai.services.map((service) => [service.service, service.alertState]),
+    );
+    expect(states).toEqual({
+      'airtable-gateway': 'inactive',
+      'llm-orchestrator': 'firing',
+      'mcp-server': 'pending',
+    });
     expect(byService['llm-orchestrator']?.monthAtDailyBudgetUsd).toBe(DAILY_BUDGET * 30);
     expect(byService['llm-orchestrator']?.forecastOverMonthAtDailyBudget).toBe(true);
   });
@@ -292,6 +301,7 @@ describe.runIf(ready)('obs cost against a real Prometheus', () => {
     expect(run.stdout).toMatch(/logs\.application\s+82\.4 MB/);
     expect(run.stdout).toContain(`Savings, measured: sampling $${report.savingsUsd.sampling.toFixed(2)}`);
     expect(run.stdout).toMatch(/llm-orchestrator .*\$500\.50 {2}ABOVE .*firing/);
+    expect(run.stdout).toMatch(/mcp-server .*\$499\.50 .*pending/);
     expect(run.stdout).not.toMatch(/mcp-server .*ABOVE/);
     // Every figure was measured: nothing is listed as missing.
     expect(run.stdout).not.toContain('Not measured:');

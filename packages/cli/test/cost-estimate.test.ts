@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { LOG_RETENTION, METRICS_RETENTION } from '@pyairtable/conventions';
 import { heldPerTier, monthAround, monthEndForecast } from '../src/cost/estimate.js';
 import { memoryGb, stackCompute } from '../src/cost/compute.js';
+import { retentionSeconds } from '../src/cost/volumes.js';
 
 describe('storage held under the retention table', () => {
   it('keeps each day in a tier for as long as the tier lasts, and all of it hot without tiers', () => {
@@ -53,5 +54,25 @@ describe("the stack's compute", () => {
     expect(names).toContain('elasticsearch');
     expect(names).toContain('trace-retention');
     expect(names).not.toContain('elastic-setup');
+  });
+});
+
+describe("Prometheus's retention, from its flags", () => {
+  const DAY = 86_400;
+  it('is the age flag, the old flag, or the default 15 days when nothing bounds it', () => {
+    expect(retentionSeconds({ 'storage.tsdb.retention.time': '2w1d' })).toBe(15 * DAY);
+    expect(retentionSeconds({ 'storage.tsdb.retention.time': '0s', 'storage.tsdb.retention': '30d' })).toBe(
+      30 * DAY,
+    );
+    expect(
+      retentionSeconds({ 'storage.tsdb.retention.time': '0s', 'storage.tsdb.retention.size': '0B' }),
+    ).toBe(15 * DAY);
+    expect(retentionSeconds({})).toBe(15 * DAY);
+  });
+
+  it('is unknown when only a size bounds it', () => {
+    expect(
+      retentionSeconds({ 'storage.tsdb.retention.time': '0s', 'storage.tsdb.retention.size': '10GB' }),
+    ).toBeUndefined();
   });
 });

@@ -146,7 +146,9 @@ describe('obs erase against Elasticsearch', () => {
   }
   const received: Received[] = [];
   let url = '';
-  let blocked = false;
+  /** What the stand-in's deletion tasks end with. */
+  let outcome: 'deleted' | 'blocked' | 'no result' = 'deleted';
+  let monitor = true;
   const polls = new Map<string, number>();
   const server = createServer((request, response) => {
     let text = '';
@@ -167,23 +169,43 @@ describe('obs erase against Elasticsearch', () => {
         reply(200, {
           aggregations: { traces: { buckets: [{ key: 'a'.repeat(32) }, { key: 'b'.repeat(32) }] } },
         });
-      else if (blocked)
-        reply(403, { error: { type: 'cluster_block_exception', reason: 'index [x] blocked' } });
+      else if (request.url === '/_security/user/_has_privileges')
+        reply(200, { has_all_requested: monitor, cluster: { monitor } });
       else if (request.url?.includes('/_delete_by_query') === true)
-        // Asked not to wait: a task to poll, as Elasticsearch answers.
-        reply(200, { task: request.url.includes('jaeger') ? 'node-a:6' : 'node-a:3' });
+        // Asked not to wait: a task to poll, as Elasticsearch answers; otherwise the result.
+        reply(
+          200,
+          request.url.includes('wait_for_completion=false')
+            ? { task: request.url.includes('jaeger') ? 'node-a:6' : 'node-a:3' }
+            : { deleted: request.url.includes('jaeger') ? 6 : 3, failures: [] },
+        );
       else if (request.url?.startsWith('/_tasks/') === true) {
         const deleted = request.url.includes('%3A6') ? 6 : 3;
         const waiting = request.url.includes('wait_for_completion=true');
         polls.set(request.url, (polls.get(request.url) ?? 0) + 1);
-        // The first wait times out (the task still runs), as a large deletion would.
+        // The first wait times out (the task still runs), as a large deletion would: Elasticsearch 9
+        // answers that with 429 and the type timeout_exception.
         if (waiting && polls.get(request.url) === 1)
-          reply(408, {
+          reply(429, {
             error: { type: 'timeout_exception', reason: 'Timed out waiting for completion' },
-            status: 408,
+            status: 429,
           });
         else if (!waiting) reply(200, { completed: false, task: { status: { total: deleted, deleted: 1 } } });
-        else reply(200, { completed: true, task: {}, response: { deleted, failures: [] } });
+        else if (outcome === 'no result') reply(200, { completed: true, task: {} });
+        else
+          reply(200, {
+            completed: true,
+            task: {},
+            response:
+              outcome === 'blocked'
+                ? {
+                    deleted: 0,
+                    failures: [
+                      { index: 'x', cause: { type: 'cluster_block_exception', reason: 'index [x] blocked' } },
+                    ],
+                  }
+                : { deleted, failures: [] },
+          });
       } else reply(201, { result: 'created' });
     });
   });
@@ -209,6 +231,7 @@ describe('obs erase against Elasticsearch', () => {
       'obs erase: /pyairtable-jaeger-span-*/_delete_by_query: 1 of 6 deleted (task node-a:6)',
     );
     expect(received.map((request) => `${request.method} ${request.url.split('?')[0] ?? ''}`)).toEqual([
+      'POST /_security/user/_has_privileges',
       'POST /pyairtable-jaeger-span-*/_search',
       'POST /pyairtable-jaeger-span-*/_delete_by_query',
       'GET /_tasks/node-a%3A6',
@@ -221,8 +244,8 @@ describe('obs erase against Elasticsearch', () => {
       expect.stringMatching(/^PUT \/pyairtable-logs-audit\/_create\/[0-9a-f-]{36}$/),
     ]);
     for (const request of received) expect(request.authorization).toBe('ApiKey key-from-env');
-    expect(received[1]?.url).toContain('wait_for_completion=false');
-    const [search, spans, , , , logs, , , , audit] = received;
+    expect(received[2]?.url).toContain('wait_for_completion=false');
+    const [, search, spans, , , , logs, , , , audit] = received;
     expect(JSON.stringify(search?.body)).toContain(SPAN_ATTRIBUTES.userId);
     expect(spans?.body).toEqual({ query: { terms: { traceID: ['a'.repeat(32), 'b'.repeat(32)] } } });
     expect(JSON.stringify(logs?.body)).toContain(ERASED);
@@ -232,10 +255,39 @@ describe('obs erase against Elasticsearch', () => {
     expect(JSON.stringify(audit?.body)).not.toContain('tenant-alpha');
   });
 
-  it('a read-only index is reported with how to go on (exit 5)', async () => {
-    blocked = true;
+  it('a read-only index, met inside the task, is reported with how to go on (exit 5)', async () => {
+    outcome = 'blocked';
+    polls.clear();
     const run = await obs(['erase', '--user', ERASED, '--elasticsearch', url]);
+    outcome = 'deleted';
     expect(run.code).toBe(EXIT_CODES.unhealthy);
+    expect(run.stderr).toContain('left 1 document(s) undeleted');
     expect(run.stderr).toContain('index.blocks.write');
+  });
+
+  it('a task that kept no result is an unknown count, not zero: no audit record (exit 5)', async () => {
+    outcome = 'no result';
+    polls.clear();
+    received.length = 0;
+    const run = await obs(['erase', '--user', ERASED, '--elasticsearch', url]);
+    outcome = 'deleted';
+    expect(run.code).toBe(EXIT_CODES.unhealthy);
+    expect(run.stderr).toContain('finished but Elasticsearch kept no result');
+    expect(received.some((request) => request.url.includes('_create'))).toBe(false);
+  });
+
+  it('without the monitor privilege, deletes in the request instead of as a task', async () => {
+    monitor = false;
+    received.length = 0;
+    const run = await obs(['erase', '--user', ERASED, '--elasticsearch', url, '--json']);
+    monitor = true;
+    expect(run.code, run.stderr).toBe(EXIT_CODES.ok);
+    expect(JSON.parse(run.stdout)).toEqual({
+      erased: [expect.objectContaining({ traces: 2, spans: 6, logRecords: 3 })],
+    });
+    const deletions = received.filter((request) => request.url.includes('_delete_by_query'));
+    expect(deletions).toHaveLength(2);
+    for (const deletion of deletions) expect(deletion.url).not.toContain('wait_for_completion');
+    expect(received.some((request) => request.url.startsWith('/_tasks/'))).toBe(false);
   });
 });

@@ -4,7 +4,7 @@
  * Alertmanager and it resolves once the incident stops; `obs down` leaves no process and no
  * listening port. And on a machine with no engines, the hub still starts and says what is missing.
  */
-import { mkdirSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES, engineAvailable, tempDir } from '@pyairtable/test-support';
@@ -50,6 +50,9 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
     let up: Up | undefined;
 
     beforeAll(async () => {
+      // A token an earlier run left, readable by others: obs up must replace it, 0600.
+      writeFileSync(join(dir.path, HUB_ADMIN_TOKEN_FILE), 'stale-token\n', { mode: 0o644 });
+      chmodSync(join(dir.path, HUB_ADMIN_TOKEN_FILE), 0o644);
       up = await startUp(args, process.env);
     }, 120_000);
 
@@ -179,6 +182,7 @@ describe.runIf(ENGINES_NEEDED.every((engine) => engineAvailable(engine)))(
     it('obs erase reaches the hub with the admin token obs up keeps for this user alone', async () => {
       const tokenFile = join(dir.path, HUB_ADMIN_TOKEN_FILE);
       expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+      expect(readFileSync(tokenFile, 'utf8')).not.toContain('stale-token');
       const erased = await obs(['erase', '--user', 'usr-nobody-here', '--data-dir', dir.path, '--json']);
       expect(erased.code, erased.stderr).toBe(0);
       // Without it, the hub refuses.

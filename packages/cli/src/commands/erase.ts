@@ -47,10 +47,12 @@ Options:
   --json                 the outcome as JSON
   -h, --help             this help
 
-Environment: HUB_ADMIN_TOKEN (the hub's bearer token for erasures; local mode's is read from
-<data dir>/${HUB_ADMIN_TOKEN_FILE}), else HUB_INGEST_TOKEN (a hub with no admin token takes its ingest token);
-ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD (a user allowed
-to delete); NODE_EXTRA_CA_CERTS for Elasticsearch's CA. Credentials are never taken as options.
+Environment: local mode's hub takes the token obs up keeps in <data dir>/${HUB_ADMIN_TOKEN_FILE};
+another hub HUB_ADMIN_TOKEN, else HUB_INGEST_TOKEN (a hub with no admin token takes its ingest
+token). ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD: a user
+allowed to read and delete on the indices and, for large deletions run as tasks and polled with
+their progress, the cluster privilege monitor (without it, each deletion runs in its request).
+NODE_EXTRA_CA_CERTS for Elasticsearch's CA. Credentials are never taken as options.
 
 Exit code 0 when every store erased, 2 on a usage error, 5 when a store refused or failed,
 6 when no hub runs from the data directory.
@@ -121,15 +123,19 @@ function parseOptions(args: readonly string[], io: CliIo): EraseOptions | undefi
         : values['dry-run'] === true
           ? localHubUrl(dataDir)
           : runningState(dataDir).otlpHttpUrl),
+    // Local mode's hub takes only the token its obs up minted; another hub, the environment's.
     hubToken:
-      io.env['HUB_ADMIN_TOKEN'] ??
-      (localHub ? readHubAdminToken(dataDir) : undefined) ??
-      io.env['HUB_INGEST_TOKEN'],
+      (localHub && option('hub') === undefined ? readHubAdminToken(dataDir) : undefined) ??
+      setting(io.env['HUB_ADMIN_TOKEN']) ??
+      setting(io.env['HUB_INGEST_TOKEN']),
     elasticsearchUrl,
     dryRun: values['dry-run'] === true,
     json: values['json'] === true,
   };
 }
+
+/** An environment variable's value, an empty one counting as unset. */
+const setting = (value: string | undefined): string | undefined => (value === '' ? undefined : value);
 
 /** Local mode's hub for a dry run: the running one's, or a placeholder naming the data directory. */
 function localHubUrl(dataDir: string): string {

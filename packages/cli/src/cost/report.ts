@@ -53,8 +53,8 @@ export interface AiServiceBudget {
   readonly alertPacePerDayUsd: number;
   /** That figure is above the budget: the alert's condition holds (it fires after holding 15 minutes). */
   readonly aboveAlertThreshold: boolean;
-  /** Prometheus has the alert firing. */
-  readonly alertFiring: boolean;
+  /** The alert as Prometheus has it (inactive also where its rules do not hold it). */
+  readonly alertState: 'inactive' | 'pending' | 'firing';
   readonly forecastOverMonthAtDailyBudget: boolean;
 }
 
@@ -193,7 +193,7 @@ export function aiBudgets(
       alertPacePerDayUsd,
       // The rule's own comparison: strictly above.
       aboveAlertThreshold: alertPacePerDayUsd > dailyBudgetUsd,
-      alertFiring: ai.firing.includes(service),
+      alertState: ai.alertStates[service] ?? 'inactive',
       forecastOverMonthAtDailyBudget: forecastUsd > dailyBudgetUsd * monthDays,
     };
   });

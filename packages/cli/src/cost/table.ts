@@ -157,7 +157,7 @@ function aiSection(report: CostReport): string {
       usd(service.monthAtDailyBudgetUsd),
       `${usd(service.alertPacePerDayUsd)}${service.aboveAlertThreshold ? '  ABOVE' : ''}`,
       usd(service.dailyBudgetUsd),
-      service.alertFiring ? 'firing' : service.aboveAlertThreshold ? 'pending (fires after 15m above)' : '-',
+      service.alertState,
     ]),
   );
   return `AI spend, ${month} (UTC), ${count(ai.month.remainingDays, 1)} days left${since}:\n${rows}\n\nAgainst the HighAICosts budget:\n${budgets}`;

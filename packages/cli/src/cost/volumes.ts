@@ -8,6 +8,7 @@
 import type { LogCategory } from '@pyairtable/conventions';
 import { IDENTITY_LABELS, LOG_CATEGORIES, METRICS, METRIC_LABELS } from '@pyairtable/conventions';
 import { EXPORTER_METRICS } from '@pyairtable/dashboards';
+import { SourceError } from '../errors.js';
 import type { Environment } from '@pyairtable/conventions';
 import { JAEGER_TRACE_EXPORTER, PROFILES, alertRules } from '@pyairtable/stack';
 import { monthAround, perDay } from './estimate.js';
@@ -114,7 +115,8 @@ export async function spanVolumes(m: Measurement, assumed: Assumptions): Promise
   }
   // Only the collectors that export to Jaeger run the tail policy: not Kubernetes' agents in front
   // of them, nor Jaeger (itself a collector, whose receiver takes the kept spans again).
-  const policyCollectors = `on (instance) ${COLLECTOR.sentSpans}{exporter="${JAEGER_TRACE_EXPORTER}"}`;
+  // Over the window, so a gateway a rollout replaced in it still counts.
+  const policyCollectors = `on (instance) count_over_time(${COLLECTOR.sentSpans}{exporter="${JAEGER_TRACE_EXPORTER}"}[${m.window}])`;
   const accepted = await scalarQuery(
     m.target,
     `sum(rate(${COLLECTOR.acceptedSpans}[${m.window}]) and ${policyCollectors})`,
@@ -187,16 +189,38 @@ export interface AiVolumes {
   readonly measuredFromSeconds: number;
   /** Each service's figure the HighAICosts alert compares with its budget (USD a day), at that time. */
   readonly alertPacePerDay: Readonly<Record<string, number>>;
-  /** Services for which Prometheus has HighAICosts firing. */
-  readonly firing: readonly string[];
+  /** HighAICosts as Prometheus has it, by service: pending or firing (absent: inactive). */
+  readonly alertStates: Readonly<Record<string, 'pending' | 'firing'>>;
 }
 
-/** The oldest time Prometheus still holds samples for: its own gauge, else its retention flag. */
+/** Prometheus's default retention when neither an age nor a size is set. */
+const DEFAULT_RETENTION_SECONDS = 15 * 86_400;
+
+/** The age Prometheus keeps samples for, from its flags; undefined when only a size bounds it. */
+export function retentionSeconds(flags: Readonly<Record<string, string | undefined>>): number | undefined {
+  const age =
+    parseDurationSeconds(flags['storage.tsdb.retention.time']) ??
+    parseDurationSeconds(flags['storage.tsdb.retention']);
+  if (age !== undefined) return age;
+  const size = flags['storage.tsdb.retention.size'];
+  return size === undefined || /^0[A-Z]*B?$/i.test(size) ? DEFAULT_RETENTION_SECONDS : undefined;
+}
+
+/**
+ * The oldest time Prometheus still holds samples for: its own gauge (the latest of them, should
+ * it scrape several Prometheus servers), else now less its retention. A fresh Prometheus reports
+ * no lowest time (the largest int64); a time after `at` says nothing about the month either.
+ */
 async function oldestSampleSeconds(m: Measurement): Promise<number | undefined> {
-  const lowest = await scalarQuery(m.target, `min(${PROMETHEUS.lowestTimestamp})`, m.atSeconds);
-  if (lowest !== undefined) return lowest;
-  const retention = parseDurationSeconds((await prometheusFlags(m.target))['storage.tsdb.retention.time']);
-  return retention === undefined ? undefined : m.atSeconds - retention;
+  const lowest = await scalarQuery(m.target, `max(${PROMETHEUS.lowestTimestamp})`, m.atSeconds);
+  if (lowest !== undefined && lowest <= m.atSeconds) return lowest;
+  if (lowest !== undefined) return m.atSeconds;
+  const flags = await prometheusFlags(m.target).catch((error: unknown) => {
+    if (error instanceof SourceError) return {};
+    throw error;
+  });
+  const retention = retentionSeconds(flags);
+  return retention === undefined ? undefined : Date.now() / 1000 - retention;
 }
 
 /** The left side of the HighAICosts rule (`… > budget`): its own expression, not a copy. */
@@ -213,16 +237,17 @@ export async function aiSpend(m: Measurement): Promise<AiVolumes> {
   const cost = METRICS.aiCost.name;
   const by = `sum by (${AI_LABELS.join(', ')})`;
   const monthStart = monthAround(m.atSeconds * 1000).startMs / 1000;
-  const measuredFromSeconds = Math.max(monthStart, Math.ceil((await oldestSampleSeconds(m)) ?? monthStart));
+  const oldest = Math.ceil((await oldestSampleSeconds(m)) ?? monthStart);
+  const measuredFromSeconds = Math.min(m.atSeconds, Math.max(monthStart, oldest));
   const elapsed = Math.floor(m.atSeconds - measuredFromSeconds);
   const service = IDENTITY_LABELS.service;
-  const [monthToDate, pace, alertPace, firing] = await Promise.all([
+  const [monthToDate, pace, alertPace, alerts] = await Promise.all([
     elapsed < 60
       ? Promise.resolve([])
       : instantQuery(m.target, `${by} (increase(${cost}[${String(elapsed)}s]))`, m.atSeconds),
     instantQuery(m.target, `${by} (rate(${cost}[${m.window}]))`, m.atSeconds),
     instantQuery(m.target, aiAlertExpression(m.profile), m.atSeconds),
-    instantQuery(m.target, `ALERTS{alertname="HighAICosts", alertstate="firing"}`, m.atSeconds),
+    instantQuery(m.target, `ALERTS{alertname="HighAICosts"}`, m.atSeconds),
   ]);
   const rows = new Map<
     string,
@@ -248,7 +273,12 @@ export async function aiSpend(m: Measurement): Promise<AiVolumes> {
     alertPacePerDay: Object.fromEntries(
       alertPace.map((sample) => [sample.labels[service] ?? '', sample.value]),
     ),
-    firing: [...new Set(firing.map((sample) => sample.labels[service] ?? ''))].sort(),
+    alertStates: Object.fromEntries(
+      alerts.map((sample) => [
+        sample.labels[service] ?? '',
+        sample.labels['alertstate'] === 'firing' ? 'firing' : 'pending',
+      ]),
+    ),
   };
 }
 

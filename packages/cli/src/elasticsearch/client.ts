@@ -12,6 +12,10 @@ export interface WireRequest {
   readonly body?: object;
 }
 
+/** What to do when a write meets a read-only (warm-phase) index. */
+export const READ_ONLY_HINT =
+  'An index in its warm phase is read-only: lift its write block (PUT <index>/_settings {"index.blocks.write": false}), run the command again, then set it back.';
+
 /** Elasticsearch answered with an error: which request, what it said, how to go on. */
 export class ElasticsearchError extends Error {
   override readonly name = 'ElasticsearchError';
@@ -19,6 +23,8 @@ export class ElasticsearchError extends Error {
     message: string,
     /** Elasticsearch's error type (`timeout_exception`), when it answered with one. */
     readonly errorType?: string,
+    /** The HTTP status it answered with; undefined when the request was not answered. */
+    readonly status?: number,
   ) {
     super(message);
   }
@@ -80,11 +86,12 @@ export async function sendToElasticsearch(
       response.status === 401
         ? ` Set ELASTICSEARCH_API_KEY, or ELASTICSEARCH_USERNAME and ELASTICSEARCH_PASSWORD, for a user allowed to ${allowedTo}.`
         : text.includes('cluster_block_exception')
-          ? ' An index in its warm phase is read-only: lift its write block (PUT <index>/_settings {"index.blocks.write": false}), run the command again, then set it back.'
+          ? ` ${READ_ONLY_HINT}`
           : '';
     throw new ElasticsearchError(
       `${request.method} ${request.path} answered ${String(response.status)}: ${text.slice(0, 500)}.${hint}`,
       errorTypeOf(text),
+      response.status,
     );
   }
   return JSON.parse(text) as Record<string, unknown>;

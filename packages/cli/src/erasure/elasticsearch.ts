@@ -15,7 +15,7 @@ import { LOG_FIELDS, SPAN_ATTRIBUTES } from '@pyairtable/conventions';
 import type { ErasureCounts, ErasureRequest, ErasureSubject } from '@pyairtable/hub';
 import { erasureAuditRecord } from '@pyairtable/hub';
 import { JAEGER_INDEX_PREFIX, LOG_INDEX_PREFIX, logDataStream } from '@pyairtable/stack';
-import { ElasticsearchError, sendToElasticsearch } from '../elasticsearch/client.js';
+import { ElasticsearchError, READ_ONLY_HINT, sendToElasticsearch } from '../elasticsearch/client.js';
 import type { ElasticsearchTarget, WireRequest } from '../elasticsearch/client.js';
 
 export { ElasticsearchError, elasticAuthorization } from '../elasticsearch/client.js';
@@ -85,26 +85,50 @@ export const traceSearch = (subject: ErasureSubject): estypes.SearchRequest => (
   aggs: { traces: { terms: { field: 'traceID', size: TRACES_PER_ROUND } } },
 });
 
-export const spanDeletion = (traceIds: readonly string[]): estypes.DeleteByQueryRequest => ({
+export const spanDeletion = (traceIds: readonly string[], asTask: boolean): estypes.DeleteByQueryRequest => ({
   index: SPAN_INDICES,
   conflicts: 'proceed',
   refresh: true,
-  // A large deletion outlasts any request timeout: it runs as a task, polled until done.
-  wait_for_completion: false,
+  ...asTaskWhere(asTask),
   query: { terms: { traceID: [...traceIds] } },
 });
 
 export const logDeletion = (
   subject: ErasureSubject,
   traceIds: readonly string[],
+  asTask: boolean,
 ): estypes.DeleteByQueryRequest => ({
   index: LOG_STREAMS,
   conflicts: 'proceed',
   refresh: true,
-  // A large deletion outlasts any request timeout: it runs as a task, polled until done.
-  wait_for_completion: false,
+  ...asTaskWhere(asTask),
   query: subjectLogs(subject, traceIds),
 });
+
+/** A large deletion outlasts any request timeout: as a task, it is polled until done. */
+const asTaskWhere = (asTask: boolean): Pick<estypes.DeleteByQueryRequest, 'wait_for_completion'> =>
+  asTask ? { wait_for_completion: false } : {};
+
+/**
+ * Whether this user may read tasks (`GET _tasks/<id>` needs the cluster privilege `monitor`).
+ * Without security there is nothing to check; without the privilege, deletions run in the
+ * request, as before tasks (a very large one can then outlast the client's timeout).
+ */
+async function canReadTasks(target: ElasticsearchTarget): Promise<boolean> {
+  try {
+    const answer = await sendToElasticsearch(target, 'delete', {
+      method: 'POST',
+      path: '/_security/user/_has_privileges',
+      body: { cluster: ['monitor'] } satisfies estypes.SecurityHasPrivilegesRequest,
+    });
+    return (answer as unknown as estypes.SecurityHasPrivilegesResponse).has_all_requested;
+  } catch (error) {
+    // Refused credentials are the user's to fix; anything else (security off) lets tasks be read.
+    if (error instanceof ElasticsearchError && error.status !== undefined && error.status !== 401)
+      return true;
+    throw error;
+  }
+}
 
 export function searchWire(request: estypes.SearchRequest): WireRequest {
   const { index, ...body } = request;
@@ -154,6 +178,12 @@ async function pollTask(target: ElasticsearchTarget, task: string): Promise<Task
       path: `${path}?wait_for_completion=true&timeout=${TASK_WAIT}`,
     })) as unknown as TaskState;
   } catch (error) {
+    if (error instanceof ElasticsearchError && error.status === 403)
+      throw new ElasticsearchError(
+        `${error.message} Reading the deletion's task needs the cluster privilege monitor; the task (${task}) runs on: GET /_tasks/${task} shows its outcome, POST /_tasks/${task}/_cancel stops it.`,
+        error.errorType,
+        error.status,
+      );
     if (!(error instanceof ElasticsearchError) || error.errorType !== 'timeout_exception') throw error;
     return (await sendToElasticsearch(target, 'delete', { method: 'GET', path })) as unknown as TaskState;
   }
@@ -178,7 +208,12 @@ async function runDeletion(
         throw new ElasticsearchError(
           `${wire.path} (task ${task}) failed: ${state.error.reason ?? state.error.type}`,
         );
-      return deletedCount((state.response ?? {}) as Record<string, unknown>, wire.path);
+      // Elasticsearch could not store the result: the count is unknown, not zero.
+      if (state.response === undefined)
+        throw new ElasticsearchError(
+          `${wire.path} (task ${task}) finished but Elasticsearch kept no result; run obs erase again to verify (it searches afresh)`,
+        );
+      return deletedCount(state.response as Record<string, unknown>, wire.path);
     }
     const status = (state.task.status ?? {}) as { deleted?: number; total?: number };
     progress(
@@ -189,10 +224,12 @@ async function runDeletion(
 
 const deletedCount = (answer: Record<string, unknown>, path: string): number => {
   const failures = answer['failures'];
-  if (Array.isArray(failures) && failures.length > 0)
+  if (Array.isArray(failures) && failures.length > 0) {
+    const first = JSON.stringify(failures[0]);
     throw new ElasticsearchError(
-      `${path} left ${String(failures.length)} document(s) undeleted: ${JSON.stringify(failures[0]).slice(0, 300)}`,
+      `${path} left ${String(failures.length)} document(s) undeleted: ${first.slice(0, 300)}${first.includes('cluster_block_exception') ? `. ${READ_ONLY_HINT}` : ''}`,
     );
+  }
   return Number(answer['deleted'] ?? 0);
 };
 
@@ -207,6 +244,7 @@ export async function eraseInElasticsearch(
   let traces = 0;
   let spans = 0;
   let logRecords = 0;
+  const asTask = await canReadTasks(target);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const found = await sendToElasticsearch(target, 'delete', searchWire(traceSearch(request.subject)));
     const buckets =
@@ -214,10 +252,14 @@ export async function eraseInElasticsearch(
       [];
     const traceIds = buckets.map((bucket) => bucket.key);
     if (traceIds.length > 0) {
-      const wire = deleteWire(spanDeletion(traceIds));
+      const wire = deleteWire(spanDeletion(traceIds, asTask));
       spans += await runDeletion(target, wire, progress);
     }
-    logRecords += await runDeletion(target, deleteWire(logDeletion(request.subject, traceIds)), progress);
+    logRecords += await runDeletion(
+      target,
+      deleteWire(logDeletion(request.subject, traceIds, asTask)),
+      progress,
+    );
     traces += traceIds.length;
     if (traceIds.length < TRACES_PER_ROUND) break;
     if (round === MAX_ROUNDS - 1)
@@ -235,7 +277,7 @@ export function elasticDryRun(request: ErasureRequest): WireRequest[] {
   const placeholder = ['<trace ids found by the search above>'];
   return [
     searchWire(traceSearch(request.subject)),
-    deleteWire(spanDeletion(placeholder)),
-    deleteWire(logDeletion(request.subject, placeholder)),
+    deleteWire(spanDeletion(placeholder, true)),
+    deleteWire(logDeletion(request.subject, placeholder, true)),
   ];
 }

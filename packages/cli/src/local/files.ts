@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DOCKER_MARKER } from './docker.js';
-import { STATE_FILE } from './state.js';
+import { HUB_ADMIN_TOKEN_FILE, STATE_FILE } from './state.js';
 
 /** Everything obs ever writes at the top of a data directory (both modes). */
 const OBS_ENTRIES = new Set([
@@ -23,6 +23,8 @@ const OBS_ENTRIES = new Set([
   DOCKER_MARKER,
   STATE_FILE,
   `${STATE_FILE}.tmp`,
+  HUB_ADMIN_TOKEN_FILE,
+  `${HUB_ADMIN_TOKEN_FILE}.tmp`,
 ]);
 
 /**

@@ -6,7 +6,7 @@
  * reverse order on `stop()` (Ctrl-C, SIGTERM from `obs down`).
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Environment } from '@pyairtable/conventions';
 import { LOG_LINES_PATH, startHub } from '@pyairtable/hub';
@@ -225,7 +225,11 @@ class LocalRun {
     const hubPorts = this.hubPorts;
     // Erasures need their own token, so that only this user (who can read the data directory) erases.
     const adminToken = randomBytes(32).toString('base64url');
-    writeFileSync(join(dataDir, HUB_ADMIN_TOKEN_FILE), `${adminToken}\n`, { mode: 0o600 });
+    // Written anew and renamed over an older one, so its mode is 0600 whatever the old file's was.
+    const tokenFile = join(dataDir, HUB_ADMIN_TOKEN_FILE);
+    writeFileSync(`${tokenFile}.tmp`, `${adminToken}\n`, { mode: 0o600, flag: 'w' });
+    chmodSync(`${tokenFile}.tmp`, 0o600);
+    renameSync(`${tokenFile}.tmp`, tokenFile);
     const hub = await startHub({
       adminToken,
       dataDir: join(dataDir, 'hub'),
