@@ -75,7 +75,19 @@ function gone(leftover: Leftover): boolean {
  * (recorded in its state file but not among the healthy components, or seen as its child in
  * /proc and still not healthy 50 ms later). Returns every process it had started.
  */
+/**
+ * Kills obs up while an engine starts, and returns what it left running. An engine killed in
+ * its first milliseconds can die with it (its output pipe to obs up breaks before it has written
+ * its banner), leaving nothing to test: then it is tried again, the next obs up cleaning up.
+ */
 async function killWhileStarting(args: string[], dataDir: string): Promise<Leftover[]> {
+  for (let attempt = 1; ; attempt++) {
+    const leftovers = await killOnceWhileStarting(args, dataDir);
+    if (leftovers.length > 0 || attempt === 3) return leftovers;
+  }
+}
+
+async function killOnceWhileStarting(args: string[], dataDir: string): Promise<Leftover[]> {
   const up: Spawned = spawnUp(args, process.env);
   const pid = up.child.pid ?? 0;
   const firstSeen = new Map<number, number>();
