@@ -14,7 +14,7 @@ export const HOURS_PER_MONTH = DAYS_PER_MONTH * 24;
 /** Cloud price lists' GB is 2^30 bytes. */
 export const BYTES_PER_GB = 2 ** 30;
 const SECONDS_PER_DAY = 86_400;
-const DAY_MS = SECONDS_PER_DAY * 1000;
+export const DAY_MS = SECONDS_PER_DAY * 1000;
 
 export type TierBytes = Readonly<Record<StorageTier, number>>;
 

@@ -8,6 +8,7 @@ import type { DataType, LogCategory, RetentionRule } from '@pyairtable/conventio
 import { LOG_CATEGORIES, RETENTION } from '@pyairtable/conventions';
 import type { ComputeShare, TierBytes } from './estimate.js';
 import {
+  DAY_MS,
   alertingMonthUsd,
   computeMonthUsd,
   heldPerTier,
@@ -17,7 +18,6 @@ import {
   storageMonthUsd,
 } from './estimate.js';
 
-const DAY_MS = 86_400_000;
 import type { ComponentCompute } from './compute.js';
 import { totalCompute } from './compute.js';
 import type { AlertChannel, InfraPriceTable } from './prices.js';
